@@ -1,0 +1,23 @@
+/**
+ * The route table: the only way Kiln talks to Caddy. Implemented by
+ * src/adapters/caddy/route-table.ts over Caddy's admin API.
+ */
+export interface AppRoute {
+  deploymentId: string;
+  /** DNS label: served at http://<name>.<publicHost>:<publicPort>/ */
+  name: string;
+  /** Also served at http://<publicHost>:<publicPort>/d/<deploymentId>/ with the prefix stripped. */
+  upstream: string; // host:port, always on loopback
+}
+
+export interface RouteTable {
+  /** Make Caddy's config Kiln's: the ingress server on publicPort with the 404 fallback, plus `routes`. */
+  load(routes: AppRoute[]): Promise<void>;
+  /** Add or replace one app's route without touching the others. */
+  upsert(route: AppRoute): Promise<void>;
+  remove(deploymentId: string): Promise<void>;
+  /** Deployment ids that have a route in Caddy right now. */
+  list(): Promise<string[]>;
+  /** True when the admin API answers. */
+  healthy(): Promise<boolean>;
+}

@@ -1,0 +1,75 @@
+/**
+ * The container runtime: the only way Kiln talks to Docker. Implemented by
+ * src/adapters/docker/engine.ts over the Engine API (unix socket), never the docker CLI.
+ */
+import type { LogSink } from "../logs.ts";
+
+export type Labels = Record<string, string>;
+
+/** What Kiln wants a container to be; the adapter turns it into an Engine API create body. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  labels: Labels;
+  env: Record<string, string>;
+  cmd?: string[];
+  network: string;
+  /** Container port to publish on 127.0.0.1 (host port chosen by the engine). */
+  publishPort?: number;
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+  restartPolicy: "no" | "on-failure" | "unless-stopped";
+  readOnlyRootfs?: boolean;
+  user?: string;
+  tmpfs?: Record<string, string>;
+  binds?: string[];
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  image: string;
+  labels: Labels;
+  running: boolean;
+  status: string; // created|running|exited|…
+  exitCode: number;
+  restartCount: number;
+  /** host address the publishPort is bound to, e.g. 127.0.0.1:49153 */
+  published: string | null;
+}
+
+export interface ImageBuildRequest {
+  /** A tar stream of the build context (the source tree). */
+  context: ReadableStream<Uint8Array> | Uint8Array;
+  /** Path of the Dockerfile inside the context. */
+  dockerfile: string;
+  tag: string;
+  labels: Labels;
+  buildArgs?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Every output line of the build (BuildKit vertex names, RUN output). */
+  onLine: (text: string) => void;
+}
+
+export interface ContainerRuntime {
+  ping(): Promise<void>;
+  ensureNetwork(name: string, labels: Labels): Promise<void>;
+  imageExists(ref: string): Promise<boolean>;
+  /** `docker import`: make an image from a rootfs tar stream. */
+  importImage(rootfsTar: ReadableStream<Uint8Array> | Uint8Array, ref: string, changes: string[]): Promise<void>;
+  buildImage(req: ImageBuildRequest): Promise<{ imageId: string }>;
+  removeImage(ref: string): Promise<void>;
+  /** Image refs (repo:tag) carrying all of the given labels. */
+  listImages(labels: Labels): Promise<{ id: string; tags: string[]; labels: Labels }[]>;
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  inspectContainer(id: string): Promise<ContainerInfo | null>;
+  listContainers(labels: Labels): Promise<ContainerInfo[]>;
+  /** Stream stdout/stderr lines until the container stops or the signal aborts. */
+  followLogs(id: string, opts: { sinceSeconds?: number; signal: AbortSignal; onLine: LogSink }): Promise<void>;
+  /** Last `n` lines of the container's output (for failure reasons). */
+  tailLogs(id: string, n: number): Promise<string[]>;
+}

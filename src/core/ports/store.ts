@@ -1,0 +1,47 @@
+/**
+ * The store: everything Kiln must remember. SQLite by default (src/adapters/store/sqlite.ts);
+ * written so a Postgres implementation can follow without touching callers (all methods async).
+ */
+import type { Build, Deployment } from "../deployment.ts";
+import type { LogLine } from "../logs.ts";
+
+export interface DeploymentRepo {
+  insert(d: Deployment): Promise<void>;
+  get(id: string): Promise<Deployment | null>;
+  getByName(name: string): Promise<Deployment | null>;
+  list(): Promise<Deployment[]>;
+  update(id: string, patch: Partial<Omit<Deployment, "id" | "createdAt">>): Promise<Deployment>;
+  delete(id: string): Promise<void>;
+}
+
+export interface BuildRepo {
+  insert(b: Build): Promise<void>;
+  get(id: string): Promise<Build | null>;
+  listFor(deploymentId: string): Promise<Build[]>; // newest first
+  nextNumber(deploymentId: string): Promise<number>;
+  update(id: string, patch: Partial<Omit<Build, "id" | "deploymentId" | "createdAt">>): Promise<Build>;
+}
+
+/** Log lines are stored in chunks (many lines a row), keyed by their first and last seq. */
+export interface LogRepo {
+  appendChunk(deploymentId: string, lines: LogLine[]): Promise<void>;
+  /** Lines with seq >= sinceSeq, in order, at most `limit`. */
+  read(deploymentId: string, sinceSeq: number, limit: number): Promise<LogLine[]>;
+  lastSeq(deploymentId: string): Promise<number>;
+  deleteFor(deploymentId: string): Promise<void>;
+}
+
+/** Secrets by key (e.g. `deployment/<id>/git-token`, `deployment/<id>/env`). */
+export interface SecretRepo {
+  put(key: string, value: string): Promise<void>;
+  get(key: string): Promise<string | null>;
+  deletePrefix(prefix: string): Promise<void>;
+}
+
+export interface Store {
+  deployments: DeploymentRepo;
+  builds: BuildRepo;
+  logs: LogRepo;
+  secrets: SecretRepo;
+  close(): Promise<void>;
+}
