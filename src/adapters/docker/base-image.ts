@@ -1,0 +1,78 @@
+/**
+ * The image a Node app is built FROM. With a registry, that is `node:20-bookworm-slim`; this
+ * machine may have none, so when the preferred image is neither local nor pullable, Kiln
+ * assembles one from the host's own node, npm and busybox and imports it as
+ * `kiln/node-runtime:<major>-host`. Reused while the host's node version is unchanged.
+ */
+import type { ContainerRuntime, Labels } from "../../core/ports/runtime.ts";
+import { probeHostNode, type HostNode } from "./host-node.ts";
+import { CA_BUNDLE, nodeRootfsEntries } from "./node-rootfs.ts";
+import { tarStream } from "./rootfs-tar.ts";
+
+export type BaseImageRuntime = Pick<ContainerRuntime, "imageExists" | "importImage" | "listImages"> & {
+  /** Optional: try a registry pull (DockerEngine has it). */
+  pullImage?(ref: string, opts: { timeoutMs: number }): Promise<void>;
+};
+
+export interface NodeBaseOptions {
+  /** A registry image to use when it is local or can be pulled, e.g. "node:20-bookworm-slim". */
+  preferred?: string;
+  /** How long a pull may try before we assemble from the host (default 5 s). */
+  pullTimeoutMs?: number;
+  /** The node to package (default: `node` on PATH). */
+  nodePath?: string;
+  /** Image ref to produce (default kiln/node-runtime:<major>-host). */
+  ref?: string;
+  /** Extra labels on the assembled image (tests add kiln.test=1). */
+  labels?: Labels;
+}
+
+export const nodeRuntimeRef = (major: number) => `kiln/node-runtime:${major}-host`;
+
+export function nodeBaseLabels(version: string, extra: Labels = {}): Labels {
+  return { "kiln.managed": "true", "kiln.base": "node", "kiln.base.version": version, ...extra };
+}
+
+/**
+ * Dockerfile instructions applied on import. HOME is left to Docker, which sets it from
+ * /etc/passwd for the user a container runs as (/root for root, /home/app for app).
+ */
+export function nodeImageChanges(labels: Labels): string[] {
+  const labelArgs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return [
+    "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin",
+    `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
+    `ENV SSL_CERT_FILE=${CA_BUNDLE}`,
+    "WORKDIR /app",
+    `LABEL ${labelArgs.join(" ")}`,
+    'CMD ["node"]',
+  ];
+}
+
+async function tryPreferred(runtime: BaseImageRuntime, ref: string, timeoutMs: number): Promise<boolean> {
+  if (await runtime.imageExists(ref)) return true;
+  if (!runtime.pullImage) return false;
+  try {
+    await runtime.pullImage(ref, { timeoutMs });
+  } catch {
+    return false; // no registry here is the normal case: assemble from the host instead
+  }
+  return runtime.imageExists(ref);
+}
+
+export async function ensureNodeBaseImage(runtime: BaseImageRuntime, opts: NodeBaseOptions = {}): Promise<string> {
+  if (opts.preferred && (await tryPreferred(runtime, opts.preferred, opts.pullTimeoutMs ?? 5000))) {
+    return opts.preferred;
+  }
+  const host = await probeHostNode({ nodePath: opts.nodePath });
+  const ref = opts.ref ?? nodeRuntimeRef(host.major);
+  const labels = nodeBaseLabels(host.version, opts.labels);
+  const existing = await runtime.listImages({ "kiln.base": "node", "kiln.base.version": host.version });
+  if (existing.some((img) => img.tags.includes(ref))) return ref;
+  await importHostNode(runtime, host, ref, labels);
+  return ref;
+}
+
+export async function importHostNode(runtime: BaseImageRuntime, host: HostNode, ref: string, labels: Labels): Promise<void> {
+  await runtime.importImage(tarStream(nodeRootfsEntries(host)), ref, nodeImageChanges(labels));
+}

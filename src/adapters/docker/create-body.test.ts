@@ -1,0 +1,75 @@
+import { describe, expect, test } from "bun:test";
+import type { ContainerSpec } from "../../core/ports/runtime.ts";
+import { containerCreateBody } from "./create-body.ts";
+
+const spec: ContainerSpec = {
+  name: "kiln-app-web-1",
+  image: "kiln/app-web:b1",
+  labels: { "kiln.managed": "true", "kiln.app": "web" },
+  env: { PORT: "3000", NODE_ENV: "production" },
+  network: "kiln",
+  publishPort: 3000,
+  memoryBytes: 512 * 1024 * 1024,
+  nanoCpus: 1_000_000_000,
+  pidsLimit: 256,
+  restartPolicy: "on-failure",
+};
+
+describe("containerCreateBody", () => {
+  test("hardens every container", () => {
+    const hc = containerCreateBody(spec).HostConfig;
+    expect(hc.CapDrop).toEqual(["ALL"]);
+    expect(hc.SecurityOpt).toEqual(["no-new-privileges:true"]);
+    expect(hc.Init).toBe(true);
+    expect(hc.ReadonlyRootfs).toBe(false);
+    expect(hc.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
+  });
+
+  test("limits and restart policy", () => {
+    const hc = containerCreateBody(spec).HostConfig;
+    expect(hc.Memory).toBe(512 * 1024 * 1024);
+    expect(hc.NanoCpus).toBe(1_000_000_000);
+    expect(hc.PidsLimit).toBe(256);
+    expect(hc.NetworkMode).toBe("kiln");
+    expect(hc.RestartPolicy).toEqual({ Name: "on-failure", MaximumRetryCount: 5 });
+    expect(containerCreateBody({ ...spec, restartPolicy: "unless-stopped" }).HostConfig.RestartPolicy).toEqual({
+      Name: "unless-stopped",
+    });
+  });
+
+  test("publishes the port on 127.0.0.1 only, host port chosen by the engine", () => {
+    const body = containerCreateBody(spec);
+    expect(body.ExposedPorts).toEqual({ "3000/tcp": {} });
+    expect(body.HostConfig.PortBindings).toEqual({ "3000/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] });
+    expect(JSON.stringify(body)).not.toContain("0.0.0.0");
+  });
+
+  test("no port, no bindings", () => {
+    const body = containerCreateBody({ ...spec, publishPort: undefined });
+    expect(body.ExposedPorts).toBeUndefined();
+    expect(body.HostConfig.PortBindings).toBeUndefined();
+  });
+
+  test("env, labels, cmd, user, tmpfs, binds, read-only rootfs", () => {
+    const body = containerCreateBody({
+      ...spec,
+      cmd: ["node", "server.js"],
+      user: "1000:1000",
+      readOnlyRootfs: true,
+      tmpfs: { "/tmp": "rw,size=64m" },
+      binds: ["/var/lib/kiln/state/web:/data"],
+    });
+    expect(body.Image).toBe("kiln/app-web:b1");
+    expect(body.Env).toEqual(["PORT=3000", "NODE_ENV=production"]);
+    expect(body.Labels).toEqual({ "kiln.managed": "true", "kiln.app": "web" });
+    expect(body.Cmd).toEqual(["node", "server.js"]);
+    expect(body.User).toBe("1000:1000");
+    expect(body.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(body.HostConfig.Tmpfs).toEqual({ "/tmp": "rw,size=64m" });
+    expect(body.HostConfig.Binds).toEqual(["/var/lib/kiln/state/web:/data"]);
+  });
+
+  test("an env value containing '=' stays whole", () => {
+    expect(containerCreateBody({ ...spec, env: { URL: "a=b&c=d" } }).Env).toEqual(["URL=a=b&c=d"]);
+  });
+});

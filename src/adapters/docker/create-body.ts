@@ -1,0 +1,68 @@
+/**
+ * ContainerSpec → the body of `POST /containers/create`. Pure, so the hardening every Kiln
+ * container gets is visible (and tested) in one place:
+ * all capabilities dropped, no-new-privileges, an init process, limits on memory/CPU/pids,
+ * rotated logs, and a published port bound to 127.0.0.1 only (Caddy is the way in).
+ */
+import type { ContainerSpec } from "../../core/ports/runtime.ts";
+
+export interface CreateContainerBody {
+  Image: string;
+  Labels: Record<string, string>;
+  Env: string[];
+  Cmd?: string[];
+  User?: string;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  HostConfig: {
+    NetworkMode: string;
+    PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
+    Memory: number;
+    NanoCpus: number;
+    PidsLimit: number;
+    RestartPolicy: { Name: ContainerSpec["restartPolicy"]; MaximumRetryCount?: number };
+    SecurityOpt: string[];
+    CapDrop: string[];
+    Init: boolean;
+    ReadonlyRootfs: boolean;
+    Tmpfs?: Record<string, string>;
+    Binds?: string[];
+    LogConfig: { Type: "json-file"; Config: Record<string, string> };
+  };
+}
+
+/** How often Docker restarts a crashing container before giving up (on-failure). */
+export const MAX_RESTARTS = 5;
+
+export function containerCreateBody(spec: ContainerSpec): CreateContainerBody {
+  const port = spec.publishPort === undefined ? undefined : `${spec.publishPort}/tcp`;
+  const body: CreateContainerBody = {
+    Image: spec.image,
+    Labels: { ...spec.labels },
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    HostConfig: {
+      NetworkMode: spec.network,
+      Memory: spec.memoryBytes,
+      NanoCpus: spec.nanoCpus,
+      PidsLimit: spec.pidsLimit,
+      RestartPolicy:
+        spec.restartPolicy === "on-failure"
+          ? { Name: "on-failure", MaximumRetryCount: MAX_RESTARTS }
+          : { Name: spec.restartPolicy },
+      SecurityOpt: ["no-new-privileges:true"],
+      CapDrop: ["ALL"],
+      Init: true,
+      ReadonlyRootfs: spec.readOnlyRootfs ?? false,
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+    },
+  };
+  if (spec.cmd) body.Cmd = [...spec.cmd];
+  if (spec.user) body.User = spec.user;
+  if (port) {
+    body.ExposedPorts = { [port]: {} };
+    // HostPort "" lets the engine pick a free port; HostIp keeps it off public interfaces.
+    body.HostConfig.PortBindings = { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] };
+  }
+  if (spec.tmpfs) body.HostConfig.Tmpfs = { ...spec.tmpfs };
+  if (spec.binds) body.HostConfig.Binds = [...spec.binds];
+  return body;
+}

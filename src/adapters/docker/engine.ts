@@ -1,0 +1,271 @@
+/**
+ * ContainerRuntime over the Docker Engine API on its unix socket. Request bodies and queries
+ * are built by pure functions (create-body.ts, image-queries.ts); this class sends them and
+ * reads the answers.
+ */
+import { KilnError, StepError } from "../../core/errors.ts";
+import type { LogSink } from "../../core/logs.ts";
+import type {
+  ContainerInfo,
+  ContainerRuntime,
+  ContainerSpec,
+  ImageBuildRequest,
+  Labels,
+} from "../../core/ports/runtime.ts";
+import { BuildTraceDecoder } from "./buildkit-trace.ts";
+import { containerCreateBody } from "./create-body.ts";
+import { EngineHttp, readJsonLines, streamError, type EngineRequest } from "./http.ts";
+import { buildQuery, importQuery, pullQuery } from "./image-queries.ts";
+import { demuxLines } from "./log-demux.ts";
+
+export interface DockerEngineOptions {
+  socketPath?: string;
+  apiVersion?: string;
+}
+
+/** The engine's container JSON (the parts Kiln reads). */
+interface InspectJson {
+  Id: string;
+  Name: string;
+  RestartCount?: number;
+  Config?: { Image?: string; Labels?: Labels | null };
+  State?: { Status?: string; Running?: boolean; ExitCode?: number };
+  NetworkSettings?: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
+}
+
+/** "label" filters matching every given label. */
+export function labelFilters(labels: Labels): string {
+  return JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
+}
+
+/** The 127.0.0.1 binding of a container's published port, if any. */
+export function publishedAddress(settings: InspectJson["NetworkSettings"]): string | null {
+  for (const bindings of Object.values(settings?.Ports ?? {})) {
+    for (const b of bindings ?? []) if (b.HostIp === "127.0.0.1" && b.HostPort) return `127.0.0.1:${b.HostPort}`;
+  }
+  return null;
+}
+
+export function containerInfo(json: InspectJson): ContainerInfo {
+  return {
+    id: json.Id,
+    name: json.Name.replace(/^\//, ""),
+    image: json.Config?.Image ?? "",
+    labels: json.Config?.Labels ?? {},
+    running: json.State?.Running ?? false,
+    status: json.State?.Status ?? "unknown",
+    exitCode: json.State?.ExitCode ?? 0,
+    restartCount: json.RestartCount ?? 0,
+    published: publishedAddress(json.NetworkSettings),
+  };
+}
+
+const enc = encodeURIComponent;
+
+/** Before this, a `sinceSeconds` is taken as "seconds ago"; from it on, as Unix time. */
+const EPOCH_THRESHOLD = 1_000_000_000;
+
+export class DockerEngine implements ContainerRuntime {
+  readonly #http: EngineHttp;
+
+  constructor({ socketPath = "/var/run/docker.sock", apiVersion = "v1.41" }: DockerEngineOptions = {}) {
+    this.#http = new EngineHttp(socketPath, apiVersion);
+  }
+
+  async ping(): Promise<void> {
+    await this.#http.send({ path: "/_ping" });
+  }
+
+  async ensureNetwork(name: string, labels: Labels): Promise<void> {
+    const res = await this.#http.request({ path: `/networks/${enc(name)}`, okStatuses: [404] });
+    await res.arrayBuffer();
+    if (res.status !== 404) return;
+    // 409: someone created it between our look and our create — just as good.
+    await this.#http.send({
+      method: "POST",
+      path: "/networks/create",
+      json: { Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labels },
+      okStatuses: [409],
+    });
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    return (await this.#http.send({ path: `/images/${enc(ref)}/json`, okStatuses: [404] })) !== 404;
+  }
+
+  async importImage(rootfsTar: ReadableStream<Uint8Array> | Uint8Array, ref: string, changes: string[]): Promise<void> {
+    await this.#streamed(
+      { method: "POST", path: "/images/create", query: importQuery(ref, changes), raw: rootfsTar, contentType: "application/x-tar" },
+      (message) => new KilnError("unavailable", `docker import of ${ref} failed: ${message}`),
+    );
+  }
+
+  /** Pull from a registry; throws when the registry is unreachable or the pull outlasts `timeoutMs`. */
+  async pullImage(ref: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    const timeout = AbortSignal.timeout(opts.timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    await this.#streamed(
+      { method: "POST", path: "/images/create", query: pullQuery(ref), signal },
+      (message) => new KilnError("unavailable", `docker pull ${ref} failed: ${message}`),
+    );
+  }
+
+  async buildImage(req: ImageBuildRequest): Promise<{ imageId: string }> {
+    const trace = new BuildTraceDecoder(req.onLine);
+    let imageId = "";
+    let failure: string | null = null;
+    const res = await this.#http.request({
+      method: "POST",
+      path: "/build",
+      query: buildQuery(req),
+      raw: req.context,
+      contentType: "application/x-tar",
+      signal: req.signal,
+    });
+    try {
+      await readJsonLines(res.body ?? emptyStream(), (msg) => {
+        if (msg.id === "moby.buildkit.trace" && typeof msg.aux === "string") trace.push(msg.aux);
+        else if (msg.id === "moby.image.id") imageId = String((msg.aux as { ID?: unknown } | undefined)?.ID ?? "");
+        else if (typeof msg.stream === "string") for (const line of msg.stream.split("\n")) if (line.trim()) req.onLine(line);
+        failure ??= streamError(msg);
+      });
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
+      throw err;
+    }
+    trace.flush();
+    const failed = trace.failure();
+    if (failure !== null || failed) {
+      const detail = failure ?? failed?.error ?? "unknown error";
+      throw new StepError(
+        failed ? `image build failed at ${failed.step}: ${detail}` : `image build failed: ${detail}`,
+        failed ? "fix that step (its output is in the build log) and deploy again" : undefined,
+      );
+    }
+    if (!imageId) {
+      const image = await this.#http.json<{ Id: string }>({ path: `/images/${enc(req.tag)}/json` });
+      imageId = image.Id;
+    }
+    return { imageId };
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await this.#http.send({ method: "DELETE", path: `/images/${enc(ref)}`, query: { force: true }, okStatuses: [404] });
+  }
+
+  async listImages(labels: Labels): Promise<{ id: string; tags: string[]; labels: Labels }[]> {
+    const images = await this.#http.json<{ Id: string; RepoTags: string[] | null; Labels: Labels | null }[]>({
+      path: "/images/json",
+      query: { filters: labelFilters(labels) },
+    });
+    return images.map((img) => ({
+      id: img.Id,
+      tags: (img.RepoTags ?? []).filter((t) => t !== "<none>:<none>"),
+      labels: img.Labels ?? {},
+    }));
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const res = await this.#http.json<{ Id: string }>({
+      method: "POST",
+      path: "/containers/create",
+      query: { name: spec.name },
+      json: containerCreateBody(spec),
+    });
+    return res.Id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.#http.send({ method: "POST", path: `/containers/${enc(id)}/start`, okStatuses: [304] });
+  }
+
+  async stopContainer(id: string, timeoutSeconds = 10): Promise<void> {
+    await this.#http.send({
+      method: "POST",
+      path: `/containers/${enc(id)}/stop`,
+      query: { t: timeoutSeconds },
+      okStatuses: [304, 404],
+    });
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.#http.send({
+      method: "DELETE",
+      path: `/containers/${enc(id)}`,
+      query: { force: true, v: true },
+      okStatuses: [404],
+    });
+  }
+
+  /** Block until the container stops; its exit code. */
+  async waitContainer(id: string, signal?: AbortSignal): Promise<number> {
+    const res = await this.#http.json<{ StatusCode: number }>({ method: "POST", path: `/containers/${enc(id)}/wait`, signal });
+    return res.StatusCode;
+  }
+
+  async inspectContainer(id: string): Promise<ContainerInfo | null> {
+    const res = await this.#http.request({ path: `/containers/${enc(id)}/json`, okStatuses: [404] });
+    if (res.status === 404) {
+      await res.arrayBuffer();
+      return null;
+    }
+    return containerInfo((await res.json()) as InspectJson);
+  }
+
+  async listContainers(labels: Labels): Promise<ContainerInfo[]> {
+    const list = await this.#http.json<{ Id: string }[]>({
+      path: "/containers/json",
+      query: { all: true, filters: labelFilters(labels) },
+    });
+    // The list omits exit codes and restart counts; inspect each (a container may vanish meanwhile).
+    const infos = await Promise.all(list.map((c) => this.inspectContainer(c.Id)));
+    return infos.filter((c): c is ContainerInfo => c !== null);
+  }
+
+  async followLogs(id: string, opts: { sinceSeconds?: number; signal: AbortSignal; onLine: LogSink }): Promise<void> {
+    const since = opts.sinceSeconds;
+    const query = {
+      follow: true,
+      stdout: true,
+      stderr: true,
+      since: since === undefined ? undefined : since >= EPOCH_THRESHOLD ? since : Math.floor(Date.now() / 1000) - since,
+    };
+    if (opts.signal.aborted) return;
+    try {
+      const res = await this.#http.request({ path: `/containers/${enc(id)}/logs`, query, signal: opts.signal });
+      await demuxLines(res.body ?? emptyStream(), (_stream, line) => opts.onLine("runtime", line));
+    } catch (err) {
+      if (opts.signal.aborted) return; // asked to stop: not a failure
+      throw err;
+    }
+  }
+
+  async tailLogs(id: string, n: number): Promise<string[]> {
+    const res = await this.#http.request({
+      path: `/containers/${enc(id)}/logs`,
+      query: { stdout: true, stderr: true, tail: n },
+    });
+    const lines: string[] = [];
+    await demuxLines(res.body ?? emptyStream(), (_stream, line) => lines.push(line));
+    return lines.slice(-n);
+  }
+
+  /** A request whose answer is a JSON-lines progress stream that reports failure inside it. */
+  async #streamed(req: EngineRequest, fail: (message: string) => KilnError): Promise<void> {
+    const res = await this.#http.request(req);
+    let error: string | null = null;
+    try {
+      await readJsonLines(res.body ?? emptyStream(), (msg) => {
+        error ??= streamError(msg);
+      });
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
+      throw err;
+    }
+    if (error !== null) throw fail(error);
+  }
+}
+
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (c) => c.close() });
+}

@@ -1,0 +1,117 @@
+/**
+ * What the host offers to assemble a Node runtime image from (there is no registry to pull
+ * one): its `node` binary and npm/corepack, the shared libraries they need, and a static
+ * busybox for a shell and the usual tools.
+ */
+import { realpath, stat } from "node:fs/promises";
+import { dirname, basename, join } from "node:path";
+import { KilnError } from "../../core/errors.ts";
+import { run } from "../exec/run.ts";
+
+export interface HostNode {
+  /** The node binary (symlinks resolved). */
+  nodePath: string;
+  /** e.g. "v20.20.2" */
+  version: string;
+  major: number;
+  /** `<prefix>/lib/node_modules`, holding npm and corepack. */
+  modulesDir: string;
+  busyboxPath: string;
+  /** Applet paths relative to /, as `busybox --list-full` prints them (e.g. "usr/bin/env"). */
+  applets: string[];
+  /** Shared libraries (absolute paths as the loader knows them) node and busybox need. */
+  libraries: string[];
+}
+
+const BUSYBOX_CANDIDATES = ["/bin/busybox", "/usr/bin/busybox"];
+
+/**
+ * Library paths from `ldd` output. Lines look like
+ *   "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)", "/lib64/ld-linux-x86-64.so.2 (0x…)",
+ *   "linux-vdso.so.1 (0x…)" (kernel-provided, skipped), "not a dynamic executable" (static).
+ */
+export function parseLdd(lines: string[]): string[] {
+  const libs: string[] = [];
+  for (const raw of lines) {
+    const line = raw.trim();
+    const missing = /^(\S+) => not found$/.exec(line);
+    if (missing) {
+      throw new KilnError("unavailable", `the host's node needs ${missing[1]}, which is not installed`, "reinstall node");
+    }
+    const m = /(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)$/.exec(line);
+    if (m?.[1] && !libs.includes(m[1])) libs.push(m[1]);
+  }
+  return libs;
+}
+
+async function lines(argv: string[]): Promise<{ code: number; lines: string[] }> {
+  const out: string[] = [];
+  const res = await run({ argv }, { onLine: (_s, l) => out.push(l), timeoutMs: 30_000 });
+  return { code: res.code, lines: out };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+export async function findBusybox(): Promise<string> {
+  for (const path of BUSYBOX_CANDIDATES) if (await exists(path)) return path;
+  throw new KilnError(
+    "unavailable",
+    "busybox is not installed on this host; Kiln needs it to assemble the Node base image",
+    "install it: apt-get install busybox-static",
+  );
+}
+
+export async function findNode(nodePath?: string): Promise<string> {
+  const found = nodePath ?? Bun.which("node");
+  if (!found) {
+    throw new KilnError("unavailable", "no `node` on PATH to build the Node base image from", "install Node.js 18 or newer");
+  }
+  const real = await realpath(found);
+  if (basename(real).startsWith("bun")) {
+    throw new KilnError("unavailable", `\`node\` on PATH is Bun (${real}), not Node.js`, "install Node.js and put it first on PATH");
+  }
+  return real;
+}
+
+async function libraries(binary: string): Promise<string[]> {
+  const res = await lines(["ldd", binary]);
+  if (res.code !== 0) {
+    if (res.lines.some((l) => /not a dynamic executable|statically linked/.test(l))) return [];
+    throw new KilnError("unavailable", `ldd ${binary} failed: ${res.lines.join(" ")}`, "is ldd (libc-bin) installed?");
+  }
+  return parseLdd(res.lines);
+}
+
+export async function probeHostNode(opts: { nodePath?: string } = {}): Promise<HostNode> {
+  const busyboxPath = await findBusybox();
+  const nodePath = await findNode(opts.nodePath);
+  const versionOut = await lines([nodePath, "--version"]);
+  const version = versionOut.lines[0]?.trim() ?? "";
+  const major = Number(/^v(\d+)\./.exec(version)?.[1]);
+  if (versionOut.code !== 0 || !Number.isInteger(major)) {
+    throw new KilnError("unavailable", `${nodePath} --version printed "${version}"`, "check the host's Node.js install");
+  }
+  const modulesDir = join(dirname(dirname(nodePath)), "lib", "node_modules");
+  if (!(await exists(join(modulesDir, "npm", "package.json")))) {
+    throw new KilnError("unavailable", `npm not found at ${modulesDir}/npm`, "install npm alongside the host's node");
+  }
+  const applets = await lines([busyboxPath, "--list-full"]);
+  if (applets.code !== 0 || applets.lines.length === 0) {
+    throw new KilnError("unavailable", `${busyboxPath} --list-full failed`, "install busybox-static");
+  }
+  const libs = [...(await libraries(nodePath)), ...(await libraries(busyboxPath))];
+  return {
+    nodePath,
+    version,
+    major,
+    modulesDir,
+    busyboxPath,
+    applets: applets.lines.map((l) => l.trim()).filter((l) => l && l !== "bin/busybox"),
+    libraries: [...new Set(libs)],
+  };
+}

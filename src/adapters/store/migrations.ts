@@ -1,0 +1,84 @@
+/**
+ * The schema as numbered migrations, kept as data so every store runs the same list.
+ * SQL here stays portable to Postgres: TEXT ids, BIGINT epoch milliseconds, JSON kept as TEXT,
+ * no AUTOINCREMENT, no SQLite-only functions. A store applies the pending ones, in id order,
+ * inside one transaction at open, and records each in `schema_migrations`.
+ *
+ * Never edit a migration that has shipped: append a new one.
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  /** One or more statements separated by ';'. */
+  sql: string;
+}
+
+export const schemaMigrationsTableSql = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;
+
+export const migrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: "init",
+    sql: `
+CREATE TABLE deployments (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  source TEXT NOT NULL,
+  env_keys TEXT NOT NULL,
+  status TEXT NOT NULL,
+  current_build_id TEXT,
+  failure_reason TEXT,
+  container_id TEXT,
+  upstream TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE builds (
+  id TEXT PRIMARY KEY,
+  deployment_id TEXT NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  builder TEXT,
+  image TEXT,
+  commit_sha TEXT,
+  steps TEXT NOT NULL,
+  error TEXT,
+  created_at BIGINT NOT NULL,
+  finished_at BIGINT,
+  UNIQUE (deployment_id, number)
+);
+
+CREATE TABLE log_chunks (
+  deployment_id TEXT NOT NULL,
+  first_seq BIGINT NOT NULL,
+  last_seq BIGINT NOT NULL,
+  lines TEXT NOT NULL,
+  PRIMARY KEY (deployment_id, first_seq)
+);
+
+CREATE INDEX log_chunks_by_last_seq ON log_chunks (deployment_id, last_seq);
+
+CREATE TABLE secrets (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+)`,
+  },
+];
+
+/** The migrations not yet applied, in id order. Throws if the list itself is malformed. */
+export function pendingMigrations(all: readonly Migration[], appliedIds: ReadonlySet<number>): Migration[] {
+  let previous = 0;
+  for (const m of all) {
+    if (!Number.isInteger(m.id) || m.id <= previous) {
+      throw new Error(`migration ids must be increasing integers: ${m.id} ("${m.name}") follows ${previous}`);
+    }
+    previous = m.id;
+  }
+  return all.filter((m) => !appliedIds.has(m.id));
+}

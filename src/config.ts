@@ -1,0 +1,121 @@
+/**
+ * The only reader of the environment. One schema, validated at boot; every variable is
+ * documented here and in the README. `loadConfig` throws a KilnError naming the variable.
+ */
+import { z } from "zod";
+import { resolve } from "node:path";
+import { badRequest } from "./core/errors.ts";
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const schema = z.object({
+  /** Where Kiln keeps its database, API token, sources and uploads. */
+  KILN_DATA_DIR: z.string().min(1).default("./.kiln"),
+  /** Address the API and dashboard listen on. Loopback by default. */
+  KILN_API_HOST: z.string().min(1).default("127.0.0.1"),
+  KILN_API_PORT: port.default(4000),
+  /** Host name apps are served under: http://<app>.<host>:<port>/ */
+  KILN_PUBLIC_HOST: z.string().min(1).default("localhost"),
+  /** Port Caddy serves apps on. */
+  KILN_PUBLIC_PORT: port.default(8080),
+  /** Interface Caddy's app server binds (empty: all interfaces). */
+  KILN_PUBLIC_LISTEN: z.string().default(""),
+  /** Caddy's admin API. Kiln starts a Caddy here when none answers and `caddy` is installed. */
+  KILN_CADDY_ADMIN: z.string().url().default("http://127.0.0.1:2019"),
+  /** Docker network app containers join. */
+  KILN_DOCKER_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).default("kiln"),
+  /** Docker Engine API socket. */
+  KILN_DOCKER_SOCKET: z.string().min(1).default("/var/run/docker.sock"),
+  /** Bearer token for the API. Unset: generated at first start into $KILN_DATA_DIR/api-token. */
+  KILN_API_TOKEN: z.string().min(16, "KILN_API_TOKEN must be at least 16 characters").optional(),
+  /** Node image to build FROM when the engine has it; otherwise Kiln assembles one from the host. */
+  KILN_NODE_IMAGE: z.string().default("node:20-bookworm-slim"),
+  /** Default limits for an app container. */
+  KILN_APP_MEMORY_MB: z.coerce.number().int().min(16).default(512),
+  KILN_APP_CPUS: z.coerce.number().positive().max(64).default(1),
+  KILN_APP_PIDS: z.coerce.number().int().min(16).default(256),
+  /** How long an app has to accept connections after start. */
+  KILN_READY_TIMEOUT_S: z.coerce.number().int().min(1).default(60),
+  /** Builds that may run at once. */
+  KILN_BUILD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  /** Upload cap for tarballs, in MiB. */
+  KILN_MAX_UPLOAD_MB: z.coerce.number().int().min(1).default(200),
+  /** Set to 1 to skip starting Caddy (an external Caddy is managed elsewhere). */
+  KILN_MANAGE_CADDY: z.enum(["0", "1"]).default("1"),
+});
+
+export type RawConfig = z.infer<typeof schema>;
+
+export interface Config {
+  dataDir: string;
+  api: { host: string; port: number };
+  publicHost: string;
+  publicPort: number;
+  publicListen: string;
+  caddyAdmin: string;
+  manageCaddy: boolean;
+  dockerNetwork: string;
+  dockerSocket: string;
+  apiToken: string | undefined;
+  nodeImage: string;
+  appLimits: { memoryBytes: number; nanoCpus: number; pids: number };
+  readyTimeoutMs: number;
+  buildConcurrency: number;
+  maxUploadBytes: number;
+}
+
+/** Flags (`--port 4001`) override env. Only the serve flags listed here are accepted. */
+const FLAG_TO_ENV: Record<string, keyof RawConfig> = {
+  "--data-dir": "KILN_DATA_DIR",
+  "--host": "KILN_API_HOST",
+  "--port": "KILN_API_PORT",
+  "--public-host": "KILN_PUBLIC_HOST",
+  "--public-port": "KILN_PUBLIC_PORT",
+  "--caddy-admin": "KILN_CADDY_ADMIN",
+};
+
+export function parseServeFlags(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.split("=", 2) as [string, string | undefined];
+    const key = FLAG_TO_ENV[flag];
+    if (!key) throw badRequest(`unknown flag ${flag}`, `known flags: ${Object.keys(FLAG_TO_ENV).join(", ")}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw badRequest(`flag ${flag} needs a value`);
+    out[key] = value;
+  }
+  return out;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, flags: Record<string, string> = {}): Config {
+  const merged: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) merged[key] = flags[key] ?? (env[key] === "" ? undefined : env[key]);
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw badRequest(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`, "see the Configuration section of the README");
+  }
+  const c = parsed.data;
+  return {
+    dataDir: resolve(c.KILN_DATA_DIR),
+    api: { host: c.KILN_API_HOST, port: c.KILN_API_PORT },
+    publicHost: c.KILN_PUBLIC_HOST,
+    publicPort: c.KILN_PUBLIC_PORT,
+    publicListen: c.KILN_PUBLIC_LISTEN,
+    caddyAdmin: c.KILN_CADDY_ADMIN.replace(/\/$/, ""),
+    manageCaddy: c.KILN_MANAGE_CADDY === "1",
+    dockerNetwork: c.KILN_DOCKER_NETWORK,
+    dockerSocket: c.KILN_DOCKER_SOCKET,
+    apiToken: c.KILN_API_TOKEN,
+    nodeImage: c.KILN_NODE_IMAGE,
+    appLimits: {
+      memoryBytes: c.KILN_APP_MEMORY_MB * 1024 * 1024,
+      nanoCpus: Math.round(c.KILN_APP_CPUS * 1e9),
+      pids: c.KILN_APP_PIDS,
+    },
+    readyTimeoutMs: c.KILN_READY_TIMEOUT_S * 1000,
+    buildConcurrency: c.KILN_BUILD_CONCURRENCY,
+    maxUploadBytes: c.KILN_MAX_UPLOAD_MB * 1024 * 1024,
+  };
+}

@@ -1,0 +1,45 @@
+/** What the pipeline's steps share: inputs, the outside systems, and the outputs steps fill in. */
+import type { Config } from "../config.ts";
+import type { Build, BuilderName, Deployment } from "../core/deployment.ts";
+import type { LogSink } from "../core/logs.ts";
+import type { ImageBuilder } from "../core/ports/builder.ts";
+import type { RouteTable } from "../core/ports/routes.ts";
+import type { ContainerRuntime } from "../core/ports/runtime.ts";
+import type { FetchRequest, SourceFetcher } from "../core/ports/source.ts";
+import type { Secret } from "../core/secret.ts";
+
+export interface PipelineDeps {
+  config: Config;
+  runtime: ContainerRuntime;
+  routes: RouteTable;
+  fetchers: { git: SourceFetcher; tarball: SourceFetcher };
+  builders: ImageBuilder[];
+}
+
+export interface PipelineContext {
+  deployment: Deployment;
+  build: Build;
+  /** Where to fetch from, secrets resolved. */
+  source: FetchRequest;
+  /** The app's runtime environment (values may be secret). */
+  env: Record<string, Secret>;
+  /** Scratch directory of this build; removed when the pipeline ends. */
+  workDir: string;
+  srcDir: string;
+  signal: AbortSignal;
+  log: LogSink;
+  // filled in by the steps
+  commit?: string;
+  builder?: BuilderName;
+  image?: string;
+  port?: number;
+  containerId?: string;
+  upstream?: string;
+}
+
+export interface Step {
+  name: import("../core/deployment.ts").StepName;
+  /** What the step says when it starts, e.g. "fetching source". */
+  title: string;
+  run(ctx: PipelineContext, deps: PipelineDeps): Promise<void>;
+}

@@ -1,0 +1,52 @@
+/**
+ * Runs a list of steps over one context. The runner owns what every step shares:
+ * timing, the "▸ step / ✓ step in 1.2 s / ✗ step" lines, cancellation and reporting progress.
+ * Steps stay small functions of (ctx, deps).
+ */
+import type { StepTiming } from "../core/deployment.ts";
+import { errorMessage } from "../core/errors.ts";
+import type { PipelineContext, PipelineDeps, Step } from "./context.ts";
+import { buildImage } from "./steps/build-image.ts";
+import { fetchSource } from "./steps/fetch-source.ts";
+import { publishRoute } from "./steps/publish-route.ts";
+import { startContainer } from "./steps/start-container.ts";
+import { waitReady } from "./steps/wait-ready.ts";
+
+export const DEPLOY_STEPS: readonly Step[] = [fetchSource, buildImage, startContainer, waitReady, publishRoute];
+
+export interface PipelineHooks {
+  /** Called when a step starts and ends, with all timings so far. */
+  onProgress(step: Step, timings: StepTiming[]): Promise<void>;
+}
+
+export type PipelineOutcome = { ok: true; timings: StepTiming[] } | { ok: false; timings: StepTiming[]; failedStep: Step; error: unknown };
+
+export async function runPipeline(steps: readonly Step[], ctx: PipelineContext, deps: PipelineDeps, hooks: PipelineHooks): Promise<PipelineOutcome> {
+  const timings: StepTiming[] = [];
+  for (const step of steps) {
+    const timing: StepTiming = { name: step.name, startedAt: Date.now(), durationMs: null, ok: null };
+    timings.push(timing);
+    await hooks.onProgress(step, timings);
+    ctx.log("system", `▸ ${step.title}`);
+    try {
+      ctx.signal.throwIfAborted();
+      await step.run(ctx, deps);
+      timing.durationMs = Date.now() - timing.startedAt;
+      timing.ok = true;
+      ctx.log("system", `✓ ${step.title} (${formatDuration(timing.durationMs)})`);
+      await hooks.onProgress(step, timings);
+    } catch (error) {
+      timing.durationMs = Date.now() - timing.startedAt;
+      timing.ok = false;
+      const msg = ctx.signal.aborted ? "cancelled" : errorMessage(error);
+      ctx.log("system", `✗ ${step.title} failed after ${formatDuration(timing.durationMs)}: ${msg}`);
+      await hooks.onProgress(step, timings);
+      return { ok: false, timings, failedStep: step, error };
+    }
+  }
+  return { ok: true, timings };
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,33 @@
+/** Step 2: choose a builder for the source tree and build the app's image. */
+import { StepError } from "../../core/errors.ts";
+import type { Step } from "../context.ts";
+import { imageLabels, imageTag } from "../naming.ts";
+
+export const buildImage: Step = {
+  name: "build",
+  title: "building image",
+  async run(ctx, deps) {
+    let builder = null;
+    for (const b of deps.builders) {
+      if (await b.applies(ctx.srcDir)) {
+        builder = b;
+        break;
+      }
+    }
+    if (!builder) throw new StepError("no builder can build this source", "add a package.json, a Procfile, an index.html or a Dockerfile");
+    ctx.builder = builder.name;
+    ctx.log("system", `builder: ${builder.name}`);
+    const out = await builder.build({
+      deploymentId: ctx.deployment.id,
+      buildId: ctx.build.id,
+      srcDir: ctx.srcDir,
+      tag: imageTag(ctx.deployment.name, ctx.build.id),
+      labels: imageLabels(ctx.deployment.id, ctx.build.id),
+      secrets: ctx.env,
+      signal: ctx.signal,
+      log: ctx.log,
+    });
+    ctx.image = out.image;
+    ctx.port = out.port;
+  },
+};

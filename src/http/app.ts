@@ -1,0 +1,45 @@
+/** The HTTP surface: /api/v1 (JSON + WebSocket logs) and the generated OpenAPI document. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import { requireToken } from "./auth.ts";
+import { errorResponse, validationHook } from "./errors.ts";
+import { deploymentRoutes, type DeploymentRoutesDeps } from "./routes/deployments.ts";
+import { logRoutes, type LogSubscriber } from "./logs-ws.ts";
+import { Health } from "./schemas.ts";
+import { notFound } from "../core/errors.ts";
+
+export const API_VERSION = "0.1.0";
+
+export interface HttpDeps extends DeploymentRoutesDeps {
+  token: string;
+  bus: LogSubscriber;
+  health: () => Promise<{ docker: boolean; caddy: boolean }>;
+}
+
+export function createHttpApp(deps: HttpDeps) {
+  const api = new OpenAPIHono({ defaultHook: validationHook });
+  api.onError((err, c) => errorResponse(c, err));
+  api.use("*", requireToken(deps.token, ["/api/v1/health", "/api/v1/openapi.json"]));
+  api.openapi(
+    createRoute({ method: "get", path: "/health", summary: "Liveness and the state of Docker and Caddy (no auth)", responses: { 200: { description: "ok", content: { "application/json": { schema: Health } } } } }),
+    async (c) => {
+      const h = await deps.health();
+      return c.json({ ok: true, version: API_VERSION, ...h }, 200);
+    },
+  );
+  api.route("/", deploymentRoutes(deps));
+  api.route("/", logRoutes(deps.service, deps.bus));
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  api.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Kiln API", version: API_VERSION, description: "Deployments: Git URL or tarball → image → container → URL. WebSocket logs at /api/v1/deployments/{id}/logs?since=<seq>&token=<token>." },
+    servers: [{ url: "/api/v1" }],
+    security: [{ bearer: [] }],
+  });
+
+  const app = new OpenAPIHono();
+  app.route("/api/v1", api);
+  app.notFound((c) => errorResponse(c, notFound(`no route ${c.req.method} ${c.req.path}`, "the API lives under /api/v1; see /api/v1/openapi.json")));
+  app.onError((err, c) => errorResponse(c, err));
+  return app;
+}

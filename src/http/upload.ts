@@ -1,0 +1,30 @@
+/** Stream a request body to a file under `dir`, refusing it past `maxBytes` (nothing is left behind). */
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { badRequest, tooLarge } from "../core/errors.ts";
+import { newId } from "../core/ids.ts";
+
+export async function receiveUpload(body: ReadableStream<Uint8Array> | null, dir: string, maxBytes: number, declaredLength?: number): Promise<string> {
+  if (!body) throw badRequest("the request has no body", "send the tar or tar.gz bytes as the body (curl --data-binary @app.tar)");
+  if (declaredLength !== undefined && declaredLength > maxBytes) {
+    throw tooLarge(`the upload is ${declaredLength} bytes; the limit is ${maxBytes}`, "raise KILN_MAX_UPLOAD_MB or leave build outputs out of the tarball");
+  }
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `incoming-${newId()}.tar`);
+  const file = Bun.file(path).writer();
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw tooLarge(`the upload is over the limit of ${maxBytes} bytes`, "raise KILN_MAX_UPLOAD_MB or leave build outputs out of the tarball");
+      file.write(chunk);
+    }
+    await file.end();
+    if (size === 0) throw badRequest("the upload is empty", "send the tar or tar.gz bytes as the body (curl --data-binary @app.tar)");
+    return path;
+  } catch (err) {
+    await Promise.resolve(file.end()).catch(() => {});
+    await rm(path, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,51 @@
+/** Domain objects → API views. Secrets never pass through here: env shows keys only. */
+import type { Build, Deployment } from "../core/deployment.ts";
+import type { BuildViewT, DeploymentViewT } from "./schemas.ts";
+
+export interface UrlShape {
+  publicHost: string;
+  publicPort: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function appUrls(u: UrlShape, d: Pick<Deployment, "id" | "name">): { url: string; pathUrl: string } {
+  const port = u.publicPort === 80 ? "" : `:${u.publicPort}`;
+  return { url: `http://${d.name}.${u.publicHost}${port}/`, pathUrl: `http://${u.publicHost}${port}/d/${d.id}/` };
+}
+
+export function buildView(b: Build): BuildViewT {
+  return {
+    id: b.id,
+    number: b.number,
+    status: b.status,
+    builder: b.builder,
+    image: b.image,
+    commit: b.commit,
+    steps: b.steps.map((s) => ({ name: s.name, startedAt: iso(s.startedAt), durationMs: s.durationMs, ok: s.ok })),
+    durationMs: b.finishedAt ? b.finishedAt - b.createdAt : null,
+    error: b.error,
+    createdAt: iso(b.createdAt),
+    finishedAt: b.finishedAt ? iso(b.finishedAt) : null,
+  };
+}
+
+export function deploymentView(u: UrlShape, d: Deployment, current: Build | null): DeploymentViewT {
+  return {
+    id: d.id,
+    name: d.name,
+    status: d.status,
+    ...appUrls(u, d),
+    source: d.source.kind === "git" ? { kind: "git", url: redactUrl(d.source.url), ref: d.source.ref ?? null } : { kind: "tarball" },
+    envKeys: d.envKeys,
+    failureReason: d.failureReason,
+    currentBuild: current ? buildView(current) : null,
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.updatedAt),
+  };
+}
+
+/** A URL with credentials in it (https://user:pass@host) is shown without them. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/)[^@/]*@/i, "$1");
+}

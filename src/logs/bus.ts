@@ -1,0 +1,287 @@
+/**
+ * The log bus: gives each deployment's log lines a dense seq (1, 2, 3…), fans them out to live
+ * subscribers, and persists them to the store in chunks (many lines a row).
+ *
+ *   const bus = new LogBus({ store: store.logs });
+ *   await bus.open(deploymentId);                 // loads the last stored seq once
+ *   const sink = bus.sink(deploymentId);          // a LogSink for the pipeline
+ *   const stop = await bus.subscribe(deploymentId, 1, (line) => ws.send(...));
+ *
+ * Seqs are assigned synchronously in `publish`, so concurrent publishers never share one. That is
+ * why a deployment must be opened first: `open` reads the store's last seq, so numbering continues
+ * after a restart. Publishing to a deployment never opened is a bug and throws.
+ *
+ * Subscribers are called synchronously inside `publish`. Their callbacks must be cheap — enqueue
+ * and return. Buffering and dropping slow clients is the WebSocket layer's job; a callback that
+ * blocks would stall every publisher. A callback that throws is reported via `onError` and skipped.
+ *
+ * Memory: every line not yet written to the store stays in memory (the front of the buffer may be
+ * in flight). So a line is always in the store, in memory, or both — which is what lets
+ * `subscribe` replay with no gap.
+ */
+import { KilnError } from "../core/errors.ts";
+import type { LogLine, LogSink, LogStream } from "../core/logs.ts";
+import type { LogRepo } from "../core/ports/store.ts";
+import { capLine, splitLines } from "./lines.ts";
+
+export type LogListener = (line: LogLine) => void;
+
+export interface LogBusOptions {
+  store: LogRepo;
+  /** How long a line may wait in memory before it is written. */
+  flushIntervalMs?: number;
+  /** Most lines in one stored chunk; a full chunk is written at once, without waiting for the timer. */
+  maxChunkLines?: number;
+  /** Where failures that have no caller go: a background flush, a throwing subscriber. */
+  onError?: (err: unknown) => void;
+}
+
+/** Lines read from the store per page while replaying. */
+const REPLAY_PAGE = 1000;
+
+interface DeploymentLog {
+  readonly id: string;
+  /** The last seq handed out. */
+  lastSeq: number;
+  /**
+   * Lines not yet confirmed written, ascending and contiguous up to `lastSeq`. Everything below
+   * the first of them is in the store. The writer removes lines only after the store confirms.
+   */
+  readonly unflushed: LogLine[];
+  readonly listeners: Set<LogListener>;
+  writing: Promise<void> | null;
+  forgotten: boolean;
+}
+
+export class LogBus {
+  private readonly store: LogRepo;
+  private readonly flushIntervalMs: number;
+  private readonly maxChunkLines: number;
+  private readonly onError: (err: unknown) => void;
+  private readonly logs = new Map<string, DeploymentLog>();
+  private readonly loading = new Map<string, Promise<DeploymentLog>>();
+  /** Deployments dropped by `forget`: late lines from them are discarded, not an error. */
+  private readonly forgotten = new Set<string>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+
+  constructor(options: LogBusOptions) {
+    this.store = options.store;
+    this.flushIntervalMs = options.flushIntervalMs ?? 200;
+    this.maxChunkLines = Math.max(1, options.maxChunkLines ?? 256);
+    this.onError = options.onError ?? ((err) => console.error("log bus:", err));
+  }
+
+  /** Loads the deployment's last stored seq, once. Must be awaited before `publish`. Idempotent. */
+  async open(deploymentId: string): Promise<void> {
+    await this.load(deploymentId);
+  }
+
+  /**
+   * Publishes `text` as one line per newline (each capped at 8 KiB) and returns the last line.
+   * A deployment dropped by `forget` swallows the text and returns a line with seq 0.
+   */
+  publish(deploymentId: string, stream: LogStream, text: string): LogLine {
+    const log = this.logs.get(deploymentId);
+    const ts = Date.now();
+    if (!log) {
+      if (this.forgotten.has(deploymentId)) return { seq: 0, ts, stream, text };
+      throw new KilnError(
+        "internal",
+        `log bus: deployment ${deploymentId} was published to before it was opened`,
+        "await bus.open(deploymentId) before handing out its log sink",
+      );
+    }
+    let line: LogLine | undefined;
+    for (const piece of splitLines(text)) {
+      line = { seq: ++log.lastSeq, ts, stream, text: capLine(piece) };
+      log.unflushed.push(line);
+      for (const listener of log.listeners) {
+        try {
+          listener(line);
+        } catch (err) {
+          this.onError(err);
+        }
+      }
+    }
+    this.scheduleWrite(log);
+    return line!; // splitLines always yields at least one line
+  }
+
+  /** A LogSink writing to this deployment (which must be opened). */
+  sink(deploymentId: string): LogSink {
+    return (stream, text) => {
+      this.publish(deploymentId, stream, text);
+    };
+  }
+
+  /**
+   * Calls `onLine` with every line with seq >= sinceSeq — first the past (store, then memory), then
+   * live lines as they are published — in order, with no gap and no repeat. Resolves once the past
+   * has been delivered; the returned function stops the subscription.
+   */
+  async subscribe(deploymentId: string, sinceSeq: number, onLine: LogListener): Promise<() => void> {
+    const log = await this.load(deploymentId);
+    const since = Number.isFinite(sinceSeq) ? Math.max(1, Math.floor(sinceSeq)) : 1;
+    let lastDelivered = since - 1;
+    let replaying = true;
+    let active = true;
+    const queued: LogLine[] = [];
+    const deliver = (line: LogLine) => {
+      if (line.seq <= lastDelivered) return;
+      lastDelivered = line.seq;
+      onLine(line);
+    };
+    const listener: LogListener = (line) => {
+      if (!active) return;
+      if (replaying) queued.push(line);
+      else deliver(line);
+    };
+
+    // Listen first, then take the memory snapshot in the same tick: every line is then either in
+    // the snapshot, below it (already in the store), or in the queue.
+    log.listeners.add(listener);
+    const inMemoryFrom = log.unflushed[0]?.seq ?? log.lastSeq + 1;
+    const inMemory = log.unflushed.filter((l) => l.seq >= since);
+    try {
+      let next = since;
+      while (next < inMemoryFrom) {
+        const page = await this.store.read(deploymentId, next, Math.min(REPLAY_PAGE, inMemoryFrom - next));
+        const last = page[page.length - 1];
+        if (!last) break;
+        for (const line of page) if (line.seq < inMemoryFrom && active) deliver(line);
+        next = last.seq + 1;
+      }
+      for (const line of inMemory) if (active) deliver(line);
+      replaying = false;
+      for (const line of queued) if (active) deliver(line);
+      queued.length = 0;
+    } catch (err) {
+      active = false;
+      log.listeners.delete(listener);
+      throw err;
+    }
+    return () => {
+      active = false;
+      log.listeners.delete(listener);
+    };
+  }
+
+  /** The last seq handed out for the deployment (0 if none); opens it if needed. */
+  async lastSeq(deploymentId: string): Promise<number> {
+    return (await this.load(deploymentId)).lastSeq;
+  }
+
+  /** Writes every line published so far to the store. Rejects if the store does. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((log) => this.writeAll(log)));
+  }
+
+  /** Flushes and stops the timer. Lines published afterwards wait for an explicit `flush()`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  /**
+   * Drops the deployment's in-memory state (unwritten lines, subscribers) — for a deleted
+   * deployment. Resolves once any write in flight has settled, so the caller can then delete its
+   * stored logs without a late chunk reappearing. Later publishes to it are discarded.
+   */
+  async forget(deploymentId: string): Promise<void> {
+    const log = this.logs.get(deploymentId);
+    this.logs.delete(deploymentId);
+    this.loading.delete(deploymentId);
+    this.forgotten.add(deploymentId);
+    if (!log) return;
+    log.forgotten = true;
+    log.listeners.clear();
+    log.unflushed.length = 0;
+    await log.writing?.catch(() => {});
+  }
+
+  private load(deploymentId: string): Promise<DeploymentLog> {
+    const known = this.logs.get(deploymentId);
+    if (known) return Promise.resolve(known);
+    const pending = this.loading.get(deploymentId);
+    if (pending) return pending;
+    const loading: Promise<DeploymentLog> = this.store.lastSeq(deploymentId).then(
+      (lastSeq) => {
+        const log: DeploymentLog = {
+          id: deploymentId,
+          lastSeq,
+          unflushed: [],
+          listeners: new Set(),
+          writing: null,
+          forgotten: false,
+        };
+        if (this.loading.get(deploymentId) === loading) {
+          this.loading.delete(deploymentId);
+          this.forgotten.delete(deploymentId);
+          this.logs.set(deploymentId, log);
+        }
+        return log;
+      },
+      (err: unknown) => {
+        if (this.loading.get(deploymentId) === loading) this.loading.delete(deploymentId);
+        throw err;
+      },
+    );
+    this.loading.set(deploymentId, loading);
+    return loading;
+  }
+
+  private scheduleWrite(log: DeploymentLog): void {
+    if (log.unflushed.length >= this.maxChunkLines && !log.writing) {
+      this.write(log, "full chunks").catch((err) => this.writeFailed(err));
+    }
+    this.startTimer();
+  }
+
+  private startTimer(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => this.onTimer(), this.flushIntervalMs);
+    this.timer.unref?.();
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    for (const log of this.logs.values()) {
+      if (log.unflushed.length === 0) continue;
+      if (log.writing) this.startTimer(); // come back for what that write leaves
+      else this.write(log, "everything").catch((err) => this.writeFailed(err));
+    }
+  }
+
+  /** A background write failed: the lines stay in memory and the timer tries again. */
+  private writeFailed(err: unknown): void {
+    this.onError(err);
+    this.startTimer();
+  }
+
+  /**
+   * Writes chunks from the front of the buffer: only full ones, or everything (the last chunk
+   * partial). At most one writer per deployment, so chunks land in order; if one is already
+   * running, this returns it.
+   */
+  private write(log: DeploymentLog, what: "full chunks" | "everything"): Promise<void> {
+    log.writing ??= this.writeChunks(log, what === "full chunks" ? this.maxChunkLines : 1).finally(() => {
+      log.writing = null;
+    });
+    return log.writing;
+  }
+
+  private async writeChunks(log: DeploymentLog, minLines: number): Promise<void> {
+    while (log.unflushed.length >= minLines && !log.forgotten) {
+      const chunk = log.unflushed.slice(0, this.maxChunkLines);
+      await this.store.appendChunk(log.id, chunk);
+      log.unflushed.splice(0, chunk.length);
+    }
+  }
+
+  private async writeAll(log: DeploymentLog): Promise<void> {
+    while (log.unflushed.length > 0 && !log.forgotten) await this.write(log, "everything");
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The composition root: config → adapters → services → HTTP + background loops.
+ * Nothing else constructs an adapter; everything receives what it uses.
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Config } from "./config.ts";
+import { resolveApiToken } from "./api-token.ts";
+import { DockerEngine } from "./adapters/docker/engine.ts";
+import { ensureNodeBaseImage } from "./adapters/docker/base-image.ts";
+import { CaddyRouteTable } from "./adapters/caddy/route-table.ts";
+import { CaddySupervisor } from "./adapters/caddy/supervisor.ts";
+import { GitFetcher } from "./adapters/sources/git.ts";
+import { validateGitRef, validateGitUrl } from "./adapters/sources/git-commands.ts";
+import { TarballFetcher } from "./adapters/sources/tarball.ts";
+import { SqliteStore } from "./adapters/store/sqlite.ts";
+import { createBuilders } from "./adapters/builders/index.ts";
+import { LogBus } from "./logs/bus.ts";
+import { BuildQueue } from "./deploy/queue.ts";
+import { BuildRunner } from "./deploy/build-runner.ts";
+import { RuntimeWatcher } from "./deploy/runtime-watch.ts";
+import { DeploymentService } from "./deploy/service.ts";
+import { Reconciler } from "./reconcile/reconciler.ts";
+import { createHttpApp } from "./http/app.ts";
+import { websocket } from "hono/bun";
+import { MANAGED } from "./deploy/naming.ts";
+
+export interface Kiln {
+  config: Config;
+  token: string;
+  tokenGenerated: boolean;
+  tokenPath: string;
+  /** http://host:port of the API */
+  apiUrl: string;
+  service: DeploymentService;
+  bus: LogBus;
+  runtime: DockerEngine;
+  stop(): Promise<void>;
+}
+
+export async function startKiln(config: Config, opts: { quiet?: boolean } = {}): Promise<Kiln> {
+  const say = (line: string) => {
+    if (!opts.quiet) console.log(line);
+  };
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const { token, generated, path: tokenPath } = await resolveApiToken(config.dataDir, config.apiToken);
+
+  // Adapters: the only code that touches the outside.
+  const store = SqliteStore.open(join(config.dataDir, "kiln.db"));
+  const runtime = new DockerEngine({ socketPath: config.dockerSocket });
+  await runtime.ping();
+  await runtime.ensureNetwork(config.dockerNetwork, { [MANAGED]: "true" });
+  const routes = new CaddyRouteTable({
+    adminUrl: config.caddyAdmin,
+    publicHost: config.publicHost,
+    publicPort: config.publicPort,
+    listenHost: config.publicListen || undefined,
+  });
+  let reconciler: Reconciler | null = null;
+  const caddy = new CaddySupervisor({
+    adminUrl: config.caddyAdmin,
+    dataDir: config.dataDir,
+    onRestart: () => reconciler?.reloadRoutes(),
+    log: (line) => say(`caddy: ${line}`),
+  });
+  if (config.manageCaddy) await caddy.ensureRunning();
+
+  const bus = new LogBus({ store: store.logs });
+  const baseImage = () => ensureNodeBaseImage(runtime, { preferred: config.nodeImage });
+  const builders = createBuilders({ runtime, baseImage });
+  const fetchers = { git: new GitFetcher(), tarball: new TarballFetcher() };
+
+  // Services.
+  const queue = new BuildQueue(config.buildConcurrency);
+  let service: DeploymentService | null = null;
+  const watcher = new RuntimeWatcher(
+    runtime,
+    (id) => bus.sink(id),
+    (crash) => void service?.markCrashed(crash.deploymentId, crash.containerId, crash.exitCode, crash.lastLines),
+  );
+  const runner = new BuildRunner({ config, runtime, routes, fetchers, builders }, store, (id) => bus.sink(id), watcher);
+  service = new DeploymentService({
+    store,
+    queue,
+    runner,
+    watcher,
+    runtime,
+    routes,
+    uploadsDir: join(config.dataDir, "uploads"),
+    validateGit: (url, ref) => {
+      validateGitUrl(url);
+      if (ref !== undefined) validateGitRef(ref);
+    },
+    openLogs: (id) => bus.open(id),
+    log: (id, text) => void bus.publish(id, "system", text),
+    forgetLogs: async (id) => {
+      await bus.forget(id);
+      await store.logs.deleteFor(id);
+    },
+  });
+  for (const d of await store.deployments.list()) await bus.open(d.id);
+
+  reconciler = new Reconciler({
+    store,
+    runtime,
+    routes,
+    watcher,
+    buildsDir: join(config.dataDir, "builds"),
+    busy: (id) => queue.busy(id),
+    log: (id, text) => void bus.publish(id, "system", text),
+  });
+  await reconciler.boot();
+  reconciler.start(15_000);
+
+  // Warm the base image in the background so the first build doesn't wait for it.
+  void baseImage().catch((err) => say(`base image: ${err instanceof Error ? err.message : String(err)}`));
+
+  const app = createHttpApp({
+    service,
+    urls: { publicHost: config.publicHost, publicPort: config.publicPort },
+    dataDir: config.dataDir,
+    maxUploadBytes: config.maxUploadBytes,
+    token,
+    bus,
+    health: async () => ({
+      docker: await runtime.ping().then(() => true, () => false),
+      caddy: await routes.healthy(),
+    }),
+  });
+  const server = Bun.serve({
+    hostname: config.api.host,
+    port: config.api.port,
+    fetch: app.fetch,
+    websocket,
+    maxRequestBodySize: config.maxUploadBytes + 1024 * 1024,
+    idleTimeout: 120,
+  });
+  const apiUrl = `http://${config.api.host}:${server.port}`;
+
+  return {
+    config,
+    token,
+    tokenGenerated: generated,
+    tokenPath,
+    apiUrl,
+    service,
+    bus,
+    runtime,
+    async stop() {
+      reconciler?.stop();
+      server.stop(true);
+      await queue.drain();
+      watcher.stopAll();
+      await bus.close();
+      await caddy.stop();
+      await store.close();
+    },
+  };
+}

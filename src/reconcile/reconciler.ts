@@ -1,0 +1,128 @@
+/**
+ * Compares what the store says with what Docker and Caddy really hold, and repairs the difference:
+ * at boot (after a crash or restart) and on a timer. Kiln never leaves an orphan: a labelled
+ * container or image that no deployment owns is removed; a route that is missing is put back.
+ */
+import { rm } from "node:fs/promises";
+import type { Deployment } from "../core/deployment.ts";
+import type { AppRoute, RouteTable } from "../core/ports/routes.ts";
+import type { ContainerRuntime } from "../core/ports/runtime.ts";
+import type { Store } from "../core/ports/store.ts";
+import { MANAGED } from "../deploy/naming.ts";
+import type { RuntimeWatcher } from "../deploy/runtime-watch.ts";
+
+export interface ReconcilerDeps {
+  store: Store;
+  runtime: ContainerRuntime;
+  routes: RouteTable;
+  watcher: RuntimeWatcher;
+  buildsDir: string;
+  /** Deployments with a build queued or running in this process (left alone). */
+  busy: (deploymentId: string) => boolean;
+  log: (deploymentId: string, text: string) => void;
+}
+
+export class Reconciler {
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #running: Promise<void> | null = null;
+
+  constructor(private readonly d: ReconcilerDeps) {}
+
+  /** After a start: builds in flight died with the old process; adopt containers; re-apply routes. */
+  async boot(): Promise<void> {
+    const { store } = this.d;
+    for (const dep of await store.deployments.list()) {
+      for (const b of await store.builds.listFor(dep.id)) {
+        if (b.status === "queued" || b.status === "running") {
+          await store.builds.update(b.id, { status: "failed", error: "interrupted: Kiln restarted during the build", finishedAt: Date.now() });
+        }
+      }
+    }
+    await rm(this.d.buildsDir, { recursive: true, force: true });
+    await this.pass({ boot: true, forceRoutes: true });
+  }
+
+  start(intervalMs: number): void {
+    this.#timer = setInterval(() => void this.pass({ boot: false, forceRoutes: false }).catch((err) => console.error("reconcile:", err)), intervalMs);
+    this.#timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Re-apply every route (Caddy restarted and forgot them). */
+  async reloadRoutes(): Promise<void> {
+    await this.d.routes.load(await this.#expectedRoutes());
+  }
+
+  /** One pass; concurrent calls share the pass in progress. */
+  pass(opts: { boot: boolean; forceRoutes: boolean }): Promise<void> {
+    this.#running ??= this.#pass(opts).finally(() => (this.#running = null));
+    return this.#running;
+  }
+
+  async #pass(opts: { boot: boolean; forceRoutes: boolean }): Promise<void> {
+    const { store, runtime } = this.d;
+    const deployments = await store.deployments.list();
+    const byId = new Map(deployments.map((d) => [d.id, d]));
+
+    // Containers: adopt the current one of each deployment, remove the rest.
+    const containers = await runtime.listContainers({ [MANAGED]: "true", "kiln.kind": "app" });
+    const live = new Map(containers.map((c) => [c.id, c]));
+    for (const c of containers) {
+      const owner = byId.get(c.labels["kiln.deployment"] ?? "");
+      const isCurrent = owner && owner.containerId === c.id;
+      if (isCurrent || (owner && this.d.busy(owner.id))) continue;
+      await runtime.removeContainer(c.id).catch(() => {});
+    }
+
+    for (const d of deployments) {
+      if (this.d.busy(d.id)) continue;
+      const c = d.containerId ? live.get(d.containerId) : undefined;
+      if (d.status === "running" || d.status === "deploying" || d.status === "building" || d.status === "queued") {
+        if (!c || !c.running) {
+          if (d.status === "running" && c && !opts.boot) continue; // the watcher reports crashes
+          const lastLines = c ? await runtime.tailLogs(c.id, 20).catch(() => []) : [];
+          const reason = c
+            ? `the app's container is not running (exit code ${c.exitCode})${lastLines.length ? `; last lines:\n${lastLines.join("\n")}` : ""}`
+            : d.status === "running" ? "the app's container is gone" : "interrupted: Kiln restarted during the build";
+          await store.deployments.update(d.id, { status: "failed", failureReason: reason });
+          this.d.log(d.id, `reconcile: ${reason.split("\n")[0]}`);
+          continue;
+        }
+        if (d.status !== "running") await store.deployments.update(d.id, { status: "running", failureReason: null });
+        if (c.published && c.published !== d.upstream) await store.deployments.update(d.id, { upstream: c.published });
+        if (opts.boot) this.d.watcher.watch(d.id, c.id);
+      }
+    }
+
+    // Images of deployments that no longer exist.
+    for (const img of await runtime.listImages({ [MANAGED]: "true", "kiln.kind": "app" })) {
+      if (!byId.has(img.labels["kiln.deployment"] ?? "")) await runtime.removeImage(img.id).catch(() => {});
+    }
+
+    // Routes: exactly the running deployments'.
+    const expected = await this.#expectedRoutes();
+    const actual = new Set(await this.d.routes.list().catch(() => [] as string[]));
+    const same = expected.length === actual.size && expected.every((r) => actual.has(r.deploymentId));
+    if (opts.forceRoutes || !same) await this.d.routes.load(expected);
+    else {
+      // upstreams may have moved (container restarted on a new port): upsert is idempotent
+      for (const r of expected) if (changedUpstream(byId.get(r.deploymentId), r)) await this.d.routes.upsert(r);
+    }
+  }
+
+  async #expectedRoutes(): Promise<AppRoute[]> {
+    const out: AppRoute[] = [];
+    for (const d of await this.d.store.deployments.list()) {
+      if (d.status !== "stopped" && d.upstream) out.push({ deploymentId: d.id, name: d.name, upstream: d.upstream });
+    }
+    return out;
+  }
+}
+
+function changedUpstream(before: Deployment | undefined, now: AppRoute): boolean {
+  return !!before && before.upstream !== now.upstream;
+}

@@ -1,0 +1,219 @@
+/**
+ * CaddyRouteTable and CaddySupervisor against a real Caddy (the `caddy` binary on PATH),
+ * started by the supervisor on free loopback ports.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Server } from "bun";
+import { CaddyRouteTable } from "../../src/adapters/caddy/route-table.ts";
+import { CaddySupervisor } from "../../src/adapters/caddy/supervisor.ts";
+import type { AppRoute } from "../../src/core/ports/routes.ts";
+
+async function freePort(): Promise<number> {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+/** An upstream app that echoes who it is and what path it saw. */
+function upstream(label: string): Server<undefined> {
+  return Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      const url = new URL(req.url);
+      return Response.json({
+        app: label,
+        path: url.pathname + url.search,
+        forwardedPrefix: req.headers.get("x-forwarded-prefix"),
+        forwardedFor: req.headers.get("x-forwarded-for"),
+      });
+    },
+  });
+}
+
+let dataDir: string;
+let adminUrl: string;
+let publicPort: number;
+let supervisor: CaddySupervisor;
+let table: CaddyRouteTable;
+let restarts = 0;
+const apps: Server<undefined>[] = [];
+let alpha: AppRoute;
+let beta: AppRoute;
+
+const base = () => `http://127.0.0.1:${publicPort}`;
+
+async function viaHost(name: string, path = "/"): Promise<Response> {
+  return fetch(base() + path, { headers: { host: `${name}.localhost` } });
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "kiln-caddy-test-"));
+  adminUrl = `http://127.0.0.1:${await freePort()}`;
+  publicPort = await freePort();
+  supervisor = new CaddySupervisor({
+    adminUrl,
+    dataDir,
+    log: () => {},
+    backoff: { initialMs: 100, maxMs: 1000 },
+    onRestart: () => {
+      restarts++;
+    },
+  });
+  table = new CaddyRouteTable({ adminUrl, publicHost: "localhost", publicPort, listenHost: "127.0.0.1" });
+  const a = upstream("alpha");
+  const b = upstream("beta");
+  apps.push(a, b);
+  alpha = { deploymentId: "aaaa1111", name: "alpha", upstream: `127.0.0.1:${a.port}` };
+  beta = { deploymentId: "bbbb2222", name: "beta", upstream: `127.0.0.1:${b.port}` };
+  expect(await supervisor.ensureRunning()).toBe("started");
+  await table.load([]);
+});
+
+afterAll(async () => {
+  await supervisor?.stop();
+  for (const a of apps) a.stop(true);
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+test("ensureRunning twice does not start a second caddy", async () => {
+  const pid = supervisor.pid;
+  expect(pid).not.toBeNull();
+  const [r1, r2] = await Promise.all([supervisor.ensureRunning(), supervisor.ensureRunning()]);
+  expect(r1).toBe("running");
+  expect(r2).toBe("running");
+  expect(supervisor.pid).toBe(pid);
+  expect(await table.healthy()).toBe(true);
+});
+
+test("a second supervisor finds the running caddy and leaves it alone", async () => {
+  const other = new CaddySupervisor({ adminUrl, dataDir, log: () => {} });
+  expect(await other.ensureRunning()).toBe("external");
+  expect(other.pid).toBeNull();
+  await other.stop();
+  expect(await table.healthy()).toBe(true);
+});
+
+test("upserted routes answer by subdomain and by path", async () => {
+  await Promise.all([table.upsert(alpha), table.upsert(beta)]);
+
+  const a = await viaHost("alpha", "/x?q=1");
+  expect(a.status).toBe(200);
+  expect(await a.json()).toMatchObject({ app: "alpha", path: "/x?q=1", forwardedPrefix: null });
+  expect(await (await viaHost("beta")).json()).toMatchObject({ app: "beta", path: "/" });
+
+  const b = await fetch(`${base()}/d/${beta.deploymentId}/hello`);
+  expect(b.status).toBe(200);
+  expect(await b.json()).toMatchObject({ app: "beta", path: "/hello", forwardedPrefix: `/d/${beta.deploymentId}` });
+  expect(await (await fetch(`${base()}/d/${alpha.deploymentId}`)).json()).toMatchObject({ app: "alpha", path: "/" });
+
+  expect((await table.list()).sort()).toEqual([alpha.deploymentId, beta.deploymentId]);
+});
+
+test("unknown hosts and unknown ids get the 404 fallback", async () => {
+  const host = await viaHost("nobody");
+  expect(host.status).toBe(404);
+  expect(await host.text()).toBe("no app is deployed at this address\n");
+  expect((await fetch(`${base()}/d/zzzz9999/hello`)).status).toBe(404);
+  // A prefix of a known id is not that id.
+  expect((await fetch(`${base()}/d/${alpha.deploymentId}x/`)).status).toBe(404);
+  expect((await fetch(`${base()}/`)).status).toBe(404);
+});
+
+test("replacing one route's upstream does not disturb the other app", async () => {
+  const alpha2 = upstream("alpha-v2");
+  apps.push(alpha2);
+  let stop = false;
+  const failures: string[] = [];
+  let served = 0;
+  const traffic = (async () => {
+    for (let i = 0; i < 500 && !stop; i++) {
+      try {
+        const res = await viaHost("beta", `/n/${i}`);
+        const body = (await res.json()) as { app: string };
+        if (res.status !== 200 || body.app !== "beta") failures.push(`${res.status} ${body.app}`);
+        served++;
+      } catch (err) {
+        failures.push(String(err));
+      }
+    }
+  })();
+  // Several replaces, flipping alpha between two upstreams, while beta's traffic flows.
+  for (const port of [alpha2.port, apps[0]!.port, alpha2.port, apps[0]!.port, alpha2.port]) {
+    await Bun.sleep(15);
+    await table.upsert({ ...alpha, upstream: `127.0.0.1:${port}` });
+  }
+  await Bun.sleep(15);
+  stop = true;
+  await traffic;
+
+  expect(failures).toEqual([]);
+  expect(served).toBeGreaterThan(0);
+  expect(await (await viaHost("alpha")).json()).toMatchObject({ app: "alpha-v2" });
+  // Still one route per deployment.
+  expect((await table.list()).sort()).toEqual([alpha.deploymentId, beta.deploymentId]);
+});
+
+test("remove takes one route out; removing it again is fine", async () => {
+  await table.remove(alpha.deploymentId);
+  await table.remove(alpha.deploymentId);
+  expect(await table.list()).toEqual([beta.deploymentId]);
+  expect((await viaHost("alpha")).status).toBe(404);
+  expect((await viaHost("beta")).status).toBe(200);
+});
+
+test("load replaces every route", async () => {
+  await table.load([alpha]);
+  expect(await table.list()).toEqual([alpha.deploymentId]);
+  expect((await viaHost("beta")).status).toBe(404);
+  expect((await viaHost("alpha")).status).toBe(200);
+  // The admin API stays where it was.
+  expect(await table.healthy()).toBe(true);
+});
+
+test("upsert into a fresh caddy (no ingress server yet) works", async () => {
+  // Load Caddy's bootstrap config directly: admin only, no apps.
+  const res = await fetch(`${adminUrl}/load`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: await Bun.file(supervisor.bootstrapPath).text(),
+  });
+  expect(res.status).toBe(200);
+  expect(await table.list()).toEqual([]);
+  await table.upsert(beta);
+  expect(await table.list()).toEqual([beta.deploymentId]);
+  expect((await viaHost("beta")).status).toBe(200);
+  expect((await viaHost("nobody")).status).toBe(404);
+});
+
+test("when caddy dies the supervisor restarts it and onRestart fires; load brings routes back", async () => {
+  const pid = supervisor.pid;
+  expect(pid).not.toBeNull();
+  const before = restarts;
+  process.kill(pid!, "SIGKILL");
+
+  const deadline = Date.now() + 10_000;
+  while (restarts === before && Date.now() < deadline) await Bun.sleep(50);
+  expect(restarts).toBe(before + 1);
+  expect(supervisor.pid).not.toBeNull();
+  expect(supervisor.pid).not.toBe(pid);
+  expect(await table.healthy()).toBe(true);
+  // A fresh caddy has no routes until Kiln loads them.
+  expect(await table.list()).toEqual([]);
+
+  await table.load([alpha, beta]);
+  expect((await table.list()).sort()).toEqual([alpha.deploymentId, beta.deploymentId]);
+  expect(await (await viaHost("beta")).json()).toMatchObject({ app: "beta" });
+});
+
+test("stop kills caddy and it stays down", async () => {
+  await supervisor.stop();
+  expect(supervisor.pid).toBeNull();
+  await Bun.sleep(300);
+  expect(await table.healthy()).toBe(false);
+  expect(restarts).toBe(1);
+});

@@ -1,0 +1,328 @@
+/**
+ * The behaviour every Store must have, written once. Run it against each implementation:
+ *
+ *   storeContract("sqlite", async () => SqliteStore.open(tmpPath()));
+ *
+ * `makeStore` must return a fresh, empty store each call; the suite closes it after each test.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import type { Build, Deployment } from "../../src/core/deployment.ts";
+import { KilnError, type ErrorKind } from "../../src/core/errors.ts";
+import type { LogLine } from "../../src/core/logs.ts";
+import type { Store } from "../../src/core/ports/store.ts";
+
+export function storeContract(name: string, makeStore: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe("deployments", () => {
+      test("insert, get, getByName and list round-trip every field", async () => {
+        const git = deployment({ id: "dep-a", name: "alpha", createdAt: 1000 });
+        const tarball = deployment({
+          id: "dep-b",
+          name: "beta",
+          source: { kind: "tarball", uploadId: "up-1", filename: "app.tar.gz" },
+          envKeys: [],
+          status: "running",
+          currentBuildId: "b-1",
+          failureReason: "boom",
+          containerId: "c0ffee",
+          upstream: "127.0.0.1:41000",
+          createdAt: 2000,
+        });
+        await store.deployments.insert(git);
+        await store.deployments.insert(tarball);
+
+        expect(await store.deployments.get("dep-a")).toEqual(git);
+        expect(await store.deployments.getByName("beta")).toEqual(tarball);
+        expect(await store.deployments.list()).toEqual([git, tarball]);
+        expect(await store.deployments.get("nope")).toBeNull();
+        expect(await store.deployments.getByName("nope")).toBeNull();
+      });
+
+      test("a taken name is a conflict", async () => {
+        await store.deployments.insert(deployment({ id: "dep-a", name: "same" }));
+        await expectKind(store.deployments.insert(deployment({ id: "dep-b", name: "same" })), "conflict");
+        await store.deployments.insert(deployment({ id: "dep-c", name: "other" }));
+        await expectKind(store.deployments.update("dep-c", { name: "same" }), "conflict");
+        expect((await store.deployments.get("dep-c"))?.name).toBe("other");
+      });
+
+      test("a taken id is a conflict", async () => {
+        await store.deployments.insert(deployment({ id: "dep-a", name: "one" }));
+        await expectKind(store.deployments.insert(deployment({ id: "dep-a", name: "two" })), "conflict");
+      });
+
+      test("update sets only the given fields, returns the row and bumps updatedAt", async () => {
+        const d = deployment({ id: "dep-a", name: "alpha", createdAt: 1000, updatedAt: 1000 });
+        await store.deployments.insert(d);
+        const updated = await store.deployments.update("dep-a", {
+          status: "building",
+          envKeys: ["A", "B"],
+          source: { kind: "git", url: "https://example.com/x.git", ref: "dev", hasToken: true },
+          upstream: "127.0.0.1:40001",
+        });
+        expect(updated).toEqual({
+          ...d,
+          status: "building",
+          envKeys: ["A", "B"],
+          source: { kind: "git", url: "https://example.com/x.git", ref: "dev", hasToken: true },
+          upstream: "127.0.0.1:40001",
+          updatedAt: updated.updatedAt,
+        });
+        expect(updated.updatedAt).toBeGreaterThan(1000);
+        expect(await store.deployments.get("dep-a")).toEqual(updated);
+
+        const cleared = await store.deployments.update("dep-a", { upstream: null, updatedAt: 5 });
+        expect(cleared.upstream).toBeNull();
+        expect(cleared.updatedAt).toBe(5);
+        expect(cleared.createdAt).toBe(1000);
+      });
+
+      test("update of a missing deployment is not_found", async () => {
+        await expectKind(store.deployments.update("nope", { status: "failed" }), "not_found");
+      });
+
+      test("delete removes the deployment with its builds and logs; a missing id is a no-op", async () => {
+        await store.deployments.insert(deployment({ id: "dep-a", name: "alpha" }));
+        await store.deployments.insert(deployment({ id: "dep-b", name: "beta" }));
+        await store.builds.insert(build({ id: "b-a1", deploymentId: "dep-a", number: 1 }));
+        await store.builds.insert(build({ id: "b-b1", deploymentId: "dep-b", number: 1 }));
+        await store.logs.appendChunk("dep-a", lines(1, 3));
+        await store.logs.appendChunk("dep-b", lines(1, 2));
+
+        await store.deployments.delete("dep-a");
+        expect(await store.deployments.get("dep-a")).toBeNull();
+        expect(await store.builds.get("b-a1")).toBeNull();
+        expect(await store.builds.listFor("dep-a")).toEqual([]);
+        expect(await store.logs.lastSeq("dep-a")).toBe(0);
+        expect(await store.logs.read("dep-a", 1, 100)).toEqual([]);
+
+        expect(await store.builds.get("b-b1")).not.toBeNull();
+        expect(await store.logs.lastSeq("dep-b")).toBe(2);
+        await store.deployments.delete("dep-a");
+      });
+    });
+
+    describe("builds", () => {
+      beforeEach(async () => {
+        await store.deployments.insert(deployment({ id: "dep-a", name: "alpha" }));
+        await store.deployments.insert(deployment({ id: "dep-b", name: "beta" }));
+      });
+
+      test("insert and get round-trip every field, steps included", async () => {
+        const b = build({
+          id: "b-1",
+          deploymentId: "dep-a",
+          number: 1,
+          status: "succeeded",
+          builder: "railpack",
+          image: "kiln/alpha:1",
+          commit: "0123456789abcdef",
+          steps: [
+            { name: "source", startedAt: 10, durationMs: 5, ok: true },
+            { name: "build", startedAt: 15, durationMs: null, ok: null },
+          ],
+          error: null,
+          createdAt: 10,
+          finishedAt: 99,
+        });
+        await store.builds.insert(b);
+        expect(await store.builds.get("b-1")).toEqual(b);
+        expect(await store.builds.get("nope")).toBeNull();
+      });
+
+      test("nextNumber counts per deployment and listFor is newest first", async () => {
+        expect(await store.builds.nextNumber("dep-a")).toBe(1);
+        for (const n of [1, 2, 3]) {
+          expect(await store.builds.nextNumber("dep-a")).toBe(n);
+          await store.builds.insert(build({ id: `a-${n}`, deploymentId: "dep-a", number: n, createdAt: n }));
+        }
+        expect(await store.builds.nextNumber("dep-a")).toBe(4);
+        expect(await store.builds.nextNumber("dep-b")).toBe(1);
+        expect((await store.builds.listFor("dep-a")).map((b) => b.number)).toEqual([3, 2, 1]);
+        expect(await store.builds.listFor("dep-b")).toEqual([]);
+      });
+
+      test("a number taken within a deployment is a conflict, across deployments it is fine", async () => {
+        await store.builds.insert(build({ id: "b-1", deploymentId: "dep-a", number: 1 }));
+        await expectKind(store.builds.insert(build({ id: "b-2", deploymentId: "dep-a", number: 1 })), "conflict");
+        await store.builds.insert(build({ id: "b-3", deploymentId: "dep-b", number: 1 }));
+      });
+
+      test("a build of a missing deployment is not_found", async () => {
+        await expectKind(store.builds.insert(build({ id: "b-1", deploymentId: "ghost", number: 1 })), "not_found");
+      });
+
+      test("update sets the given fields and returns the row; missing is not_found", async () => {
+        const b = build({ id: "b-1", deploymentId: "dep-a", number: 1 });
+        await store.builds.insert(b);
+        const steps = [{ name: "source" as const, startedAt: 1, durationMs: 2, ok: true }];
+        const updated = await store.builds.update("b-1", {
+          status: "failed",
+          error: "no Dockerfile",
+          steps,
+          finishedAt: 50,
+          builder: "dockerfile",
+        });
+        expect(updated).toEqual({ ...b, status: "failed", error: "no Dockerfile", steps, finishedAt: 50, builder: "dockerfile" });
+        expect(await store.builds.get("b-1")).toEqual(updated);
+        expect(await store.builds.update("b-1", {})).toEqual(updated);
+        await expectKind(store.builds.update("nope", { status: "failed" }), "not_found");
+      });
+    });
+
+    describe("logs", () => {
+      // Chunks [1–3] [4–8] [9] [10–16].
+      const chunks = [lines(1, 3), lines(4, 8), lines(9, 9), lines(10, 16)];
+      beforeEach(async () => {
+        await store.deployments.insert(deployment({ id: "dep-a", name: "alpha" }));
+        for (const c of chunks) await store.logs.appendChunk("dep-a", c);
+      });
+
+      test("chunks round-trip every field, in order", async () => {
+        expect(await store.logs.read("dep-a", 1, 1000)).toEqual(chunks.flat());
+        expect(await store.logs.lastSeq("dep-a")).toBe(16);
+      });
+
+      test("range reads start inside a chunk and cross chunk boundaries", async () => {
+        expect(seqs(await store.logs.read("dep-a", 2, 2))).toEqual([2, 3]);
+        expect(seqs(await store.logs.read("dep-a", 3, 7))).toEqual([3, 4, 5, 6, 7, 8, 9]);
+        expect(seqs(await store.logs.read("dep-a", 8, 3))).toEqual([8, 9, 10]);
+        expect(seqs(await store.logs.read("dep-a", 9, 1))).toEqual([9]);
+        expect(seqs(await store.logs.read("dep-a", 15, 100))).toEqual([15, 16]);
+        expect(seqs(await store.logs.read("dep-a", 0, 2))).toEqual([1, 2]);
+        expect(await store.logs.read("dep-a", 17, 100)).toEqual([]);
+        expect(await store.logs.read("dep-a", 1, 0)).toEqual([]);
+      });
+
+      test("deployments are kept apart; unknown ones are empty", async () => {
+        await store.logs.appendChunk("dep-b", lines(1, 2, "b"));
+        expect((await store.logs.read("dep-b", 1, 100)).map((l) => l.text)).toEqual(["b1", "b2"]);
+        expect(await store.logs.lastSeq("dep-b")).toBe(2);
+        expect(await store.logs.lastSeq("ghost")).toBe(0);
+        expect(await store.logs.read("ghost", 1, 100)).toEqual([]);
+        expect(await store.logs.lastSeq("dep-a")).toBe(16);
+      });
+
+      test("an empty chunk is ignored; a chunk stored twice is a conflict", async () => {
+        await store.logs.appendChunk("dep-a", []);
+        expect(await store.logs.lastSeq("dep-a")).toBe(16);
+        await expectKind(store.logs.appendChunk("dep-a", lines(10, 12)), "conflict");
+      });
+
+      test("text survives exactly: unicode, quotes, empty lines", async () => {
+        const odd: LogLine[] = [
+          { seq: 17, ts: 1, stream: "runtime", text: "" },
+          { seq: 18, ts: 2, stream: "system", text: 'quotes " and \\ and \t tabs' },
+          { seq: 19, ts: 3, stream: "build", text: "ünïcødé 😀 ✓" },
+        ];
+        await store.logs.appendChunk("dep-a", odd);
+        expect(await store.logs.read("dep-a", 17, 10)).toEqual(odd);
+      });
+
+      test("deleteFor removes one deployment's logs", async () => {
+        await store.logs.appendChunk("dep-b", lines(1, 2));
+        await store.logs.deleteFor("dep-a");
+        expect(await store.logs.read("dep-a", 1, 100)).toEqual([]);
+        expect(await store.logs.lastSeq("dep-a")).toBe(0);
+        expect(await store.logs.lastSeq("dep-b")).toBe(2);
+      });
+    });
+
+    describe("secrets", () => {
+      test("put, get, overwrite; missing is null", async () => {
+        expect(await store.secrets.get("deployment/a/env")).toBeNull();
+        await store.secrets.put("deployment/a/env", '{"A":"1"}');
+        expect(await store.secrets.get("deployment/a/env")).toBe('{"A":"1"}');
+        await store.secrets.put("deployment/a/env", '{"A":"2"}');
+        expect(await store.secrets.get("deployment/a/env")).toBe('{"A":"2"}');
+      });
+
+      test("deletePrefix removes exactly the keys starting with the prefix, matched literally", async () => {
+        const keys = [
+          "deployment/a/env",
+          "deployment/a/git-token",
+          "deployment/ab/env",
+          "deployment/a_/env",
+          "deployment/%/env",
+          "other/deployment/a/env",
+        ];
+        for (const k of keys) await store.secrets.put(k, `v:${k}`);
+
+        await store.secrets.deletePrefix("deployment/a/");
+        expect(await store.secrets.get("deployment/a/env")).toBeNull();
+        expect(await store.secrets.get("deployment/a/git-token")).toBeNull();
+        for (const k of keys.slice(2)) expect(await store.secrets.get(k)).toBe(`v:${k}`);
+
+        await store.secrets.deletePrefix("deployment/%");
+        expect(await store.secrets.get("deployment/%/env")).toBeNull();
+        expect(await store.secrets.get("deployment/ab/env")).toBe("v:deployment/ab/env");
+        await store.secrets.deletePrefix("deployment/a_");
+        expect(await store.secrets.get("deployment/a_/env")).toBeNull();
+        expect(await store.secrets.get("deployment/ab/env")).toBe("v:deployment/ab/env");
+      });
+    });
+  });
+}
+
+export function deployment(overrides: Partial<Deployment> = {}): Deployment {
+  return {
+    id: "dep-1",
+    name: "app",
+    source: { kind: "git", url: "https://example.com/app.git", ref: "main", hasToken: false },
+    envKeys: ["PORT", "DATABASE_URL"],
+    status: "queued",
+    currentBuildId: null,
+    failureReason: null,
+    containerId: null,
+    upstream: null,
+    createdAt: 1000,
+    updatedAt: 1000,
+    ...overrides,
+  };
+}
+
+export function build(overrides: Partial<Build> = {}): Build {
+  return {
+    id: "build-1",
+    deploymentId: "dep-1",
+    number: 1,
+    status: "queued",
+    builder: null,
+    image: null,
+    commit: null,
+    steps: [],
+    error: null,
+    createdAt: 1000,
+    finishedAt: null,
+    ...overrides,
+  };
+}
+
+/** Lines first..last with text `${prefix}${seq}` and streams rotating. */
+export function lines(first: number, last: number, prefix = "line "): LogLine[] {
+  const streams = ["build", "runtime", "system"] as const;
+  const out: LogLine[] = [];
+  for (let seq = first; seq <= last; seq++) {
+    out.push({ seq, ts: 1_700_000_000_000 + seq, stream: streams[seq % 3]!, text: `${prefix}${seq}` });
+  }
+  return out;
+}
+
+const seqs = (ls: LogLine[]) => ls.map((l) => l.seq);
+
+async function expectKind(promise: Promise<unknown>, kind: ErrorKind): Promise<void> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(KilnError);
+  expect((err as KilnError).kind).toBe(kind);
+}
