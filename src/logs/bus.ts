@@ -108,8 +108,15 @@ export class LogBus {
     return line!; // splitLines always yields at least one line
   }
 
-  /** A LogSink writing to this deployment (which must be opened). */
+  /** A LogSink writing to this deployment. Throws now, rather than at the first line, if it was never opened. */
   sink(deploymentId: string): LogSink {
+    if (!this.logs.has(deploymentId) && !this.forgotten.has(deploymentId)) {
+      throw new KilnError(
+        "internal",
+        `log bus: a sink was asked for deployment ${deploymentId} before it was opened`,
+        "await bus.open(deploymentId) first",
+      );
+    }
     return (stream, text) => {
       this.publish(deploymentId, stream, text);
     };

@@ -49,7 +49,7 @@ export function validateGitUrl(url: string): string {
   if (url.startsWith("-")) throw refuse("must not start with '-'");
   if (CONTROL_OR_SPACE.test(url)) throw refuse("must not contain whitespace or control characters");
   if (/^file:/i.test(url)) throw refuse("is a local file URL, which is not allowed");
-  if (url.includes("::")) throw refuse("uses a '<transport>::' remote helper, which is not allowed");
+  if (url.replace(/\[[0-9A-Fa-f:.]*\]/g, "").includes("::")) throw refuse("uses a '<transport>::' remote helper, which is not allowed");
 
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
   if (scheme !== undefined) {

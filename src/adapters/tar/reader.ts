@@ -281,7 +281,7 @@ class ByteReader {
   #eof = false;
 
   constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
+    this.#reader = stream.getReader() as unknown as StreamReader;
   }
 
   async #fill(): Promise<boolean> {
