@@ -9,6 +9,7 @@ import type { LogStream } from "../../src/core/logs.ts";
 import type { ContainerSpec } from "../../src/core/ports/runtime.ts";
 import { ensureNodeBaseImage } from "../../src/adapters/docker/base-image.ts";
 import { DockerEngine } from "../../src/adapters/docker/engine.ts";
+import { run } from "../../src/adapters/exec/run.ts";
 import { tarStream } from "../../src/adapters/docker/rootfs-tar.ts";
 
 const SOCKET = "/var/run/docker.sock";
@@ -17,6 +18,7 @@ const NETWORK = "kiln-test-docker-engine";
 const BASE_REF = "kiln-test/node-runtime:host";
 const engine = new DockerEngine({ socketPath: SOCKET });
 const enc = new TextEncoder();
+const labelFilter = JSON.stringify({ label: ["kiln.test.suite=docker-engine"] });
 
 /** Raw engine JSON, for asserting what the adapter does not expose. */
 async function raw<T>(path: string, method = "GET"): Promise<{ status: number; body: T }> {
@@ -57,7 +59,8 @@ async function runToExit(s: ContainerSpec): Promise<{ code: number; lines: strin
 async function cleanup(): Promise<void> {
   for (const c of await engine.listContainers(TEST_LABELS)) await engine.removeContainer(c.id);
   for (const img of await engine.listImages(TEST_LABELS)) await engine.removeImage(img.id);
-  await raw(`/networks/${NETWORK}`, "DELETE");
+  const nets = await raw<{ Id: string }[]>(`/networks?filters=${encodeURIComponent(labelFilter)}`);
+  for (const n of nets.body) await raw(`/networks/${n.Id}`, "DELETE");
 }
 
 beforeAll(cleanup, 60_000);
@@ -69,7 +72,13 @@ describe("DockerEngine (real engine)", () => {
   });
 
   test("ensureNetwork is idempotent and race-safe", async () => {
-    await Promise.all([engine.ensureNetwork(NETWORK, TEST_LABELS), engine.ensureNetwork(NETWORK, TEST_LABELS)]);
+    // Same engine (merged in process) and separate engines (racing at the Docker API).
+    const others = [new DockerEngine({ socketPath: SOCKET }), new DockerEngine({ socketPath: SOCKET })];
+    await Promise.all([
+      engine.ensureNetwork(NETWORK, TEST_LABELS),
+      engine.ensureNetwork(NETWORK, TEST_LABELS),
+      ...others.map((e) => e.ensureNetwork(NETWORK, TEST_LABELS)),
+    ]);
     await engine.ensureNetwork(NETWORK, TEST_LABELS);
     const nets = await raw<{ Name: string; Driver: string; Labels: Record<string, string> }[]>(
       `/networks?filters=${encodeURIComponent(JSON.stringify({ name: [NETWORK] }))}`,
@@ -101,7 +110,7 @@ describe("DockerEngine (real engine)", () => {
         }),
       );
       expect(out.code).toBe(0);
-      expect(out.lines).toContain(`node ${process.versions.node ? (await hostNodeVersion()) : ""} app`);
+      expect(out.lines).toContain(`node ${await hostNodeVersion()} app`);
       expect(out.lines).toContain("to stderr");
 
       // /usr/bin/env for npm's shebang, a shell, and npm itself.
@@ -252,9 +261,10 @@ describe("DockerEngine (real engine)", () => {
       expect(got.filter(([, t]) => t.startsWith("tick")).length).toBeGreaterThanOrEqual(3);
 
       // followLogs ends by itself when the container stops.
+      await Bun.sleep(1000); // so that "listening" is more than 0.5 s old
       const recent: string[] = [];
       const following = engine.followLogs(id, {
-        sinceSeconds: 1,
+        sinceSeconds: 0.5,
         signal: new AbortController().signal,
         onLine: (_s, t) => recent.push(t),
       });
@@ -294,7 +304,6 @@ describe("DockerEngine (real engine)", () => {
 });
 
 async function hostNodeVersion(): Promise<string> {
-  const { run } = await import("../../src/adapters/exec/run.ts");
   const res = await run({ argv: ["node", "--version"] });
   return res.tail[0] ?? "";
 }

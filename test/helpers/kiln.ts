@@ -93,5 +93,5 @@ export async function startTestKiln(env: Record<string, string> = {}): Promise<T
 export async function tarOf(dir: string, gzip = false): Promise<Uint8Array> {
   const { packDirectory } = await import("../../src/adapters/tar/writer.ts");
   const tar = await packDirectory(dir);
-  return gzip ? Bun.gzipSync(tar) : tar;
+  return gzip ? Bun.gzipSync(tar as Uint8Array<ArrayBuffer>) : tar;
 }

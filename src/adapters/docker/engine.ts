@@ -5,68 +5,27 @@
  */
 import { KilnError, StepError } from "../../core/errors.ts";
 import type { LogSink } from "../../core/logs.ts";
-import type {
-  ContainerInfo,
-  ContainerRuntime,
-  ContainerSpec,
-  ImageBuildRequest,
-  Labels,
-} from "../../core/ports/runtime.ts";
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, ImageBuildRequest, Labels } from "../../core/ports/runtime.ts";
 import { BuildTraceDecoder } from "./buildkit-trace.ts";
 import { containerCreateBody } from "./create-body.ts";
 import { EngineHttp, readJsonLines, streamError, type EngineRequest } from "./http.ts";
 import { buildQuery, importQuery, pullQuery } from "./image-queries.ts";
 import { demuxLines } from "./log-demux.ts";
+import { containerInfo, labelFilters, type InspectJson } from "./container-info.ts";
 
 export interface DockerEngineOptions {
   socketPath?: string;
   apiVersion?: string;
 }
 
-/** The engine's container JSON (the parts Kiln reads). */
-interface InspectJson {
-  Id: string;
-  Name: string;
-  RestartCount?: number;
-  Config?: { Image?: string; Labels?: Labels | null };
-  State?: { Status?: string; Running?: boolean; ExitCode?: number };
-  NetworkSettings?: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
-}
-
-/** "label" filters matching every given label. */
-export function labelFilters(labels: Labels): string {
-  return JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
-}
-
-/** The 127.0.0.1 binding of a container's published port, if any. */
-export function publishedAddress(settings: InspectJson["NetworkSettings"]): string | null {
-  for (const bindings of Object.values(settings?.Ports ?? {})) {
-    for (const b of bindings ?? []) if (b.HostIp === "127.0.0.1" && b.HostPort) return `127.0.0.1:${b.HostPort}`;
-  }
-  return null;
-}
-
-export function containerInfo(json: InspectJson): ContainerInfo {
-  return {
-    id: json.Id,
-    name: json.Name.replace(/^\//, ""),
-    image: json.Config?.Image ?? "",
-    labels: json.Config?.Labels ?? {},
-    running: json.State?.Running ?? false,
-    status: json.State?.Status ?? "unknown",
-    exitCode: json.State?.ExitCode ?? 0,
-    restartCount: json.RestartCount ?? 0,
-    published: publishedAddress(json.NetworkSettings),
-  };
-}
-
 const enc = encodeURIComponent;
 
-/** Before this, a `sinceSeconds` is taken as "seconds ago"; from it on, as Unix time. */
+/** A `sinceSeconds` below this is "seconds ago"; from it on, a Unix time in seconds. */
 const EPOCH_THRESHOLD = 1_000_000_000;
 
 export class DockerEngine implements ContainerRuntime {
   readonly #http: EngineHttp;
+  readonly #networksInFlight = new Map<string, Promise<void>>();
 
   constructor({ socketPath = "/var/run/docker.sock", apiVersion = "v1.41" }: DockerEngineOptions = {}) {
     this.#http = new EngineHttp(socketPath, apiVersion);
@@ -76,17 +35,43 @@ export class DockerEngine implements ContainerRuntime {
     await this.#http.send({ path: "/_ping" });
   }
 
-  async ensureNetwork(name: string, labels: Labels): Promise<void> {
-    const res = await this.#http.request({ path: `/networks/${enc(name)}`, okStatuses: [404] });
-    await res.arrayBuffer();
-    if (res.status !== 404) return;
-    // 409: someone created it between our look and our create — just as good.
+  /**
+   * Create a bridge network unless one has this name. The engine does not make creation
+   * atomic (two concurrent creates can both succeed), so calls in this process are merged,
+   * and after creating, any same-named twin is removed: every racer keeps the oldest.
+   */
+  ensureNetwork(name: string, labels: Labels): Promise<void> {
+    let pending = this.#networksInFlight.get(name);
+    if (!pending) {
+      pending = this.#ensureNetwork(name, labels).finally(() => this.#networksInFlight.delete(name));
+      this.#networksInFlight.set(name, pending);
+    }
+    return pending;
+  }
+
+  async #ensureNetwork(name: string, labels: Labels): Promise<void> {
+    if ((await this.#networksNamed(name)).length > 0) return;
     await this.#http.send({
       method: "POST",
       path: "/networks/create",
       json: { Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labels },
-      okStatuses: [409],
+      okStatuses: [409], // created by someone else meanwhile: just as good
     });
+    const [, ...twins] = await this.#networksNamed(name);
+    for (const twin of twins) {
+      await this.#http.send({ method: "DELETE", path: `/networks/${enc(twin.Id)}`, okStatuses: [404] });
+    }
+  }
+
+  /** Networks with exactly this name, oldest first. */
+  async #networksNamed(name: string): Promise<{ Id: string; Name: string; Created: string }[]> {
+    const nets = await this.#http.json<{ Id: string; Name: string; Created: string }[]>({
+      path: "/networks",
+      query: { filters: JSON.stringify({ name: [name] }) },
+    });
+    return nets
+      .filter((n) => n.Name === name)
+      .sort((a, b) => a.Created.localeCompare(b.Created) || a.Id.localeCompare(b.Id));
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -228,7 +213,8 @@ export class DockerEngine implements ContainerRuntime {
       follow: true,
       stdout: true,
       stderr: true,
-      since: since === undefined ? undefined : since >= EPOCH_THRESHOLD ? since : Math.floor(Date.now() / 1000) - since,
+      // The engine takes fractional Unix seconds.
+      since: since === undefined ? undefined : (since >= EPOCH_THRESHOLD ? since : Date.now() / 1000 - since).toFixed(3),
     };
     if (opts.signal.aborted) return;
     try {

@@ -82,7 +82,7 @@ export class GitFetcher implements SourceFetcher {
 
 function timeoutError(ms: number): StepError {
   return new StepError(
-    `git took longer than ${Math.round(ms / 60000)} minutes and was stopped`,
+    `git took longer than ${ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 1000)} seconds`} and was stopped`,
     "check that the repository is reachable from this server, or deploy a smaller repository",
   );
 }
@@ -102,10 +102,10 @@ function gitHint(text: string, ref?: string): string {
       ? "check the ref; commits must be given as the full 40-character sha"
       : `check that the branch, tag or commit ${JSON.stringify(ref ?? "")} exists in the repository`;
   }
-  if (/Authentication failed|could not read Username|terminal prompts disabled|Permission denied \(publickey|403|401/i.test(text)) {
+  if (/Authentication failed|could not read Username|terminal prompts disabled|Permission denied \(publickey|\b40[13]\b/i.test(text)) {
     return "the repository needs credentials: pass an access token (https) or give the server's ssh key access";
   }
-  if (/not found|does not appear to be a git repository|does not exist|no such repository/i.test(text)) {
+  if (/not found|does not appear to be a git repository|does not exist|no such repository|not exported|access denied/i.test(text)) {
     return "check the URL; a private repository also looks like this without an access token";
   }
   if (/Could not resolve host|Connection refused|Connection timed out|Network is unreachable|unable to access/i.test(text)) {

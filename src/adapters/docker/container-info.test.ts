@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { containerInfo, labelFilters, publishedAddress } from "./engine.ts";
+import { containerInfo, labelFilters, publishedAddress } from "./container-info.ts";
 
-describe("engine helpers", () => {
+describe("container info", () => {
   test("label filters", () => {
     expect(labelFilters({ "kiln.managed": "true", "kiln.app": "web" })).toBe('{"label":["kiln.managed=true","kiln.app=web"]}');
   });
