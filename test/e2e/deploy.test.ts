@@ -87,8 +87,12 @@ describe("deploy from a tarball", () => {
     })();
     const res = await kiln.api(`/deployments/${dep.id}/redeploy`, { method: "POST" });
     expect(res.status).toBe(202);
-    await Bun.sleep(300);
-    const done = await kiln.waitFor(dep.id, ["running", "failed"]);
+    let done = await kiln.waitFor(dep.id, ["running", "failed"]);
+    while (done.currentBuild.number !== 2 || done.currentBuild.status !== "succeeded") {
+      if (done.currentBuild.status === "failed") break;
+      await Bun.sleep(200);
+      done = await kiln.waitFor(dep.id, ["running", "failed"]);
+    }
     polling = false;
     await poller;
     expect(done.status).toBe("running");
@@ -99,8 +103,13 @@ describe("deploy from a tarball", () => {
     expect(builds.builds[0].steps.map((s: any) => s.name)).toEqual(["source", "build", "run", "healthy", "route"]);
     expect(requests).toBeGreaterThan(5);
     expect(failures).toBe(0);
-    const containers = await kiln.runtime.listContainers({ "kiln.deployment": dep.id });
-    expect(containers.length).toBe(1);
+    // the old container goes once the route points at the new one
+    let containers = await kiln.runtime.listContainers({ "kiln.deployment": dep.id });
+    for (let i = 0; i < 100 && containers.length > 1; i++) {
+      await Bun.sleep(100);
+      containers = await kiln.runtime.listContainers({ "kiln.deployment": dep.id });
+    }
+    expect(containers.map((c) => c.labels["kiln.build"])).toEqual([done.currentBuild.id]);
   });
 
   test("stop removes container and route; delete removes images too", async () => {

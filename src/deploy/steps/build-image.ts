@@ -1,5 +1,5 @@
 /** Step 2: choose a builder for the source tree and build the app's image. */
-import { StepError } from "../../core/errors.ts";
+import { chooseBuilder } from "../../adapters/builders/choose.ts";
 import type { Step } from "../context.ts";
 import { imageLabels, imageTag } from "../naming.ts";
 
@@ -7,14 +7,7 @@ export const buildImage: Step = {
   name: "build",
   title: "building image",
   async run(ctx, deps) {
-    let builder = null;
-    for (const b of deps.builders) {
-      if (await b.applies(ctx.srcDir)) {
-        builder = b;
-        break;
-      }
-    }
-    if (!builder) throw new StepError("no builder can build this source", "add a package.json, a Procfile, an index.html or a Dockerfile");
+    const builder = await chooseBuilder(deps.builders, ctx.srcDir);
     ctx.builder = builder.name;
     ctx.log("system", `builder: ${builder.name}`);
     const out = await builder.build({

@@ -1,0 +1,283 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { StepError } from "../../core/errors.ts";
+import { detectApp, majorSatisfies, parseProcfile } from "./detect.ts";
+
+const FIXTURES = join(import.meta.dir, "../../../test/fixtures/apps");
+const fixture = (name: string) => join(FIXTURES, name);
+
+const temps: string[] = [];
+afterAll(() => {
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+});
+
+/** A temp source tree holding `files` (path → content). */
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "kiln-detect-"));
+  temps.push(dir);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+const pkg = (obj: Record<string, unknown>) => JSON.stringify({ name: "x", version: "1.0.0", ...obj });
+
+async function detectError(dir: string): Promise<StepError> {
+  try {
+    await detectApp(dir);
+  } catch (err) {
+    if (err instanceof StepError) return err;
+    throw err;
+  }
+  throw new Error("expected a StepError");
+}
+
+describe("fixtures", () => {
+  test("node-npm: npm ci of production deps, scripts.start", async () => {
+    const plan = await detectApp(fixture("node-npm"), { nodeMajor: 20 });
+    expect(plan.kind).toBe("node");
+    expect(plan.packageManager).toBe("npm");
+    expect(plan.installCmd).toBe("npm ci --omit=dev");
+    expect(plan.buildCmd).toBeUndefined();
+    expect(plan.pruneCmd).toBeUndefined();
+    expect(plan.startCmd).toBe("node server.js");
+    expect(plan.manifests).toEqual(["package.json", "package-lock.json"]);
+    expect(plan.port).toBe(3000);
+    expect(plan.nodeVersion).toBe(">=18");
+    expect(plan.warnings).toEqual([]);
+    expect(plan.reasons.packageManager).toContain("package-lock.json");
+    expect(plan.reasons.start).toContain("scripts.start");
+  });
+
+  test("node-pnpm: packageManager field, corepack, build then prune", async () => {
+    const plan = await detectApp(fixture("node-pnpm"));
+    expect(plan.packageManager).toBe("pnpm");
+    expect(plan.installCmd).toBe("corepack enable && pnpm install --frozen-lockfile");
+    expect(plan.buildCmd).toBe("pnpm run build");
+    expect(plan.pruneCmd).toBe("pnpm prune --prod");
+    expect(plan.startCmd).toBe("node dist/server.js");
+    expect(plan.manifests).toEqual(["package.json", "pnpm-lock.yaml"]);
+    expect(plan.reasons.packageManager).toContain('"packageManager"');
+  });
+
+  test("node-yarn: yarn.lock picks yarn 1 via corepack; main starts it", async () => {
+    const plan = await detectApp(fixture("node-yarn"));
+    expect(plan.packageManager).toBe("yarn");
+    expect(plan.yarnBerry).toBe(false);
+    expect(plan.installCmd).toBe("corepack enable && yarn install --frozen-lockfile --production");
+    expect(plan.startCmd).toBe("node app.js");
+    expect(plan.reasons.start).toContain('"main"');
+  });
+
+  test("static: index.html at the root, served by busybox httpd on $PORT", async () => {
+    const plan = await detectApp(fixture("static"));
+    expect(plan.kind).toBe("static");
+    expect(plan.staticDir).toBe(".");
+    expect(plan.startCmd).toBe('busybox httpd -f -v -p "$PORT" -h .');
+    expect(plan.installCmd).toBeUndefined();
+  });
+
+  test("procfile: the web line, no install", async () => {
+    const plan = await detectApp(fixture("procfile"));
+    expect(plan.kind).toBe("procfile");
+    expect(plan.startCmd).toBe("node web.js --port $PORT");
+    expect(plan.installCmd).toBeUndefined();
+    expect(plan.manifests).toEqual([]);
+  });
+
+  test("railpack-json: build commands extend scripts.build, startCommand wins over scripts.start", async () => {
+    const plan = await detectApp(fixture("railpack-json"));
+    expect(plan.kind).toBe("node");
+    expect(plan.buildCmd).toBe("npm run build && node generate.js");
+    expect(plan.startCmd).toBe("node out/server.js");
+    expect(plan.installCmd).toBe("npm install");
+    expect(plan.pruneCmd).toBe("npm prune --omit=dev");
+    expect(plan.reasons.start).toBe("deploy.startCommand in railpack.json");
+    expect(plan.reasons.build).toContain("railpack.json");
+  });
+
+  test("dockerfile: only a Dockerfile and a server.js is not a zero-config app", async () => {
+    const err = await detectError(fixture("dockerfile"));
+    expect(err.message).toBe("could not detect how to build this app");
+  });
+});
+
+describe("package manager", () => {
+  test("no lockfile: npm install", async () => {
+    const plan = await detectApp(tree({ "package.json": pkg({ scripts: { start: "node a.js" } }) }));
+    expect(plan.installCmd).toBe("npm install --omit=dev");
+    expect(plan.manifests).toEqual(["package.json"]);
+    expect(plan.reasons.packageManager).toBe("no lockfile: npm");
+  });
+
+  test("npm-shrinkwrap.json counts as npm's lockfile", async () => {
+    const plan = await detectApp(tree({ "package.json": pkg({ scripts: { start: "x" } }), "npm-shrinkwrap.json": "{}" }));
+    expect(plan.installCmd).toBe("npm ci --omit=dev");
+    expect(plan.manifests).toContain("npm-shrinkwrap.json");
+  });
+
+  test("a build script installs everything, builds, then prunes", async () => {
+    const plan = await detectApp(
+      tree({ "package.json": pkg({ scripts: { build: "tsc", start: "node dist/a.js" } }), "package-lock.json": "{}" }),
+    );
+    expect(plan.installCmd).toBe("npm ci");
+    expect(plan.buildCmd).toBe("npm run build");
+    expect(plan.pruneCmd).toBe("npm prune --omit=dev");
+  });
+
+  test("yarn berry lockfile: --immutable, no prune, a warning about packageManager", async () => {
+    const plan = await detectApp(
+      tree({
+        "package.json": pkg({ scripts: { build: "b", start: "s" } }),
+        "yarn.lock": "__metadata:\n  version: 8\n",
+        ".yarnrc.yml": "nodeLinker: node-modules\n",
+        ".yarn/releases/yarn.cjs": "",
+      }),
+    );
+    expect(plan.yarnBerry).toBe(true);
+    expect(plan.installCmd).toBe("corepack enable && yarn install --immutable");
+    expect(plan.pruneCmd).toBeUndefined();
+    expect(plan.manifests).toEqual(["package.json", "yarn.lock", ".yarnrc.yml", ".yarn/"]);
+    expect(plan.warnings.join()).toContain('"packageManager"');
+  });
+
+  test("packageManager yarn@4 means berry without looking at the lockfile", async () => {
+    const plan = await detectApp(tree({ "package.json": pkg({ packageManager: "yarn@4.5.0", scripts: { start: "s" } }), "yarn.lock": "" }));
+    expect(plan.yarnBerry).toBe(true);
+    expect(plan.warnings).toEqual([]);
+  });
+
+  test("the packageManager field wins over another manager's lockfile, with a warning", async () => {
+    const plan = await detectApp(
+      tree({ "package.json": pkg({ packageManager: "pnpm@9.0.0", scripts: { start: "s" } }), "package-lock.json": "{}" }),
+    );
+    expect(plan.packageManager).toBe("pnpm");
+    expect(plan.installCmd).toBe("corepack enable && pnpm install --prod");
+    expect(plan.warnings.join()).toContain("without a lockfile");
+  });
+
+  test("several lockfiles: pnpm first, with a warning", async () => {
+    const plan = await detectApp(
+      tree({ "package.json": pkg({ scripts: { start: "s" } }), "package-lock.json": "{}", "pnpm-lock.yaml": "" }),
+    );
+    expect(plan.packageManager).toBe("pnpm");
+    expect(plan.warnings.join()).toContain("several lockfiles");
+  });
+
+  test("bun and unknown packageManager values are warned about and npm is used", async () => {
+    const plan = await detectApp(tree({ "package.json": pkg({ packageManager: "bun@1.1.0", scripts: { start: "s" } }), "bun.lockb": "" }));
+    expect(plan.packageManager).toBe("npm");
+    expect(plan.warnings.length).toBe(2);
+  });
+
+  test(".npmrc is copied with the manifests", async () => {
+    const plan = await detectApp(tree({ "package.json": pkg({ scripts: { start: "s" } }), ".npmrc": "x=y\n" }));
+    expect(plan.manifests).toEqual(["package.json", ".npmrc"]);
+  });
+
+  test("workspaces and install scripts copy the whole tree before installing", async () => {
+    const ws = await detectApp(tree({ "package.json": pkg({ workspaces: ["a"], scripts: { start: "s" } }) }));
+    expect(ws.manifests).toEqual([]);
+    expect(ws.reasons.install).toContain("workspaces");
+    const post = await detectApp(tree({ "package.json": pkg({ scripts: { start: "s", postinstall: "node x.js" } }) }));
+    expect(post.manifests).toEqual([]);
+    expect(post.reasons.install).toContain("postinstall");
+  });
+});
+
+describe("start command", () => {
+  test("Procfile web: beats scripts.start", async () => {
+    const plan = await detectApp(tree({ "package.json": pkg({ scripts: { start: "node a.js" } }), Procfile: "web: node b.js\n" }));
+    expect(plan.startCmd).toBe("node b.js");
+    expect(plan.kind).toBe("node");
+  });
+
+  test("main made by the build is trusted", async () => {
+    const plan = await detectApp(tree({ "package.json": pkg({ main: "dist/index.js", scripts: { build: "tsc" } }) }));
+    expect(plan.startCmd).toBe("node dist/index.js");
+  });
+
+  test("main without extension is resolved", async () => {
+    const plan = await detectApp(tree({ "package.json": pkg({ main: "lib/app" }), "lib/app.js": "" }));
+    expect(plan.startCmd).toBe("node lib/app.js");
+  });
+
+  test("index.js, then server.js", async () => {
+    expect((await detectApp(tree({ "package.json": pkg({}), "index.js": "", "server.js": "" }))).startCmd).toBe("node index.js");
+    expect((await detectApp(tree({ "package.json": pkg({}), "server.js": "" }))).startCmd).toBe("node server.js");
+  });
+
+  test("nothing to start: a StepError that says what to add", async () => {
+    const err = await detectError(tree({ "package.json": pkg({ scripts: { test: "x" } }) }));
+    expect(err.message).toBe("could not find how to start the app");
+    expect(err.hint).toContain("start script");
+  });
+});
+
+describe("other kinds and errors", () => {
+  test("public/index.html is a static site served from public/", async () => {
+    const plan = await detectApp(tree({ "public/index.html": "<h1>x</h1>" }));
+    expect(plan.kind).toBe("static");
+    expect(plan.staticDir).toBe("public");
+    expect(plan.startCmd).toContain("-h public");
+  });
+
+  test("a Procfile wins over index.html", async () => {
+    const plan = await detectApp(tree({ Procfile: "web: busybox httpd -f -p $PORT\n", "index.html": "" }));
+    expect(plan.kind).toBe("procfile");
+  });
+
+  test("railpack.json alone with a start command and install/build commands", async () => {
+    const plan = await detectApp(
+      tree({
+        "railpack.json": JSON.stringify({
+          steps: { install: { commands: ["./install.sh"] }, build: { commands: ["...", "make"] } },
+          deploy: { startCommand: "./run" },
+        }),
+      }),
+    );
+    expect(plan.kind).toBe("procfile");
+    expect(plan.startCmd).toBe("./run");
+    expect(plan.installCmd).toBe("./install.sh");
+    expect(plan.buildCmd).toBe("make");
+  });
+
+  test("an empty tree: a StepError listing what was looked for", async () => {
+    const err = await detectError(tree({ "README.md": "hi" }));
+    expect(err.hint).toContain("package.json");
+    expect(err.hint).toContain("Procfile");
+    expect(err.hint).toContain("index.html");
+    expect(err.hint).toContain("Dockerfile");
+  });
+
+  test("broken package.json and railpack.json are StepErrors", async () => {
+    expect((await detectError(tree({ "package.json": "{" }))).message).toContain("package.json is not valid JSON");
+    expect((await detectError(tree({ "railpack.json": "{" }))).message).toContain("railpack.json is not valid JSON");
+  });
+});
+
+describe("engines.node", () => {
+  test("a range the base image's major does not satisfy gives a warning", async () => {
+    const dir = tree({ "package.json": pkg({ engines: { node: "^18" }, scripts: { start: "s" } }) });
+    const plan = await detectApp(dir, { nodeMajor: 20 });
+    expect(plan.warnings.join()).toContain("Node.js 20");
+    expect((await detectApp(dir, { nodeMajor: 18 })).warnings).toEqual([]);
+  });
+
+  test("majorSatisfies", () => {
+    expect(majorSatisfies(20, ">=18")).toBe(true);
+    expect(majorSatisfies(20, "20.x")).toBe(true);
+    expect(majorSatisfies(20, ">=20.11")).toBe(true);
+    expect(majorSatisfies(20, "^18 || ^22")).toBe(false);
+    expect(majorSatisfies(20, "22")).toBe(false);
+  });
+});
+
+test("parseProcfile", () => {
+  expect(parseProcfile("# comment\nweb: node a.js --x=1\nworker:  run  \n\nbad line\n")).toEqual({ web: "node a.js --x=1", worker: "run" });
+  expect(parseProcfile("#web: no\n")).toEqual({});
+});

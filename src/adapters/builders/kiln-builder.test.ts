@@ -1,0 +1,162 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { StepError } from "../../core/errors.ts";
+import type { BuildInput } from "../../core/ports/builder.ts";
+import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
+import { Secret } from "../../core/secret.ts";
+import { readTarEntries } from "../tar/reader.ts";
+import { detectApp } from "./detect.ts";
+import { KilnBuilder, nodeMajorOf, planSummary } from "./kiln-builder.ts";
+
+const temps: string[] = [];
+afterAll(() => {
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+});
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "kiln-kb-"));
+  temps.push(dir);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+function fakeRuntime() {
+  const requests: ImageBuildRequest[] = [];
+  return {
+    requests,
+    async buildImage(req: ImageBuildRequest) {
+      requests.push(req);
+      req.onLine("#1 built");
+      return { imageId: "sha256:abc" };
+    },
+  };
+}
+
+function input(srcDir: string, over: Partial<BuildInput> = {}): BuildInput & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    deploymentId: "d1",
+    buildId: "b1",
+    srcDir,
+    tag: "kiln/app-x:b1",
+    labels: { "kiln.managed": "true" },
+    secrets: {},
+    log: (_s, t) => lines.push(t),
+    lines,
+    ...over,
+  };
+}
+
+async function contextEntries(req: ImageBuildRequest) {
+  const ctx = req.context instanceof Uint8Array ? req.context : new Uint8Array(await new Response(req.context).arrayBuffer());
+  return readTarEntries(ctx);
+}
+
+describe("KilnBuilder", () => {
+  const APP = {
+    "package.json": JSON.stringify({ name: "a", scripts: { start: "node a.js" }, engines: { node: "18" } }),
+    "a.js": "",
+    "node_modules/x/index.js": "",
+    ".git/HEAD": "ref",
+    "notes.log": "",
+    ".dockerignore": "*.log\n",
+  };
+
+  test("builds the generated Dockerfile from .kiln/Dockerfile in front of the filtered tree", async () => {
+    const src = tree(APP);
+    const runtime = fakeRuntime();
+    const builder = new KilnBuilder({ runtime, baseImage: async () => "kiln/node-runtime:20-host" });
+    const inp = input(src);
+    const out = await builder.build(inp);
+
+    expect(out).toEqual({ image: "kiln/app-x:b1", port: 3000 });
+    const req = runtime.requests[0]!;
+    expect(req.dockerfile).toBe(".kiln/Dockerfile");
+    expect(req.tag).toBe("kiln/app-x:b1");
+    expect(req.labels).toEqual({ "kiln.managed": "true" });
+    const entries = await contextEntries(req);
+    const paths = entries.map((e) => e.entry.path);
+    expect(paths.slice(0, 2)).toEqual([".kiln/", ".kiln/Dockerfile"]);
+    expect(paths).toContain("a.js");
+    expect(paths).toContain(".dockerignore");
+    expect(paths.some((p) => p.startsWith("node_modules") || p.startsWith(".git") || p.endsWith(".log"))).toBe(false);
+    const dockerfile = new TextDecoder().decode(entries[1]!.data);
+    expect(dockerfile).toContain("FROM kiln/node-runtime:20-host AS build");
+    expect(dockerfile).toContain("RUN rm -rf .kiln\n");
+    expect(existsSync(join(src, ".kiln"))).toBe(false); // the user's tree is not written to
+
+    // what was detected, why, the engines.node warning (major read from the tag), and build output
+    expect(inp.lines).toContain("kiln: start: node a.js (scripts.start in package.json, run by sh with node_modules/.bin on PATH)");
+    expect(inp.lines.some((l) => l.startsWith("kiln: warning:") && l.includes("Node.js 20"))).toBe(true);
+    expect(inp.lines).toContain("#1 built");
+  });
+
+  test("uses another name when the tree has a .kiln of its own", async () => {
+    const src = tree({ ...APP, ".kiln/Dockerfile": "mine" });
+    const runtime = fakeRuntime();
+    await new KilnBuilder({ runtime, baseImage: async () => "base:1" }).build(input(src));
+    expect(runtime.requests[0]!.dockerfile).toBe(".kiln-2/Dockerfile");
+  });
+
+  test("secrets are not used, and the log says so without their values", async () => {
+    const runtime = fakeRuntime();
+    const inp = input(tree(APP), { secrets: { API_KEY: new Secret("s3cr3t-value") } });
+    await new KilnBuilder({ runtime, baseImage: async () => "base:1" }).build(inp);
+    expect(inp.lines.join("\n")).toContain("build-time secrets are not passed");
+    expect(inp.lines.join("\n")).not.toContain("s3cr3t-value");
+    const entries = await contextEntries(runtime.requests[0]!);
+    expect(new TextDecoder().decode(entries[1]!.data)).not.toContain("s3cr3t-value");
+  });
+
+  test("an undetectable tree fails with the detection StepError before building", async () => {
+    const runtime = fakeRuntime();
+    const builder = new KilnBuilder({ runtime, baseImage: async () => "base:1" });
+    await expect(builder.build(input(tree({ "README.md": "" })))).rejects.toBeInstanceOf(StepError);
+    expect(runtime.requests.length).toBe(0);
+  });
+
+  test("applies to anything: it is the fallback", async () => {
+    expect(await new KilnBuilder({ runtime: fakeRuntime(), baseImage: async () => "b" }).applies("/nonexistent")).toBe(true);
+  });
+
+  test("an injected packDir is used", async () => {
+    const runtime = fakeRuntime();
+    let packed = "";
+    const builder = new KilnBuilder({
+      runtime,
+      baseImage: async () => "base:1",
+      packDir: (dir, opts) => {
+        packed = dir;
+        expect(opts.ignore?.("node_modules", { isDirectory: true })).toBe(true);
+        return new Uint8Array(1024);
+      },
+    });
+    const src = tree(APP);
+    await builder.build(input(src));
+    expect(packed).toBe(src);
+  });
+});
+
+test("planSummary", async () => {
+  const dir = tree({ "package.json": JSON.stringify({ scripts: { start: "node a.js" } }) });
+  expect(planSummary(await detectApp(dir))).toEqual([
+    "kiln: kind: Node.js app (found package.json)",
+    "kiln: packageManager: npm (no lockfile: npm)",
+    "kiln: install: npm install --omit=dev (no lockfile; no build step, so devDependencies are left out)",
+    "kiln: build: none (no scripts.build in package.json)",
+    "kiln: start: node a.js (scripts.start in package.json, run by sh with node_modules/.bin on PATH)",
+    "kiln: port: 3000 (PORT=3000 is set in the image; the app must listen on $PORT)",
+  ]);
+});
+
+test("nodeMajorOf", () => {
+  expect(nodeMajorOf("kiln/node-runtime:20-host")).toBe(20);
+  expect(nodeMajorOf("node:22-bookworm-slim")).toBe(22);
+  expect(nodeMajorOf("node:18.20.1")).toBe(18);
+  expect(nodeMajorOf("registry:5000/node")).toBeUndefined();
+  expect(nodeMajorOf("node:lts")).toBeUndefined();
+});
