@@ -24,7 +24,7 @@ function tree(files: Record<string, string>): string {
   return dir;
 }
 
-const pkg = (obj: Record<string, unknown>) => JSON.stringify({ name: "x", version: "1.0.0", ...obj });
+const pkg = (obj: Record<string, unknown>) => JSON.stringify({ name: "x", version: "1.0.0", dependencies: { "is-number": "7.0.0" }, ...obj });
 
 async function detectError(dir: string): Promise<StepError> {
   try {
@@ -107,6 +107,12 @@ describe("fixtures", () => {
 });
 
 describe("package manager", () => {
+  test("no dependencies and no lockfile: nothing to install", async () => {
+    const plan = await detectApp(tree({ "package.json": pkg({ dependencies: {}, scripts: { start: "node a.js" } }) }));
+    expect(plan.installCmd).toBeUndefined();
+    expect(plan.reasons.install).toContain("no dependencies");
+  });
+
   test("no lockfile: npm install", async () => {
     const plan = await detectApp(tree({ "package.json": pkg({ scripts: { start: "node a.js" } }) }));
     expect(plan.installCmd).toBe("npm install --omit=dev");

@@ -56,6 +56,8 @@ interface PackageJson {
   packageManager?: string;
   enginesNode?: string;
   workspaces: boolean;
+  /** Whether any dependencies, devDependencies or optionalDependencies are declared. */
+  hasDependencies: boolean;
 }
 
 /** What is at the top of the tree, read once. */
@@ -117,6 +119,9 @@ export function parsePackageJson(text: string): PackageJson {
     packageManager: typeof obj.packageManager === "string" ? obj.packageManager.trim() : undefined,
     enginesNode: typeof engines.node === "string" ? engines.node.trim() : undefined,
     workspaces: obj.workspaces !== undefined,
+    hasDependencies: ["dependencies", "devDependencies", "optionalDependencies"].some(
+      (k) => typeof obj[k] === "object" && obj[k] !== null && Object.keys(obj[k] as object).length > 0,
+    ),
   };
 }
 
@@ -185,6 +190,12 @@ async function nodePlan(tree: Tree, pkg: PackageJson, warnings: string[], opts: 
   } else if (installScripts.length > 0) {
     manifests = [];
     reasons.install += `; scripts.${installScripts[0]} runs during install, so the whole tree is copied first`;
+  }
+  const nothingToInstall = !pkg.hasDependencies && !manager.lockfile && installScripts.length === 0 && !pkg.workspaces;
+  if (nothingToInstall) {
+    installCmd = undefined;
+    pruneCmd = undefined;
+    reasons.install = "package.json declares no dependencies: nothing to install";
   }
   if (rp?.install) {
     installCmd = joinCommands(rp.install, detectedInstall);

@@ -142,7 +142,7 @@ describe("KilnBuilder", () => {
 });
 
 test("planSummary", async () => {
-  const dir = tree({ "package.json": JSON.stringify({ scripts: { start: "node a.js" } }) });
+  const dir = tree({ "package.json": JSON.stringify({ dependencies: { "is-number": "7.0.0" }, scripts: { start: "node a.js" } }) });
   expect(planSummary(await detectApp(dir))).toEqual([
     "kiln: kind: Node.js app (found package.json)",
     "kiln: packageManager: npm (no lockfile: npm)",

@@ -7,7 +7,7 @@
 import { StepError } from "../../core/errors.ts";
 import type { Step } from "../context.ts";
 
-const POLL_MS = 150;
+const POLL_MS = 50;
 
 export const waitReady: Step = {
   name: "healthy",
@@ -21,7 +21,7 @@ export const waitReady: Step = {
     while (Date.now() < deadline) {
       ctx.signal.throwIfAborted();
       if (await answersHttp(upstream)) return;
-      if (++checks % 4 === 0) {
+      if (++checks % 10 === 0) {
         const info = await deps.runtime.inspectContainer(id);
         if (!info || !info.running || info.restartCount > 0) {
           const tail = await deps.runtime.tailLogs(id, 20).catch(() => []);
