@@ -46,7 +46,7 @@ async function serve(args: string[]): Promise<number> {
   }
   const config = loadConfig(process.env, parseServeFlags(args));
   const kiln = await startKiln(config);
-  console.log(`kiln: API and dashboard on ${kiln.apiUrl}`);
+  console.log(`kiln: API on ${kiln.apiUrl}`);
   console.log(`kiln: apps on http://<name>.${config.publicHost}:${config.publicPort}/`);
   if (kiln.tokenGenerated) {
     console.log(`kiln: generated an API token (stored in ${kiln.tokenPath}, mode 0600; shown once):\n\n    ${kiln.token}\n`);

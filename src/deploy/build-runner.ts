@@ -5,13 +5,12 @@
 import { rm, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Build, Deployment, StepTiming } from "../core/deployment.ts";
-import { errorMessage } from "../core/errors.ts";
 import type { LogSink } from "../core/logs.ts";
 import type { Store } from "../core/ports/store.ts";
 import type { FetchRequest } from "../core/ports/source.ts";
 import type { Secret } from "../core/secret.ts";
 import type { PipelineContext, PipelineDeps } from "./context.ts";
-import { DEPLOY_STEPS, formatDuration, runPipeline } from "./pipeline.ts";
+import { DEPLOY_STEPS, failureText, formatDuration, runPipeline } from "./pipeline.ts";
 import type { RuntimeWatcher } from "./runtime-watch.ts";
 
 export interface BuildJob {
@@ -97,7 +96,7 @@ export class BuildRunner {
   async #fail(ctx: PipelineContext, timings: StepTiming[], error: unknown): Promise<void> {
     const { deployment, build } = ctx;
     const cancelled = ctx.signal.aborted;
-    const reason = cancelled ? "cancelled" : errorMessage(error);
+    const reason = cancelled ? "cancelled" : failureText(error);
     if (ctx.containerId) {
       await this.deps.runtime.removeContainer(ctx.containerId).catch(() => {});
     }

@@ -4,7 +4,7 @@
  * Steps stay small functions of (ctx, deps).
  */
 import type { StepTiming } from "../core/deployment.ts";
-import { errorMessage } from "../core/errors.ts";
+import { KilnError, errorMessage } from "../core/errors.ts";
 import type { PipelineContext, PipelineDeps, Step } from "./context.ts";
 import { buildImage } from "./steps/build-image.ts";
 import { fetchSource } from "./steps/fetch-source.ts";
@@ -38,13 +38,19 @@ export async function runPipeline(steps: readonly Step[], ctx: PipelineContext, 
     } catch (error) {
       timing.durationMs = Date.now() - timing.startedAt;
       timing.ok = false;
-      const msg = ctx.signal.aborted ? "cancelled" : errorMessage(error);
+      const msg = ctx.signal.aborted ? "cancelled" : failureText(error);
       ctx.log("system", `✗ ${step.title} failed after ${formatDuration(timing.durationMs)}: ${msg}`);
       await hooks.onProgress(step, timings);
       return { ok: false, timings, failedStep: step, error };
     }
   }
   return { ok: true, timings };
+}
+
+/** What a failed step tells the user: the error's message and, when it has one, what to do about it. */
+export function failureText(error: unknown): string {
+  const message = errorMessage(error);
+  return error instanceof KilnError && error.hint ? `${message}\nhint: ${error.hint}` : message;
 }
 
 export function formatDuration(ms: number): string {

@@ -182,6 +182,7 @@ export class DeploymentService {
       finishedAt: null,
     };
     await this.d.store.builds.insert(build);
+    await this.d.store.deployments.update(d.id, { currentBuildId: build.id });
     this.d.log(d.id, `build #${number} queued`);
     const source = await this.#fetchRequest(d);
     const env = await this.#env(d.id);

@@ -1,6 +1,7 @@
 /** The one place errors become HTTP responses. */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { HTTPException } from "hono/http-exception";
 import { KilnError, type ErrorKind } from "../core/errors.ts";
 
 const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
@@ -16,6 +17,12 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
 export function errorResponse(c: Context, err: unknown): Response {
   if (err instanceof KilnError) {
     return c.json({ error: { kind: err.kind, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } }, STATUS[err.kind]);
+  }
+  if (err instanceof HTTPException && err.status >= 400 && err.status < 500) {
+    // Hono's own refusals, e.g. a body that is not JSON: the caller's mistake, not a 500.
+    const kind = (Object.keys(STATUS) as ErrorKind[]).find((k) => STATUS[k] === err.status) ?? "bad_request";
+    const hint = err.message === "Malformed JSON in request body" ? "send a JSON object with Content-Type: application/json" : undefined;
+    return c.json({ error: { kind, message: err.message || "bad request", ...(hint ? { hint } : {}) } }, err.status);
   }
   console.error("unexpected error:", err);
   return c.json({ error: { kind: "internal", message: "internal error; see the Kiln server log" } }, 500);

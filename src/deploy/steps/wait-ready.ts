@@ -5,6 +5,7 @@
  * last log lines.
  */
 import { StepError } from "../../core/errors.ts";
+import type { ContainerInfo, ContainerRuntime } from "../../core/ports/runtime.ts";
 import type { Step } from "../context.ts";
 
 const POLL_MS = 50;
@@ -23,9 +24,9 @@ export const waitReady: Step = {
       if (await answersHttp(upstream)) return;
       if (++checks % 10 === 0) {
         const info = await deps.runtime.inspectContainer(id);
-        if (!info || !info.running || info.restartCount > 0) {
+        if (!info || !info.running || info.status === "restarting" || info.restartCount > 0) {
+          const exit = await lastExit(deps.runtime, id, info);
           const tail = await deps.runtime.tailLogs(id, 20).catch(() => []);
-          const exit = info ? `exited with code ${info.exitCode}` : "disappeared";
           throw new StepError(
             `the app's container ${exit} before accepting connections${tail.length ? `; last lines:\n${tail.join("\n")}` : ""}`,
             "check the start command and that the app listens on $PORT",
@@ -40,6 +41,23 @@ export const waitReady: Step = {
     );
   },
 };
+
+/**
+ * How the container ended, e.g. "exited with code 3". The engine shows the exit code only while
+ * the container is down or waiting to be restarted: restarting it (the on-failure policy) resets
+ * it to 0. So when it is already running again, watch briefly for its next exit.
+ */
+async function lastExit(runtime: ContainerRuntime, id: string, first: ContainerInfo | null): Promise<string> {
+  const deadline = Date.now() + 3000;
+  let info = first;
+  while (info) {
+    if (!info.running || info.status === "restarting") return `exited with code ${info.exitCode}`;
+    if (Date.now() > deadline) return `crashed and was restarted ${info.restartCount} time(s)`;
+    await Bun.sleep(25);
+    info = await runtime.inspectContainer(id);
+  }
+  return "disappeared";
+}
 
 async function answersHttp(upstream: string): Promise<boolean> {
   try {
