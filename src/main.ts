@@ -5,7 +5,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "./config.ts";
-import { resolveApiToken } from "./api-token.ts";
+import { resolveApiToken, resolveInstanceId } from "./identity.ts";
 import { DockerEngine } from "./adapters/docker/engine.ts";
 import { ensureNodeBaseImage } from "./adapters/docker/base-image.ts";
 import { CaddyRouteTable } from "./adapters/caddy/route-table.ts";
@@ -44,6 +44,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   };
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const { token, generated, path: tokenPath } = await resolveApiToken(config.dataDir, config.apiToken);
+  const instanceId = await resolveInstanceId(config.dataDir);
 
   // Adapters: the only code that touches the outside.
   const store = SqliteStore.open(join(config.dataDir, "kiln.db"));
@@ -78,7 +79,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     (id) => bus.sink(id),
     (crash) => void service?.markCrashed(crash.deploymentId, crash.containerId, crash.exitCode, crash.lastLines),
   );
-  const runner = new BuildRunner({ config, runtime, routes, fetchers, builders }, store, (id) => bus.sink(id), watcher);
+  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders }, store, (id) => bus.sink(id), watcher);
   service = new DeploymentService({
     store,
     queue,
@@ -106,6 +107,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     routes,
     watcher,
     buildsDir: join(config.dataDir, "builds"),
+    instanceId,
     busy: (id) => queue.busy(id),
     log: (id, text) => void bus.publish(id, "system", text),
   });

@@ -10,6 +10,8 @@ import type { Secret } from "../core/secret.ts";
 
 export interface PipelineDeps {
   config: Config;
+  /** This Kiln's id, put on everything it creates (see naming.ts). */
+  instanceId: string;
   runtime: ContainerRuntime;
   routes: RouteTable;
   fetchers: { git: SourceFetcher; tarball: SourceFetcher };

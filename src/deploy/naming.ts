@@ -3,13 +3,21 @@ import type { Labels } from "../core/ports/runtime.ts";
 
 export const MANAGED = "kiln.managed";
 
-export function deploymentLabels(deploymentId: string, buildId: string): Labels {
-  return { [MANAGED]: "true", "kiln.kind": "app", "kiln.deployment": deploymentId, "kiln.build": buildId };
+/** Which Kiln made a thing: several Kilns may share one engine, and each reconciles only its own. */
+export const INSTANCE = "kiln.instance";
+
+export function deploymentLabels(instanceId: string, deploymentId: string, buildId: string): Labels {
+  return { [MANAGED]: "true", [INSTANCE]: instanceId, "kiln.kind": "app", "kiln.deployment": deploymentId, "kiln.build": buildId };
+}
+
+/** The label filter that selects this instance's app containers and images. */
+export function instanceAppFilter(instanceId: string): Labels {
+  return { [MANAGED]: "true", [INSTANCE]: instanceId, "kiln.kind": "app" };
 }
 
 /** Labels put on the images a deployment's builds produce. */
-export function imageLabels(deploymentId: string, buildId: string): Labels {
-  return deploymentLabels(deploymentId, buildId);
+export function imageLabels(instanceId: string, deploymentId: string, buildId: string): Labels {
+  return deploymentLabels(instanceId, deploymentId, buildId);
 }
 
 export function imageTag(name: string, buildId: string): string {

@@ -29,9 +29,17 @@ export function errorResponse(c: Context, err: unknown): Response {
 }
 
 /** zod-openapi's validation hook: a 400 naming the field and what is wrong. */
-export function validationHook(result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }, c: Context) {
+interface ValidationIssue {
+  path: PropertyKey[];
+  message: string;
+  /** zod 4 nests the key schema's own issues (with its message) under an "invalid_key" issue. */
+  issues?: ValidationIssue[];
+}
+
+export function validationHook(result: { success: boolean; error?: { issues: ValidationIssue[] } }, c: Context) {
   if (result.success || !result.error) return;
   const issue = result.error.issues[0];
   const where = issue && issue.path.length ? `${issue.path.map(String).join(".")}: ` : "";
-  return c.json({ error: { kind: "bad_request", message: `${where}${issue?.message ?? "invalid request"}` } }, 400);
+  const message = issue?.issues?.[0]?.message ?? issue?.message ?? "invalid request";
+  return c.json({ error: { kind: "bad_request", message: `${where}${message}` } }, 400);
 }

@@ -8,7 +8,7 @@ import type { Deployment } from "../core/deployment.ts";
 import type { AppRoute, RouteTable } from "../core/ports/routes.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
-import { MANAGED } from "../deploy/naming.ts";
+import { instanceAppFilter } from "../deploy/naming.ts";
 import type { RuntimeWatcher } from "../deploy/runtime-watch.ts";
 
 export interface ReconcilerDeps {
@@ -17,6 +17,7 @@ export interface ReconcilerDeps {
   routes: RouteTable;
   watcher: RuntimeWatcher;
   buildsDir: string;
+  instanceId: string;
   /** Deployments with a build queued or running in this process (left alone). */
   busy: (deploymentId: string) => boolean;
   log: (deploymentId: string, text: string) => void;
@@ -69,7 +70,7 @@ export class Reconciler {
     const byId = new Map(deployments.map((d) => [d.id, d]));
 
     // Containers: adopt the current one of each deployment, remove the rest.
-    const containers = await runtime.listContainers({ [MANAGED]: "true", "kiln.kind": "app" });
+    const containers = await runtime.listContainers(instanceAppFilter(this.d.instanceId));
     const live = new Map(containers.map((c) => [c.id, c]));
     for (const c of containers) {
       const owner = byId.get(c.labels["kiln.deployment"] ?? "");
@@ -99,7 +100,7 @@ export class Reconciler {
     }
 
     // Images of deployments that no longer exist.
-    for (const img of await runtime.listImages({ [MANAGED]: "true", "kiln.kind": "app" })) {
+    for (const img of await runtime.listImages(instanceAppFilter(this.d.instanceId))) {
       if (!byId.has(img.labels["kiln.deployment"] ?? "")) await runtime.removeImage(img.id).catch(() => {});
     }
 

@@ -154,3 +154,21 @@ describe("deploy from git", () => {
     expect(failed.failureReason).toMatch(/no-such-branch/);
   });
 });
+
+describe("the API's own description", () => {
+  test("health answers without a token and reports Docker and Caddy", async () => {
+    const res = await fetch(`${kiln.apiUrl}/api/v1/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, docker: true, caddy: true });
+  });
+
+  test("openapi.json is generated from the request schemas", async () => {
+    const doc = (await (await fetch(`${kiln.apiUrl}/api/v1/openapi.json`)).json()) as any;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/health", "/deployments", "/deployments/upload", "/deployments/{id}", "/deployments/{id}/builds", "/deployments/{id}/redeploy", "/deployments/{id}/stop"]),
+    );
+    const create = doc.components.schemas.CreateGitDeployment;
+    expect(create.required).toContain("gitUrl");
+    expect(Object.keys(create.properties)).toEqual(expect.arrayContaining(["gitUrl", "ref", "name", "env", "gitToken"]));
+  });
+});

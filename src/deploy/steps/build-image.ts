@@ -15,7 +15,7 @@ export const buildImage: Step = {
       buildId: ctx.build.id,
       srcDir: ctx.srcDir,
       tag: imageTag(ctx.deployment.name, ctx.build.id),
-      labels: imageLabels(ctx.deployment.id, ctx.build.id),
+      labels: imageLabels(deps.instanceId, ctx.deployment.id, ctx.build.id),
       secrets: ctx.env,
       signal: ctx.signal,
       log: ctx.log,

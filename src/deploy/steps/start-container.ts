@@ -16,7 +16,7 @@ export function appContainerSpec(ctx: PipelineContext, deps: PipelineDeps): Cont
   return {
     name: containerName(ctx.deployment.name, ctx.build.id),
     image: ctx.image,
-    labels: deploymentLabels(ctx.deployment.id, ctx.build.id),
+    labels: deploymentLabels(deps.instanceId, ctx.deployment.id, ctx.build.id),
     env,
     network: deps.config.dockerNetwork,
     publishPort: port,
