@@ -6,6 +6,7 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeEntry, encodeTar, packDirectoryStream } from "../tar/writer.ts";
+import { concatBytes } from "../tar/bytes.ts";
 
 export type ContextArchive = Uint8Array | ReadableStream<Uint8Array>;
 
@@ -36,13 +37,13 @@ export function fileEntries(files: Record<string, string>): Uint8Array {
     }
     chunks.push(encodeEntry({ path, type: "file", mode: 0o644, mtime: ADDED_MTIME, data: text }));
   }
-  return concat(chunks);
+  return concatBytes(chunks);
 }
 
 /** `archive` with `files` in front of it (the archive keeps its own end marker). */
 export function withFilesInFront(files: Record<string, string>, archive: ContextArchive): ContextArchive {
   const head = fileEntries(files);
-  if (archive instanceof Uint8Array) return concat([head, archive]);
+  if (archive instanceof Uint8Array) return concatBytes([head, archive]);
   const reader = archive.getReader();
   let headSent = false;
   return new ReadableStream<Uint8Array>({
@@ -75,12 +76,3 @@ export async function freeContextDir(srcDir: string, base = ".kiln"): Promise<st
   }
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}

@@ -8,6 +8,7 @@
  * job (see src/adapters/sources/tarball.ts).
  */
 import { BLOCK, FIELD, type TarEntry, headerChecksum, paddingFor, typeFromFlag } from "./format.ts";
+import { concatBytes } from "./bytes.ts";
 
 export type { TarEntry, TarEntryType } from "./format.ts";
 
@@ -250,23 +251,13 @@ async function maybeGunzip(stream: ReadableStream<Uint8Array>): Promise<Readable
       return reader.cancel(reason);
     },
   });
-  const first = concat(head);
+  const first = concatBytes(head);
   if (first[0] === 0x1f && first[1] === 0x8b) {
     return replay.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
   }
   return replay;
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 type ReadResult = { done: true; value?: undefined } | { done: false; value: Uint8Array };
 interface StreamReader {
@@ -296,7 +287,7 @@ class ByteReader {
       this.#eof = true;
       return false;
     }
-    this.#buf = this.#buf.length === 0 ? r.value : concat([this.#buf, r.value]);
+    this.#buf = this.#buf.length === 0 ? r.value : concatBytes([this.#buf, r.value]);
     return true;
   }
 

@@ -10,6 +10,7 @@
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { BLOCK, FIELD, TYPEFLAG, type TarEntryType, headerChecksum, paddingFor } from "./format.ts";
+import { concatBytes } from "./bytes.ts";
 
 export interface TarInputEntry {
   path: string;
@@ -233,12 +234,3 @@ function writeOctal(block: Uint8Array, spec: readonly [number, number], n: numbe
   writeString(block, spec, `${n.toString(8).padStart(spec[1] - 1, "0")}\0`);
 }
 
-function concatBytes(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
