@@ -307,3 +307,13 @@ async function hostNodeVersion(): Promise<string> {
   const res = await run({ argv: ["node", "--version"] });
   return res.tail[0] ?? "";
 }
+
+test("loadImage takes an image tarball (the Railpack path's docker load)", async () => {
+  const engine = new DockerEngine();
+  const ref = await ensureNodeBaseImage(engine);
+  const saved = await fetch(`http://docker/v1.41/images/${encodeURIComponent(ref)}/get`, { unix: "/var/run/docker.sock" } as RequestInit);
+  expect(saved.status).toBe(200);
+  await engine.loadImage(new Uint8Array(await saved.arrayBuffer()));
+  expect(await engine.imageExists(ref)).toBe(true);
+  await expect(engine.loadImage(new TextEncoder().encode("not a tarball"))).rejects.toThrow(/docker load failed|failed/);
+}, 120_000);

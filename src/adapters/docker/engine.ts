@@ -138,6 +138,14 @@ export class DockerEngine implements ContainerRuntime {
     await this.#http.send({ method: "DELETE", path: `/images/${enc(ref)}`, query: { force: true }, okStatuses: [404] });
   }
 
+  /** `docker load`: an image tarball (docker or OCI archive) into the engine. */
+  async loadImage(tar: ReadableStream<Uint8Array> | Uint8Array, signal?: AbortSignal): Promise<void> {
+    await this.#streamed(
+      { method: "POST", path: "/images/load", query: { quiet: "1" }, raw: tar, contentType: "application/x-tar", signal },
+      (message) => new KilnError("unavailable", `docker load failed: ${message}`),
+    );
+  }
+
   async listImages(labels: Labels): Promise<{ id: string; tags: string[]; labels: Labels }[]> {
     const images = await this.#http.json<{ Id: string; RepoTags: string[] | null; Labels: Labels | null }[]>({
       path: "/images/json",
