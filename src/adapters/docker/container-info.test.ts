@@ -21,7 +21,7 @@ describe("container info", () => {
       Name: "/kiln-web-1",
       RestartCount: 2,
       Config: { Image: "kiln/app-web:b1", Labels: { "kiln.managed": "true" } },
-      State: { Status: "running", Running: true, ExitCode: 0 },
+      State: { Status: "running", Running: true, ExitCode: 0, Health: { Status: "healthy" } },
       NetworkSettings: { Ports: { "3000/tcp": [{ HostIp: "127.0.0.1", HostPort: "40001" }] } },
     });
     expect(info).toEqual({
@@ -34,6 +34,8 @@ describe("container info", () => {
       exitCode: 0,
       restartCount: 2,
       published: "127.0.0.1:40001",
+      health: "healthy",
+      paused: false,
     });
   });
 });

@@ -7,7 +7,7 @@ export interface InspectJson {
   Name: string;
   RestartCount?: number;
   Config?: { Image?: string; Labels?: Labels | null };
-  State?: { Status?: string; Running?: boolean; ExitCode?: number };
+  State?: { Status?: string; Running?: boolean; Paused?: boolean; ExitCode?: number; Health?: { Status?: string } | null };
   NetworkSettings?: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
 }
 
@@ -35,5 +35,11 @@ export function containerInfo(json: InspectJson): ContainerInfo {
     exitCode: json.State?.ExitCode ?? 0,
     restartCount: json.RestartCount ?? 0,
     published: publishedAddress(json.NetworkSettings),
+    health: healthOf(json.State?.Health?.Status),
+    paused: json.State?.Paused ?? false,
   };
+}
+
+function healthOf(status: string | undefined): ContainerInfo["health"] {
+  return status === "starting" || status === "healthy" || status === "unhealthy" ? status : null;
 }

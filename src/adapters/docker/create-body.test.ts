@@ -73,3 +73,27 @@ describe("containerCreateBody", () => {
     expect(containerCreateBody({ ...spec, env: { URL: "a=b&c=d" } }).Env).toEqual(["URL=a=b&c=d"]);
   });
 });
+
+test("bind mounts carry their propagation; a healthcheck is in nanoseconds", () => {
+  const body = containerCreateBody({
+    name: "m",
+    image: "img",
+    labels: {},
+    env: {},
+    network: "kiln",
+    memoryBytes: 1,
+    nanoCpus: 1,
+    pidsLimit: 16,
+    restartPolicy: "no",
+    mounts: [
+      { source: "/slots/m/state", target: "/state", readOnly: false, propagation: "rslave" },
+      { source: "/slots/m/secrets", target: "/secrets", readOnly: true },
+    ],
+    healthcheck: { test: ["CMD", "true"], intervalMs: 1000, timeoutMs: 500, retries: 3, startPeriodMs: 0 },
+  });
+  expect(body.HostConfig.Mounts).toEqual([
+    { Type: "bind", Source: "/slots/m/state", Target: "/state", ReadOnly: false, BindOptions: { Propagation: "rslave" } },
+    { Type: "bind", Source: "/slots/m/secrets", Target: "/secrets", ReadOnly: true },
+  ]);
+  expect(body.Healthcheck).toEqual({ Test: ["CMD", "true"], Interval: 1_000_000_000, Timeout: 500_000_000, Retries: 3, StartPeriod: 0 });
+});

@@ -12,6 +12,7 @@ export interface CreateContainerBody {
   Env: string[];
   Cmd?: string[];
   User?: string;
+  Healthcheck?: { Test: string[]; Interval: number; Timeout: number; Retries: number; StartPeriod: number };
   ExposedPorts?: Record<string, Record<string, never>>;
   HostConfig: {
     NetworkMode: string;
@@ -26,6 +27,7 @@ export interface CreateContainerBody {
     ReadonlyRootfs: boolean;
     Tmpfs?: Record<string, string>;
     Binds?: string[];
+    Mounts?: { Type: "bind"; Source: string; Target: string; ReadOnly: boolean; BindOptions?: { Propagation: string } }[];
     LogConfig: { Type: "json-file"; Config: Record<string, string> };
   };
 }
@@ -64,5 +66,19 @@ export function containerCreateBody(spec: ContainerSpec): CreateContainerBody {
   }
   if (spec.tmpfs) body.HostConfig.Tmpfs = { ...spec.tmpfs };
   if (spec.binds) body.HostConfig.Binds = [...spec.binds];
+  if (spec.mounts?.length) {
+    body.HostConfig.Mounts = spec.mounts.map((m) => ({
+      Type: "bind" as const,
+      Source: m.source,
+      Target: m.target,
+      ReadOnly: m.readOnly,
+      ...(m.propagation ? { BindOptions: { Propagation: m.propagation } } : {}),
+    }));
+  }
+  if (spec.healthcheck) {
+    const ns = (ms: number) => Math.round(ms * 1e6);
+    const h = spec.healthcheck;
+    body.Healthcheck = { Test: [...h.test], Interval: ns(h.intervalMs), Timeout: ns(h.timeoutMs), Retries: h.retries, StartPeriod: ns(h.startPeriodMs) };
+  }
   return body;
 }

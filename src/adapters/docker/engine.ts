@@ -181,6 +181,14 @@ export class DockerEngine implements ContainerRuntime {
     });
   }
 
+  async pauseContainer(id: string): Promise<void> {
+    await this.#http.send({ method: "POST", path: `/containers/${enc(id)}/pause`, okStatuses: [409] });
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    await this.#http.send({ method: "POST", path: `/containers/${enc(id)}/unpause`, okStatuses: [409] });
+  }
+
   async removeContainer(id: string): Promise<void> {
     await this.#http.send({
       method: "DELETE",

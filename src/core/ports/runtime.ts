@@ -24,6 +24,17 @@ export interface ContainerSpec {
   user?: string;
   tmpfs?: Record<string, string>;
   binds?: string[];
+  /** Bind mounts; `rslave` propagation lets mounts made later on the host appear inside (tenant slots). */
+  mounts?: BindMount[];
+  /** Docker's HEALTHCHECK; the container counts as healthy once it passes. */
+  healthcheck?: { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number };
+}
+
+export interface BindMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+  propagation?: "rslave" | "rprivate";
 }
 
 export interface ContainerInfo {
@@ -37,6 +48,9 @@ export interface ContainerInfo {
   restartCount: number;
   /** host address the publishPort is bound to, e.g. 127.0.0.1:49153 */
   published: string | null;
+  /** Docker's health status when the container has a healthcheck. */
+  health: "starting" | "healthy" | "unhealthy" | null;
+  paused: boolean;
 }
 
 export interface ImageBuildRequest {
@@ -65,6 +79,9 @@ export interface ContainerRuntime {
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  /** Freeze every process (cgroup freezer): writers are quiesced for a consistent final sync. */
+  pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
   removeContainer(id: string): Promise<void>;
   inspectContainer(id: string): Promise<ContainerInfo | null>;
   listContainers(labels: Labels): Promise<ContainerInfo[]>;
