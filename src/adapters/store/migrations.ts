@@ -69,6 +69,41 @@ CREATE TABLE secrets (
   value TEXT NOT NULL
 )`,
   },
+  {
+    id: 2,
+    name: "pools",
+    sql: `
+CREATE TABLE pool_members (
+  id TEXT PRIMARY KEY,
+  workload_id TEXT NOT NULL,
+  spec_hash TEXT NOT NULL,
+  container_id TEXT,
+  status TEXT NOT NULL,
+  tenant_id TEXT,
+  endpoint TEXT,
+  created_at BIGINT NOT NULL,
+  ready_at BIGINT,
+  claimed_at BIGINT,
+  last_active_at BIGINT
+);
+
+CREATE INDEX pool_members_ready ON pool_members (workload_id, status, ready_at);
+
+CREATE UNIQUE INDEX pool_members_one_per_tenant ON pool_members (workload_id, tenant_id)
+  WHERE status IN ('claimed', 'releasing');
+
+CREATE TABLE tenants (
+  tenant_id TEXT NOT NULL,
+  workload_id TEXT NOT NULL,
+  member_id TEXT,
+  status TEXT NOT NULL,
+  last_sync TEXT,
+  claimed_at BIGINT,
+  released_at BIGINT,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, workload_id)
+)`,
+  },
 ];
 
 /** The migrations not yet applied, in id order. Throws if the list itself is malformed. */

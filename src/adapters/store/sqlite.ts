@@ -12,7 +12,9 @@ import { dirname } from "node:path";
 import type { Build, Deployment } from "../../core/deployment.ts";
 import { badRequest, conflict, KilnError, notFound } from "../../core/errors.ts";
 import type { LogLine } from "../../core/logs.ts";
-import type { BuildRepo, DeploymentRepo, LogRepo, SecretRepo, Store } from "../../core/ports/store.ts";
+import type { BuildRepo, DeploymentRepo, LogRepo, PoolRepo, SecretRepo, Store } from "../../core/ports/store.ts";
+import { SqlitePools } from "./sqlite-pools.ts";
+import { insertSql, setClause, values } from "./sql.ts";
 import { migrations, pendingMigrations, schemaMigrationsTableSql } from "./migrations.ts";
 import {
   buildColumns,
@@ -35,6 +37,7 @@ export class SqliteStore implements Store {
   readonly builds: BuildRepo;
   readonly logs: LogRepo;
   readonly secrets: SecretRepo;
+  readonly pools: PoolRepo;
   private closed = false;
 
   private constructor(private readonly db: Database) {
@@ -42,6 +45,7 @@ export class SqliteStore implements Store {
     this.builds = new SqliteBuilds(db);
     this.logs = new SqliteLogs(db);
     this.secrets = new SqliteSecrets(db);
+    this.pools = new SqlitePools(db);
   }
 
   /** Opens (creating if needed, with its folder) the database at `path` and applies pending migrations. */
@@ -264,17 +268,6 @@ class SqliteSecrets implements SecretRepo {
   }
 }
 
-function insertSql(table: string, cols: ReadonlyArray<[string, SqlValue]>): string {
-  return `INSERT INTO ${table} (${cols.map(([c]) => c).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`;
-}
-
-function setClause(cols: ReadonlyArray<[string, SqlValue]>): string {
-  return cols.map(([c]) => `${c} = ?`).join(", ");
-}
-
-function values(cols: ReadonlyArray<[string, SqlValue]>): SqlValue[] {
-  return cols.map(([, v]) => v);
-}
 
 function sqliteCode(err: unknown): string | undefined {
   if (err instanceof Error && "code" in err && typeof err.code === "string") return err.code;

@@ -4,6 +4,7 @@
  */
 import type { Build, Deployment } from "../deployment.ts";
 import type { LogLine } from "../logs.ts";
+import type { PoolMember, TenantClaim } from "../pool.ts";
 
 export interface DeploymentRepo {
   insert(d: Deployment): Promise<void>;
@@ -38,7 +39,29 @@ export interface SecretRepo {
   deletePrefix(prefix: string): Promise<void>;
 }
 
+/** Pool members and tenant claims. `takeReady` is the atomic heart of a claim. */
+export interface PoolRepo {
+  insertMember(m: PoolMember): Promise<void>;
+  getMember(id: string): Promise<PoolMember | null>;
+  /** All members not destroyed, of one workload or all. */
+  listMembers(workloadId?: string): Promise<PoolMember[]>;
+  updateMember(id: string, patch: Partial<Omit<PoolMember, "id" | "workloadId" | "createdAt">>): Promise<PoolMember>;
+  deleteMember(id: string): Promise<void>;
+  /**
+   * Atomically move the oldest ready member of `workloadId` made from `specHash` to `claimed` by
+   * `tenantId`. Returns null when none is ready. Two callers never get the same member.
+   */
+  takeReady(workloadId: string, specHash: string, tenantId: string, now: number): Promise<PoolMember | null>;
+  /** The member a tenant holds in a workload (claimed or releasing), if any. */
+  memberOfTenant(workloadId: string, tenantId: string): Promise<PoolMember | null>;
+  putTenant(t: TenantClaim): Promise<void>;
+  getTenant(tenantId: string, workloadId: string): Promise<TenantClaim | null>;
+  /** Tenants, of one tenant id (all its workloads) or all. */
+  listTenants(tenantId?: string): Promise<TenantClaim[]>;
+}
+
 export interface Store {
+  pools: PoolRepo;
   deployments: DeploymentRepo;
   builds: BuildRepo;
   logs: LogRepo;
