@@ -40,6 +40,14 @@ const schema = z.object({
   KILN_BUILD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
   /** Upload cap for tarballs, in MiB. */
   KILN_MAX_UPLOAD_MB: z.coerce.number().int().min(1).default(200),
+  /** Folder of workload YAML files for tenant pools; changes are picked up live. */
+  KILN_WORKLOADS_DIR: z.string().min(1).default("./workloads"),
+  /** Pool members warmed at once, across all pools. */
+  KILN_POOL_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /** How long a pool member has to become healthy. */
+  KILN_POOL_READY_TIMEOUT_S: z.coerce.number().int().min(1).default(120),
+  /** Size cap of each member's /tmp and /run tmpfs. */
+  KILN_POOL_TMPFS_SIZE: z.string().regex(/^\d+[kmg]?$/i, "a size like 64m").default("64m"),
   /** Set to 1 to skip starting Caddy (an external Caddy is managed elsewhere). */
   KILN_MANAGE_CADDY: z.enum(["0", "1"]).default("1"),
 });
@@ -62,6 +70,9 @@ export interface Config {
   readyTimeoutMs: number;
   buildConcurrency: number;
   maxUploadBytes: number;
+  pools: { workloadsDir: string; concurrency: number; readyTimeoutMs: number; tmpfsSize: string };
+  /** The environment workload files may interpolate (`${S3_SECRET}`), read once here. */
+  workloadEnv: Record<string, string>;
 }
 
 /** Flags (`--port 4001`) override env. Only the serve flags listed here are accepted. */
@@ -72,6 +83,7 @@ const FLAG_TO_ENV: Record<string, keyof RawConfig> = {
   "--public-host": "KILN_PUBLIC_HOST",
   "--public-port": "KILN_PUBLIC_PORT",
   "--caddy-admin": "KILN_CADDY_ADMIN",
+  "--workloads": "KILN_WORKLOADS_DIR",
 };
 
 export function parseServeFlags(argv: string[]): Record<string, string> {
@@ -117,5 +129,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     readyTimeoutMs: c.KILN_READY_TIMEOUT_S * 1000,
     buildConcurrency: c.KILN_BUILD_CONCURRENCY,
     maxUploadBytes: c.KILN_MAX_UPLOAD_MB * 1024 * 1024,
+    pools: {
+      workloadsDir: resolve(c.KILN_WORKLOADS_DIR),
+      concurrency: c.KILN_POOL_CONCURRENCY,
+      readyTimeoutMs: c.KILN_POOL_READY_TIMEOUT_S * 1000,
+      tmpfsSize: c.KILN_POOL_TMPFS_SIZE,
+    },
+    workloadEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string")),
   };
 }

@@ -24,6 +24,19 @@ import { Reconciler } from "./reconcile/reconciler.ts";
 import { createHttpApp } from "./http/app.ts";
 import { websocket } from "hono/bun";
 import { MANAGED } from "./deploy/naming.ts";
+import { SlotMounts } from "./adapters/mounts/slot-mounts.ts";
+import { RcloneSyncer } from "./adapters/rclone/rclone-syncer.ts";
+import { WorkloadWatcher } from "./pools/spec/watch.ts";
+import { WorkloadRegistry } from "./pools/workload-registry.ts";
+import { Members } from "./pools/members.ts";
+import { Refiller } from "./pools/refiller.ts";
+import { Tenants } from "./pools/tenants.ts";
+import { PoolService } from "./pools/pool-service.ts";
+
+/** The log stream of one tenant's use of one workload (claims, releases, rclone progress). */
+export function tenantLogKey(workloadId: string, tenantId: string): string {
+  return `tenant:${workloadId}:${tenantId}`;
+}
 
 export interface Kiln {
   config: Config;
@@ -35,6 +48,8 @@ export interface Kiln {
   service: DeploymentService;
   bus: LogBus;
   runtime: DockerEngine;
+  /** This Kiln's id: the `kiln.instance` label of everything it creates. */
+  instanceId: string;
   stop(): Promise<void>;
 }
 
@@ -101,6 +116,67 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   });
   for (const d of await store.deployments.list()) await bus.open(d.id);
 
+  // Tenant pools.
+  const registry = new WorkloadRegistry(store);
+  const slots = new SlotMounts({ slotsRoot: join(config.dataDir, "slots"), stagingRoot: join(config.dataDir, "slots-staging") });
+  const members = new Members({
+    store,
+    runtime,
+    slots,
+    registry,
+    instanceId,
+    defaults: {
+      network: config.dockerNetwork,
+      memoryBytes: config.appLimits.memoryBytes,
+      nanoCpus: config.appLimits.nanoCpus,
+      pids: config.appLimits.pids,
+      tmpfsSize: config.pools.tmpfsSize,
+    },
+    readyTimeoutMs: config.pools.readyTimeoutMs,
+  });
+  const refiller = new Refiller(store, registry, members, config.pools.concurrency, (line) => say(`pools: ${line}`));
+  const tenants = new Tenants({
+    store,
+    runtime,
+    routes,
+    slots,
+    members,
+    refiller,
+    registry,
+    syncer: new RcloneSyncer(),
+    dataDir: config.dataDir,
+    urls: { publicHost: config.publicHost, publicPort: config.publicPort },
+    logFor: async (workloadId, tenantId) => {
+      const key = tenantLogKey(workloadId, tenantId);
+      await bus.open(key);
+      return bus.sink(key);
+    },
+  });
+  let pools: PoolService | null = null;
+  const workloadWatcher: WorkloadWatcher = new WorkloadWatcher({
+    dir: config.pools.workloadsDir,
+    env: config.workloadEnv,
+    onChange: () => {
+      const snap = workloadWatcher.current();
+      pools?.onWorkloads(snap.workloads, snap.errors.map((e) => ({ file: e.file, message: e.message })));
+    },
+  });
+  pools = new PoolService({
+    store,
+    runtime,
+    routes,
+    slots,
+    members,
+    refiller,
+    tenants,
+    registry,
+    source: workloadWatcher,
+    prepareSlots: () => slots.prepare(),
+    instanceId,
+    dataDir: config.dataDir,
+    log: (line) => say(line),
+  });
+
   reconciler = new Reconciler({
     store,
     runtime,
@@ -109,8 +185,10 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     buildsDir: join(config.dataDir, "builds"),
     instanceId,
     busy: (id) => queue.busy(id),
+    extraRoutes: () => pools?.routes() ?? Promise.resolve([]),
     log: (id, text) => void bus.publish(id, "system", text),
   });
+  await pools.start();
   await reconciler.boot();
   reconciler.start(15_000);
 
@@ -124,6 +202,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     maxUploadBytes: config.maxUploadBytes,
     token,
     bus,
+    pools: { tenants, registry, store },
     health: async () => ({
       docker: await runtime.ping().then(() => true, () => false),
       caddy: await routes.healthy(),
@@ -148,9 +227,11 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     service,
     bus,
     runtime,
+    instanceId,
     async stop() {
       reconciler?.stop();
       server.stop(true);
+      await pools?.stop();
       await queue.drain();
       watcher.stopAll();
       await bus.close();

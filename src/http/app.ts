@@ -6,6 +6,7 @@ import { errorResponse, validationHook } from "./errors.ts";
 import { deploymentRoutes, type DeploymentRoutesDeps } from "./routes/deployments.ts";
 import { logRoutes, type LogSubscriber } from "./logs-ws.ts";
 import { Health } from "./schemas.ts";
+import { tenantRoutes, type TenantRoutesDeps } from "./routes/tenants.ts";
 import { notFound } from "../core/errors.ts";
 
 export const API_VERSION = "0.1.0";
@@ -13,6 +14,7 @@ export const API_VERSION = "0.1.0";
 export interface HttpDeps extends DeploymentRoutesDeps {
   token: string;
   bus: LogSubscriber;
+  pools: TenantRoutesDeps;
   health: () => Promise<{ docker: boolean; caddy: boolean }>;
 }
 
@@ -29,6 +31,7 @@ export function createHttpApp(deps: HttpDeps) {
   );
   api.route("/", deploymentRoutes(deps));
   api.route("/", logRoutes(deps.service, deps.bus));
+  api.route("/", tenantRoutes(deps.pools));
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -87,3 +87,76 @@ export const LogMessage = z
 
 export type DeploymentViewT = z.infer<typeof DeploymentView>;
 export type BuildViewT = z.infer<typeof BuildView>;
+
+// ── Tenant pools ──────────────────────────────────────────────────────────────
+
+export const TenantParam = z.object({
+  tenantId: z.string().min(1).max(200).openapi({ param: { name: "tenantId", in: "path" }, example: "acme-42" }),
+});
+
+export const ClaimBody = z.object({ workload: z.string().min(1).max(64).openapi({ example: "echo" }) }).strict().openapi("ClaimRequest");
+
+export const ClaimView = z
+  .object({
+    tenantId: z.string(),
+    workload: z.string(),
+    containerId: z.string(),
+    endpoint: z.object({ url: z.string(), host: z.string(), port: z.number().int() }).nullable(),
+    source: z.enum(["existing", "pool", "cold"]),
+    latencyMs: z.number(),
+  })
+  .openapi("Claim");
+
+export const ReleaseBody = z
+  .object({ workload: z.string().min(1).max(64).optional(), sync: z.boolean().optional() })
+  .strict()
+  .openapi("ReleaseRequest");
+
+export const SyncBody = z.object({ workload: z.string().min(1).max(64), direction: z.enum(["upload", "download", "both"]) }).strict().openapi("SyncRequest");
+
+export const TenantView = z
+  .object({
+    tenantId: z.string(),
+    workload: z.string(),
+    status: z.enum(["claimed", "releasing", "release_failed", "released"]),
+    containerId: z.string().nullable(),
+    url: z.string().nullable(),
+    lastSync: z.object({ direction: z.enum(["upload", "download"]), ok: z.boolean(), at: z.string(), error: z.string().nullable() }).nullable(),
+    claimedAt: z.string().nullable(),
+    releasedAt: z.string().nullable(),
+    lastActiveAt: z.string().nullable(),
+  })
+  .openapi("Tenant");
+
+export const TenantList = z.object({ tenants: z.array(TenantView) }).openapi("TenantList");
+
+export const PoolView = z
+  .object({
+    workload: z.string(),
+    minSize: z.number().int(),
+    maxSize: z.number().int(),
+    idleTimeoutMs: z.number().int(),
+    counts: z.object({ warming: z.number().int(), ready: z.number().int(), claimed: z.number().int(), releasing: z.number().int(), draining: z.number().int() }),
+    members: z.array(
+      z.object({ id: z.string(), status: z.string(), tenantId: z.string().nullable(), containerId: z.string().nullable(), current: z.boolean(), readyAt: z.string().nullable() }),
+    ),
+  })
+  .openapi("Pool");
+
+export const PoolList = z.object({ pools: z.array(PoolView) }).openapi("PoolList");
+
+export const WorkloadView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    image: z.string(),
+    file: z.string(),
+    port: z.number().int().nullable(),
+    state: z.string().nullable(),
+    secrets: z.string().nullable(),
+    pool: z.object({ minSize: z.number().int(), maxSize: z.number().int(), idleTimeoutMs: z.number().int() }),
+    sync: z.object({ bucket: z.string(), prefix: z.string(), onClaim: z.boolean(), onRelease: z.boolean(), manual: z.boolean(), periodicMs: z.number().nullable() }).nullable(),
+  })
+  .openapi("Workload");
+
+export const WorkloadList = z.object({ workloads: z.array(WorkloadView), errors: z.array(z.object({ file: z.string(), message: z.string() })) }).openapi("WorkloadList");

@@ -48,7 +48,7 @@ export function validateRoute(route: AppRoute): void {
   const bad = (what: string) =>
     new KilnError("internal", `cannot route ${what}`, "this is a bug in Kiln: routes are built from validated deployments");
   if (!ID_RE.test(route.deploymentId)) throw bad(`deployment id ${JSON.stringify(route.deploymentId)}`);
-  if (!LABEL_RE.test(route.name)) throw bad(`name ${JSON.stringify(route.name)} (not a DNS label)`);
+  if (!route.name.split(".").every((l) => LABEL_RE.test(l))) throw bad(`name ${JSON.stringify(route.name)} (not DNS labels)`);
   if (!UPSTREAM_RE.test(route.upstream)) throw bad(`upstream ${JSON.stringify(route.upstream)} (want host:port)`);
 }
 

@@ -4,7 +4,7 @@
  */
 export interface AppRoute {
   deploymentId: string;
-  /** DNS label: served at http://<name>.<publicHost>:<publicPort>/ */
+  /** One or more DNS labels: served at http://<name>.<publicHost>:<publicPort>/ (tenants: "<tenant>.<workload>"). */
   name: string;
   /** Also served at http://<publicHost>:<publicPort>/d/<deploymentId>/ with the prefix stripped. */
   upstream: string; // host:port, always on loopback

@@ -1,0 +1,100 @@
+/**
+ * Making and unmaking pool members: create + start the container with its slot mounts, wait until
+ * its healthcheck passes (or, without one, until it runs), and destroy it with its slots.
+ */
+import { StepError } from "../core/errors.ts";
+import { newId } from "../core/ids.ts";
+import type { PoolMember } from "../core/pool.ts";
+import type { ContainerRuntime } from "../core/ports/runtime.ts";
+import type { Store } from "../core/ports/store.ts";
+import type { WorkloadSpec } from "../core/workload.ts";
+import { memberContainerSpec, type MemberDefaults } from "./member-spec.ts";
+import type { WorkloadRegistry } from "./workload-registry.ts";
+
+/** What the members need of the slot mounts (src/adapters/mounts/slot-mounts.ts). */
+export interface Slots {
+  slotFor(memberId: string): Promise<{ state: string; secrets: string }>;
+  attach(memberId: string, dirs: { state?: string; secrets?: string }): Promise<void>;
+  detach(memberId: string): Promise<unknown>;
+}
+
+export interface MemberDeps {
+  store: Store;
+  runtime: ContainerRuntime;
+  slots: Slots;
+  registry: WorkloadRegistry;
+  instanceId: string;
+  defaults: MemberDefaults;
+  /** Longest a member may take to become healthy. */
+  readyTimeoutMs: number;
+}
+
+const POLL_MS = 50;
+
+export class Members {
+  constructor(private readonly d: MemberDeps) {}
+
+  /**
+   * Create a member. With `tenantId` it is born claimed (a cold start) — no one else can take it.
+   * Resolves when the container is ready; a member that fails is destroyed and the error thrown.
+   */
+  async create(w: WorkloadSpec, tenantId?: string): Promise<PoolMember> {
+    const now = Date.now();
+    const member: PoolMember = {
+      id: newId(10),
+      workloadId: w.id,
+      specHash: w.hash,
+      containerId: null,
+      status: tenantId ? "claimed" : "warming",
+      tenantId: tenantId ?? null,
+      endpoint: null,
+      createdAt: now,
+      readyAt: null,
+      claimedAt: tenantId ? now : null,
+      lastActiveAt: tenantId ? now : null,
+    };
+    await this.d.store.pools.insertMember(member);
+    try {
+      const image = await this.d.registry.image(w);
+      const slot = await this.d.slots.slotFor(member.id);
+      const spec = memberContainerSpec(w, image, member.id, slot, this.d.instanceId, this.d.defaults);
+      const containerId = await this.d.runtime.createContainer(spec);
+      await this.d.store.pools.updateMember(member.id, { containerId });
+      await this.d.runtime.startContainer(containerId);
+      const endpoint = await this.#waitReady(w, containerId);
+      const patch: Partial<PoolMember> = { containerId, endpoint, readyAt: Date.now() };
+      if (!tenantId) patch.status = "ready";
+      return await this.d.store.pools.updateMember(member.id, patch);
+    } catch (err) {
+      await this.destroy(member.id).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Remove the container, the slot mounts and the row. Idempotent. */
+  async destroy(memberId: string): Promise<void> {
+    const m = await this.d.store.pools.getMember(memberId);
+    if (m?.containerId) await this.d.runtime.removeContainer(m.containerId);
+    await this.d.slots.detach(memberId);
+    await this.d.store.pools.deleteMember(memberId);
+  }
+
+  async #waitReady(w: WorkloadSpec, containerId: string): Promise<string | null> {
+    const deadline = Date.now() + this.d.readyTimeoutMs;
+    for (;;) {
+      const info = await this.d.runtime.inspectContainer(containerId);
+      if (!info || (!info.running && info.status !== "created")) {
+        const tail = info ? await this.d.runtime.tailLogs(containerId, 10).catch(() => []) : [];
+        throw new StepError(
+          `a ${w.id} container exited with code ${info?.exitCode ?? "?"} while warming${tail.length ? `; last lines:\n${tail.join("\n")}` : ""}`,
+          "check the workload's command and image",
+        );
+      }
+      const healthy = w.healthcheck ? info.health === "healthy" : info.running;
+      if (healthy) return w.port ? info.published : null;
+      if (info.health === "unhealthy") throw new StepError(`a ${w.id} container failed its healthcheck while warming`, "check the workload's healthcheck");
+      if (Date.now() > deadline) throw new StepError(`a ${w.id} container was not healthy within ${Math.round(this.d.readyTimeoutMs / 1000)} s`);
+      await Bun.sleep(POLL_MS);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The tenant pools, started and stopped as one: workloads from the folder (live), members adopted
+ * after a restart, pools refilled, idle tenants released, periodic syncs run.
+ */
+import type { AppRoute } from "../core/ports/routes.ts";
+import type { Store } from "../core/ports/store.ts";
+import type { WorkloadSpec } from "../core/workload.ts";
+import { adoptPoolMembers, type AdoptDeps } from "./adopt.ts";
+import { sweepIdle } from "./idle.ts";
+import type { Members } from "./members.ts";
+import type { Refiller } from "./refiller.ts";
+import { tenantRoute } from "./tenant-routes.ts";
+import type { Tenants } from "./tenants.ts";
+import type { WorkloadRegistry } from "./workload-registry.ts";
+
+/** What the pools need of the workloads folder watcher (src/pools/spec/watch.ts). */
+export interface WorkloadSource {
+  /** Loads the folder once (calling back with the workloads) and keeps watching it. */
+  start(): Promise<unknown>;
+  stop(): Promise<void> | void;
+}
+
+export interface PoolServiceDeps extends AdoptDeps {
+  store: Store;
+  registry: WorkloadRegistry;
+  members: Members;
+  refiller: Refiller;
+  tenants: Tenants;
+  source: WorkloadSource;
+  prepareSlots: () => Promise<void>;
+  tickMs?: number;
+}
+
+export class PoolService {
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #ticking = false;
+  readonly #periodic = new Map<string, number>();
+
+  constructor(private readonly d: PoolServiceDeps) {}
+
+  async start(): Promise<void> {
+    await this.d.prepareSlots();
+    await this.d.source.start(); // fills the registry
+    const { adopted, removed } = await adoptPoolMembers(this.d);
+    if (adopted || removed) this.d.log(`pools: adopted ${adopted} member(s), removed ${removed}`);
+    this.d.refiller.kick();
+    this.#timer = setInterval(() => void this.#tick(), this.d.tickMs ?? 1000);
+    this.#timer.unref?.();
+  }
+
+  /** Apply a new set of workloads (from the watcher). */
+  onWorkloads(workloads: WorkloadSpec[], errors: { file: string; message: string }[]): void {
+    this.d.registry.set(workloads, errors);
+    for (const e of errors) this.d.log(`workloads: ${e.message}`);
+    this.d.refiller.kick();
+  }
+
+  /** Routes of claimed tenants, for the reconciler's full reload of Caddy. */
+  async routes(): Promise<AppRoute[]> {
+    const out: AppRoute[] = [];
+    for (const m of await this.d.store.pools.listMembers()) {
+      if ((m.status === "claimed" || m.status === "releasing") && m.tenantId && m.endpoint) out.push(tenantRoute(m.workloadId, m.tenantId, m.endpoint));
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.d.source.stop();
+    this.d.refiller.stop();
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      const now = Date.now();
+      await sweepIdle(now, this.d);
+      await this.d.tenants.periodic(now, this.#periodic);
+      this.d.refiller.kick();
+    } catch (err) {
+      this.d.log(`pools: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.#ticking = false;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Keeps each pool at min_size ready members, never above max_size, with bounded concurrency
+ * across pools. Members of an older spec are drained once enough new ones are ready; members of a
+ * removed workload are drained. Kicked after claims, releases and workload changes, and on a timer.
+ */
+import type { Store } from "../core/ports/store.ts";
+import type { WorkloadSpec } from "../core/workload.ts";
+import type { Members } from "./members.ts";
+import type { WorkloadRegistry } from "./workload-registry.ts";
+
+export class Refiller {
+  #inFlight = 0;
+  /** Consecutive warm-up failures per workload: retries back off (1 s, 2 s, … 30 s). */
+  #failures = new Map<string, number>();
+  #pending = new Set<string>();
+  #stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: WorkloadRegistry,
+    private readonly members: Members,
+    private readonly concurrency: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Look at one workload (or all) soon. */
+  kick(workloadId?: string): void {
+    if (this.#stopped) return;
+    for (const w of workloadId ? [workloadId] : this.registry.all().map((x) => x.id)) this.#pending.add(w);
+    queueMicrotask(() => void this.#drainPending());
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Remove ready members whose workload is gone or whose spec changed (once replacements are ready). */
+  async drainStale(): Promise<void> {
+    const all = await this.store.pools.listMembers();
+    const byWorkload = groupBy(all, (m) => m.workloadId);
+    for (const [workloadId, members] of byWorkload) {
+      const w = this.registry.find(workloadId);
+      const readyCurrent = w ? members.filter((m) => m.status === "ready" && m.specHash === w.hash).length : 0;
+      for (const m of members) {
+        if (m.status !== "ready") continue;
+        const stale = !w || m.specHash !== w.hash;
+        if (stale && (!w || readyCurrent >= Math.min(w.pool.minSize, 1))) {
+          await this.store.pools.updateMember(m.id, { status: "draining" });
+          await this.members.destroy(m.id).catch((err) => this.log(`drain ${m.id}: ${String(err)}`));
+        }
+      }
+    }
+  }
+
+  async #drainPending(): Promise<void> {
+    for (const workloadId of [...this.#pending]) {
+      this.#pending.delete(workloadId);
+      const w = this.registry.find(workloadId);
+      if (w) await this.#fill(w);
+    }
+    await this.drainStale();
+  }
+
+  async #fill(w: WorkloadSpec): Promise<void> {
+    const members = await this.store.pools.listMembers(w.id);
+    const current = members.filter((m) => m.specHash === w.hash);
+    const spare = current.filter((m) => m.status === "ready" || m.status === "warming").length;
+    const total = members.length;
+    let want = Math.min(w.pool.minSize - spare, w.pool.maxSize - total);
+    while (want-- > 0 && this.#inFlight < this.concurrency && !this.#stopped) {
+      this.#inFlight++;
+      void this.members.create(w).then(
+        () => {
+          this.#inFlight--;
+          this.#failures.delete(w.id);
+          this.kick(); // a slot freed up: any pool may be waiting for it
+        },
+        (err) => {
+          this.#inFlight--;
+          const n = (this.#failures.get(w.id) ?? 0) + 1;
+          this.#failures.set(w.id, n);
+          this.log(`warming a ${w.id} member failed (${n} in a row): ${err instanceof Error ? err.message : String(err)}`);
+          setTimeout(() => this.kick(w.id), Math.min(30_000, 1000 * 2 ** (n - 1))).unref?.();
+        },
+      );
+    }
+  }
+}
+
+function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of xs) out.set(key(x), [...(out.get(key(x)) ?? []), x]);
+  return out;
+}

@@ -1,0 +1,143 @@
+/**
+ * Where a tenant's directories live on the host, and how they are made:
+ *
+ *   <dataDir>/tenants/                        root:root 0700
+ *   <dataDir>/tenants/<workload>/             root:root 0700
+ *   <dataDir>/tenants/<workload>/<tenant>/    root:root 0700   (root)
+ *                                   state/    uid:gid   0700   read-write in the container
+ *                                   secrets/  root:gid  0750   read-only in the container
+ *
+ * The 0700 directories above keep every host user but root out; the container never walks them
+ * (state and secrets are bind-mounted, so only their own modes count inside). state belongs to
+ * the workload user so a non-root workload can write it. secrets stays root's (the workload must
+ * not change it; the mount is read-only anyway) and the workload user reads it through its
+ * group: 0750 with group = the workload's gid. When that gid is unknown — user "uid" alone
+ * (Docker then takes the image's passwd group, or 0), or no user (the image's default) — the
+ * group cannot be chosen, so secrets is 0755: nothing more is exposed, because on the host the
+ * 0700 tenant root still guards it, and inside the container there is only this tenant.
+ *
+ * Tenant ids are lowercase only, never case-folded: they name directories and storage prefixes,
+ * where "Alice" and "alice" must not quietly become the same tenant (nor two different ones on
+ * a case-insensitive store). Callers that get mixed case from users lowercase it themselves.
+ */
+import { chmod, chown, lchown, lstat, mkdir, readdir } from "node:fs/promises";
+import { resolve, sep } from "node:path";
+import { KilnError, badRequest } from "../core/errors.ts";
+
+export const TENANT_ID_MAX_LENGTH = 63;
+/** A DNS label: the tenant's URL is http://<tenant>.<workload>.<public host>/. */
+const TENANT_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const TENANT_ID_HINT =
+  "use 1–63 characters: lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. \"acme-42\")";
+
+/** Returns the id when it is a valid tenant id; throws bad_request saying why not. */
+export function validateTenantId(id: string): string {
+  if (typeof id !== "string" || id.length === 0) throw badRequest("tenant id is empty", TENANT_ID_HINT);
+  const shown = JSON.stringify(id.length > 70 ? `${id.slice(0, 70)}…` : id);
+  if (id.length > TENANT_ID_MAX_LENGTH) {
+    throw badRequest(`tenant id ${shown} is ${id.length} characters long, over ${TENANT_ID_MAX_LENGTH}`, TENANT_ID_HINT);
+  }
+  if (!TENANT_ID.test(id)) {
+    const lower = id.toLowerCase();
+    const hint = lower !== id && TENANT_ID.test(lower) ? `tenant ids are lowercase: use "${lower}"` : TENANT_ID_HINT;
+    throw badRequest(`invalid tenant id ${shown}`, hint);
+  }
+  return id;
+}
+
+export interface TenantDirs {
+  /** <dataDir>/tenants/<workload>/<tenant> */
+  root: string;
+  /** Bound read-write at the workload's state target. */
+  state: string;
+  /** Bound read-only at the workload's secrets target. */
+  secrets: string;
+}
+
+/** The tenant's directories (not created). Both ids are checked; the paths cannot leave dataDir/tenants. */
+export function tenantDirs(dataDir: string, workloadId: string, tenantId: string): TenantDirs {
+  validateTenantId(tenantId);
+  if (!TENANT_ID.test(workloadId)) throw badRequest(`invalid workload id ${JSON.stringify(workloadId)}`);
+  const base = resolve(dataDir, "tenants");
+  const root = resolve(base, workloadId, tenantId);
+  const state = resolve(root, "state");
+  const secrets = resolve(root, "secrets");
+  // Defence in depth: the checks above already rule out '/', '..' and the like.
+  for (const p of [root, state, secrets]) {
+    if (!p.startsWith(base + sep)) throw new KilnError("internal", `tenant path ${p} escapes ${base}`);
+  }
+  return { root, state, secrets };
+}
+
+/** Who runs the workload: numeric ids. `gid` null when the workload's user names no group. */
+export interface WorkloadOwner {
+  uid: number;
+  gid: number | null;
+}
+
+const ID_MAX = 2 ** 31 - 1;
+
+/** A workload `user` ("uid" or "uid:gid", numeric) → ids; null for no user (the image's default). */
+export function parseUser(user: string | null): WorkloadOwner | null {
+  if (user === null || user === "") return null;
+  const m = /^(\d{1,10})(?::(\d{1,10}))?$/.exec(user);
+  const uid = Number(m?.[1]);
+  const gid = m?.[2] === undefined ? null : Number(m[2]);
+  if (!m || uid > ID_MAX || (gid !== null && gid > ID_MAX)) {
+    throw badRequest(
+      `workload user ${JSON.stringify(user)} is not "uid" or "uid:gid"`,
+      "give numeric ids, e.g. \"1000\" or \"1000:1000\" (Kiln makes the tenant's state directory theirs)",
+    );
+  }
+  return { uid, gid };
+}
+
+/**
+ * Create the tenant's directories (idempotent) and set owners and modes as described above.
+ * Refuses to work through a symlink or a non-directory at any of the paths.
+ */
+export async function ensureTenantDirs(dirs: TenantDirs, owner: WorkloadOwner | null): Promise<void> {
+  const workloadDir = resolve(dirs.root, "..");
+  const tenantsDir = resolve(workloadDir, "..");
+  await mkdir(resolve(tenantsDir, ".."), { recursive: true });
+  for (const dir of [tenantsDir, workloadDir, dirs.root]) await ensurePlainDir(dir, 0, 0, 0o700);
+  await ensurePlainDir(dirs.state, owner?.uid ?? 0, owner?.gid ?? 0, 0o700);
+  const gid = owner?.gid ?? null;
+  await ensurePlainDir(dirs.secrets, 0, gid ?? 0, gid === null ? 0o755 : 0o750);
+}
+
+/** No state yet (missing or empty state directory): nothing to download on claim. */
+export async function isNewTenant(dirs: TenantDirs): Promise<boolean> {
+  try {
+    return (await readdir(dirs.state)).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return true;
+    throw err;
+  }
+}
+
+/**
+ * Give everything under `dir` (and `dir`) to the workload user, without following symlinks.
+ * For state that root wrote (e.g. a download on claim) before the workload gets it.
+ */
+export async function chownTree(dir: string, owner: WorkloadOwner): Promise<void> {
+  const gid = owner.gid ?? -1;
+  await lchown(dir, owner.uid, gid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = resolve(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(path, owner);
+    else await lchown(path, owner.uid, gid);
+  }
+}
+
+async function ensurePlainDir(path: string, uid: number, gid: number, mode: number): Promise<void> {
+  await mkdir(path, { mode }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "EEXIST") throw err;
+  });
+  const st = await lstat(path);
+  if (!st.isDirectory()) {
+    throw new KilnError("internal", `${path} should be a directory but is a ${st.isSymbolicLink() ? "symlink" : "file"}`);
+  }
+  if (st.uid !== uid || st.gid !== gid) await chown(path, uid, gid);
+  if ((st.mode & 0o7777) !== mode) await chmod(path, mode);
+}

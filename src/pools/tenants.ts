@@ -1,0 +1,275 @@
+/**
+ * The tenant path: claim, release, sync, status. A claim takes a ready member in one atomic
+ * statement and binds the tenant's own state and secrets into it (no restart, no exec); a release
+ * uploads the state first when the policy says so (writers paused for consistency), and destroys the
+ * member — a member never serves a second tenant.
+ */
+import { conflict, errorMessage, KilnError, notFound, unavailable } from "../core/errors.ts";
+import type { LogSink } from "../core/logs.ts";
+import type { ClaimSource, PoolMember, TenantClaim } from "../core/pool.ts";
+import type { RouteTable } from "../core/ports/routes.ts";
+import type { ContainerRuntime } from "../core/ports/runtime.ts";
+import type { Store } from "../core/ports/store.ts";
+import type { StateSyncer } from "../core/ports/syncer.ts";
+import type { WorkloadSpec } from "../core/workload.ts";
+import { chownTree, ensureTenantDirs, isNewTenant, parseUser, tenantDirs, validateTenantId } from "./tenant-dirs.ts";
+import { KeyedLock } from "./keyed-lock.ts";
+import type { Members, Slots } from "./members.ts";
+import type { Refiller } from "./refiller.ts";
+import { tenantRoute, tenantUrl } from "./tenant-routes.ts";
+import type { WorkloadRegistry } from "./workload-registry.ts";
+
+export interface ClaimResult {
+  tenantId: string;
+  workload: string;
+  containerId: string;
+  endpoint: { url: string; host: string; port: number } | null;
+  source: ClaimSource;
+  latencyMs: number;
+}
+
+export interface TenantDeps {
+  store: Store;
+  runtime: ContainerRuntime;
+  routes: RouteTable;
+  slots: Slots;
+  members: Members;
+  refiller: Refiller;
+  registry: WorkloadRegistry;
+  syncer: StateSyncer;
+  dataDir: string;
+  urls: { publicHost: string; publicPort: number };
+  /** The tenant's log stream (rclone progress, claims, releases). */
+  logFor: (workloadId: string, tenantId: string) => Promise<LogSink>;
+}
+
+/** Thrown when a pool is at max_size: the API answers 503 with Retry-After. */
+export class PoolFullError extends KilnError {
+  constructor(
+    workload: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super("unavailable", `the ${workload} pool is at its max_size; no container is free`, "retry later, or raise pool.max_size");
+  }
+}
+
+export class Tenants {
+  readonly #lock = new KeyedLock();
+
+  constructor(private readonly d: TenantDeps) {}
+
+  async claim(tenantId: string, workloadId: string): Promise<ClaimResult> {
+    validateTenantId(tenantId);
+    const w = this.d.registry.get(workloadId);
+    const t0 = performance.now();
+    return this.#lock.run(`${w.id}/${tenantId}`, async () => {
+      const existing = await this.d.store.pools.memberOfTenant(w.id, tenantId);
+      if (existing) {
+        if (existing.status === "releasing") throw conflict(`tenant ${tenantId} is being released from ${w.id}`, "wait for the release to finish, then claim again");
+        await this.d.store.pools.updateMember(existing.id, { lastActiveAt: Date.now() });
+        return this.#result(w, tenantId, existing, "existing", t0);
+      }
+      const dirs = tenantDirs(this.d.dataDir, w.id, tenantId);
+      const fresh = await isNewTenant(dirs);
+      const owner = parseUser(w.user);
+      await ensureTenantDirs(dirs, owner);
+      const log = await this.d.logFor(w.id, tenantId);
+      if (w.sync?.policy.onClaim && !fresh) {
+        await this.#sync(w, tenantId, "download", log);
+        if (owner) await chownTree(dirs.state, owner); // rclone writes as root; the workload's user owns its state
+      }
+
+      let member = await this.#takeReady(w, tenantId);
+      let source: ClaimSource = "pool";
+      if (!member) {
+        source = "cold";
+        member = await this.d.members.create(w, tenantId);
+      }
+      try {
+        await this.d.slots.attach(member.id, { state: w.state ? dirs.state : undefined, secrets: w.secrets ? dirs.secrets : undefined });
+        if (member.endpoint) await this.d.routes.upsert(tenantRoute(w.id, tenantId, member.endpoint));
+        await this.#putTenant(tenantId, w.id, { memberId: member.id, status: "claimed", claimedAt: Date.now(), releasedAt: null });
+      } catch (err) {
+        await this.d.members.destroy(member.id).catch(() => {});
+        throw err;
+      } finally {
+        this.d.refiller.kick(w.id);
+      }
+      log("system", `claimed ${source === "cold" ? "a new" : "a warm"} ${w.id} container (${member.id})`);
+      return this.#result(w, tenantId, member, source, t0);
+    });
+  }
+
+  /**
+   * A ready member, or null when a cold start may make one. At max_size, a member that is still
+   * warming is waited for (it will be ready soon); with none warming the pool is full: 503.
+   */
+  async #takeReady(w: WorkloadSpec, tenantId: string): Promise<PoolMember | null> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const m = await this.d.store.pools.takeReady(w.id, w.hash, tenantId, Date.now());
+      if (m) return m;
+      const members = await this.d.store.pools.listMembers(w.id);
+      if (members.length < w.pool.maxSize) return null;
+      const warming = members.some((x) => x.status === "warming" && x.specHash === w.hash);
+      if (!warming || Date.now() > deadline) throw new PoolFullError(w.id, 2);
+      await Bun.sleep(25);
+    }
+  }
+
+  /** Release one workload's container (or all the tenant holds). `sync` overrides policy.on_release. */
+  async release(tenantId: string, opts: { workload?: string; sync?: boolean } = {}): Promise<{ released: string[] }> {
+    validateTenantId(tenantId);
+    const held = opts.workload
+      ? [opts.workload]
+      : (await this.d.store.pools.listTenants(tenantId)).filter((t) => t.status === "claimed" || t.status === "release_failed").map((t) => t.workloadId);
+    if (held.length === 0) throw notFound(`tenant ${tenantId} holds no container`, "claim one first");
+    const released: string[] = [];
+    for (const workloadId of held) {
+      await this.#lock.run(`${workloadId}/${tenantId}`, () => this.#releaseOne(tenantId, workloadId, opts.sync));
+      released.push(workloadId);
+    }
+    return { released };
+  }
+
+  /** Manual sync (policy.manual). Upload pauses the container for a consistent copy. */
+  async sync(tenantId: string, workloadId: string, direction: "upload" | "download" | "both"): Promise<void> {
+    validateTenantId(tenantId);
+    const w = this.d.registry.get(workloadId);
+    if (!w.sync) throw conflict(`workload ${w.id} has no sync configured`);
+    if (!w.sync.policy.manual) throw conflict(`workload ${w.id} does not allow manual sync`, "set sync.policy.manual: true");
+    await this.#lock.run(`${w.id}/${tenantId}`, async () => {
+      const m = await this.d.store.pools.memberOfTenant(w.id, tenantId);
+      if (!m) throw notFound(`tenant ${tenantId} holds no ${w.id} container`, "claim one first");
+      const log = await this.d.logFor(w.id, tenantId);
+      if (direction === "download" || direction === "both") await this.#sync(w, tenantId, "download", log);
+      if (direction === "upload" || direction === "both") await this.#pausedUpload(w, tenantId, m, log);
+      await this.d.store.pools.updateMember(m.id, { lastActiveAt: Date.now() });
+    });
+  }
+
+  /** Upload the state of every claimed tenant whose periodic sync is due. */
+  async periodic(now: number, lastRun: Map<string, number>): Promise<void> {
+    for (const t of await this.d.store.pools.listTenants()) {
+      if (t.status !== "claimed") continue;
+      const w = this.d.registry.find(t.workloadId);
+      const every = w?.sync?.policy.periodicMs;
+      if (!w || !every) continue;
+      const key = `${t.workloadId}/${t.tenantId}`;
+      if (now - (lastRun.get(key) ?? t.claimedAt ?? now) < every) continue;
+      lastRun.set(key, now);
+      await this.#lock
+        .run(key, async () => {
+          const m = await this.d.store.pools.memberOfTenant(w.id, t.tenantId);
+          if (m?.status === "claimed") await this.#sync(w, t.tenantId, "upload", await this.d.logFor(w.id, t.tenantId));
+        })
+        .catch(() => {}); // recorded in lastSync and the tenant's log
+    }
+  }
+
+  async status(tenantId: string): Promise<TenantView[]> {
+    validateTenantId(tenantId);
+    const claims = await this.d.store.pools.listTenants(tenantId);
+    if (claims.length === 0) throw notFound(`no tenant ${tenantId}`, "a tenant appears with its first claim");
+    return Promise.all(claims.map((c) => this.#view(c)));
+  }
+
+  async list(): Promise<TenantView[]> {
+    return Promise.all((await this.d.store.pools.listTenants()).map((c) => this.#view(c)));
+  }
+
+  async #releaseOne(tenantId: string, workloadId: string, syncOverride: boolean | undefined): Promise<void> {
+    const m = await this.d.store.pools.memberOfTenant(workloadId, tenantId);
+    if (!m) throw notFound(`tenant ${tenantId} holds no ${workloadId} container`);
+    const w = this.d.registry.forMember(m);
+    const log = await this.d.logFor(workloadId, tenantId);
+    await this.d.store.pools.updateMember(m.id, { status: "releasing" });
+    await this.#putTenant(tenantId, workloadId, { status: "releasing" });
+    const upload = (syncOverride ?? w?.sync?.policy.onRelease ?? false) && !!w?.sync;
+    if (upload && w) {
+      try {
+        await this.#pausedUpload(w, tenantId, m, log);
+      } catch (err) {
+        await this.d.store.pools.updateMember(m.id, { status: "claimed" });
+        await this.#putTenant(tenantId, workloadId, { status: "release_failed" });
+        throw unavailable(
+          `the state upload of tenant ${tenantId} failed, so nothing was released: ${errorMessage(err)}`,
+          "the container and its state are kept; fix the sink and release again",
+        );
+      }
+    }
+    await this.d.routes.remove(tenantRoute(workloadId, tenantId, "127.0.0.1:1").deploymentId);
+    await this.d.members.destroy(m.id);
+    await this.#putTenant(tenantId, workloadId, { memberId: null, status: "released", releasedAt: Date.now() });
+    log("system", `released ${workloadId} container ${m.id}`);
+    this.d.refiller.kick(workloadId);
+  }
+
+  /** Freeze the container's processes while the final upload runs, so it is consistent. */
+  async #pausedUpload(w: WorkloadSpec, tenantId: string, m: PoolMember, log: LogSink): Promise<void> {
+    const id = m.containerId;
+    if (id) await this.d.runtime.pauseContainer(id);
+    try {
+      await this.#sync(w, tenantId, "upload", log);
+    } finally {
+      if (id) await this.d.runtime.unpauseContainer(id).catch(() => {});
+    }
+  }
+
+  async #sync(w: WorkloadSpec, tenantId: string, direction: "upload" | "download", log: LogSink): Promise<void> {
+    if (!w.sync) return;
+    const dirs = tenantDirs(this.d.dataDir, w.id, tenantId);
+    try {
+      await this.d.syncer.run({ spec: w.sync, tenantId, stateDir: dirs.state, direction, log });
+      await this.#putTenant(tenantId, w.id, { lastSync: { direction, ok: true, at: Date.now(), error: null } });
+    } catch (err) {
+      await this.#putTenant(tenantId, w.id, { lastSync: { direction, ok: false, at: Date.now(), error: errorMessage(err).split("\n")[0]! } });
+      throw err;
+    }
+  }
+
+  async #putTenant(tenantId: string, workloadId: string, patch: Partial<TenantClaim>): Promise<void> {
+    const prev = await this.d.store.pools.getTenant(tenantId, workloadId);
+    const base: TenantClaim = prev ?? { tenantId, workloadId, memberId: null, status: "released", lastSync: null, claimedAt: null, releasedAt: null, updatedAt: 0 };
+    await this.d.store.pools.putTenant({ ...base, ...patch, tenantId, workloadId, updatedAt: Date.now() });
+  }
+
+  #result(w: WorkloadSpec, tenantId: string, m: PoolMember, source: ClaimSource, t0: number): ClaimResult {
+    const port = m.endpoint ? Number(m.endpoint.split(":").pop()) : null;
+    return {
+      tenantId,
+      workload: w.id,
+      containerId: m.containerId ?? "",
+      endpoint: port ? { url: tenantUrl(this.d.urls, w.id, tenantId), host: "127.0.0.1", port } : null,
+      source,
+      latencyMs: Math.round((performance.now() - t0) * 100) / 100,
+    };
+  }
+
+  async #view(c: TenantClaim): Promise<TenantView> {
+    const m = c.memberId ? await this.d.store.pools.getMember(c.memberId) : null;
+    return {
+      tenantId: c.tenantId,
+      workload: c.workloadId,
+      status: c.status,
+      containerId: m?.containerId ?? null,
+      url: c.status === "released" ? null : tenantUrl(this.d.urls, c.workloadId, c.tenantId),
+      lastSync: c.lastSync ? { ...c.lastSync, at: new Date(c.lastSync.at).toISOString() } : null,
+      claimedAt: c.claimedAt ? new Date(c.claimedAt).toISOString() : null,
+      releasedAt: c.releasedAt ? new Date(c.releasedAt).toISOString() : null,
+      lastActiveAt: m?.lastActiveAt ? new Date(m.lastActiveAt).toISOString() : null,
+    };
+  }
+}
+
+export interface TenantView {
+  tenantId: string;
+  workload: string;
+  status: TenantClaim["status"];
+  containerId: string | null;
+  url: string | null;
+  lastSync: { direction: "upload" | "download"; ok: boolean; at: string; error: string | null } | null;
+  claimedAt: string | null;
+  releasedAt: string | null;
+  lastActiveAt: string | null;
+}

@@ -1,0 +1,47 @@
+/** Test workloads: small YAML files written into a Kiln's workloads folder. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** A Node HTTP server on 8080 answering with /state's files and /secrets/key; writes /state/hits. */
+export const ECHO_COMMAND = [
+  "node",
+  "-e",
+  [
+    "const http=require('http'),fs=require('fs');",
+    "http.createServer((q,r)=>{",
+    "if(q.url==='/write'){fs.writeFileSync('/state/hits',String(Date.now()));}",
+    "let out='';",
+    "try{for(const f of fs.readdirSync('/state').sort())out+=f+'='+fs.readFileSync('/state/'+f,'utf8').trim()+'\\n';}catch(e){out+='state-error '+e.code+'\\n';}",
+    "try{out+='secret='+fs.readFileSync('/secrets/key','utf8').trim()+'\\n';}catch(e){out+='secret-error '+e.code+'\\n';}",
+    "r.end(out);",
+    "}).listen(8080);",
+  ].join(""),
+];
+
+export function workloadYaml(id: string, opts: { min?: number; max?: number; idle?: string; extra?: string } = {}): string {
+  return [
+    `id: ${id}`,
+    "image: kiln/node-runtime:20-host",
+    "volumes:",
+    "  state: { target: /state }",
+    "  secrets: { target: /secrets }",
+    `command: ${JSON.stringify(ECHO_COMMAND)}`,
+    "healthcheck:",
+    `  test: ["CMD", "node", "-e", "require('http').get('http://127.0.0.1:8080/', r => process.exit(0)).on('error', () => process.exit(1))"]`,
+    "  interval: 300ms",
+    "  timeout: 2s",
+    "  retries: 20",
+    'user: "1000:1000"',
+    "ports: [8080]",
+    "pool:",
+    `  min_size: ${opts.min ?? 1}`,
+    `  max_size: ${opts.max ?? 3}`,
+    `  idle_timeout: ${opts.idle ?? "10m"}`,
+    opts.extra ?? "",
+  ].join("\n");
+}
+
+export function writeWorkload(dir: string, id: string, yaml: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${id}.yaml`), yaml);
+}

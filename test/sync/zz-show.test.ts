@@ -1,0 +1,21 @@
+import { test } from "bun:test";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { RcloneSyncer } from "/work/main/src/adapters/rclone/rclone-syncer.ts";
+import { Secret } from "/work/main/src/core/secret.ts";
+import { startS3 } from "/work/main/test/helpers/s3.ts";
+test("show", async () => {
+  const s3 = await startS3();
+  const dir = await mkdtemp("/tmp/s3try/st-");
+  await writeFile(dir + "/a.txt", "a");
+  const sink = (o: any = {}) => ({ type: "s3" as const, bucket: "kiln-state", endpoint: s3.endpoint, accessKeyId: new Secret("S3RVER"), secretAccessKey: new Secret("S3RVER"), prefix: "t/${tenantId}", rcloneFlags: [], ...o });
+  const spec = (o: any = {}) => ({ sink: sink(o), mappings: [{ path: "/", direction: "bidirectional" as const, mode: "sync" as const }], policy: { onClaim: true, onRelease: true, manual: true, periodicMs: null } });
+  const log = (s: string, t: string) => console.log("  LOG", s, JSON.stringify(t));
+  const s = new RcloneSyncer();
+  console.log(await s.run({ spec: spec(), tenantId: "a", stateDir: dir, direction: "upload", log }));
+  console.log(await s.run({ spec: spec(), tenantId: "a", stateDir: dir + "/dl", direction: "download", log }));
+  let t = Date.now();
+  await s.run({ spec: spec({ accessKeyId: new Secret("BADKEY123") }), tenantId: "a", stateDir: dir, direction: "upload", log }).catch(e => console.log("ERR", e.message, "|", e.hint, Date.now() - t, "ms"));
+  await s3.stop();
+  t = Date.now();
+  await s.run({ spec: spec(), tenantId: "a", stateDir: dir, direction: "upload", log }).catch(e => console.log("ERR", e.message, Date.now() - t, "ms"));
+}, 120000);
