@@ -2,7 +2,7 @@
  * Making and unmaking pool members: create + start the container with its slot mounts, wait until
  * its healthcheck passes (or, without one, until it runs), and destroy it with its slots.
  */
-import { StepError } from "../core/errors.ts";
+import { unavailable } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import type { PoolMember } from "../core/pool.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
@@ -85,15 +85,15 @@ export class Members {
       const info = await this.d.runtime.inspectContainer(containerId);
       if (!info || (!info.running && info.status !== "created")) {
         const tail = info ? await this.d.runtime.tailLogs(containerId, 10).catch(() => []) : [];
-        throw new StepError(
+        throw unavailable(
           `a ${w.id} container exited with code ${info?.exitCode ?? "?"} while warming${tail.length ? `; last lines:\n${tail.join("\n")}` : ""}`,
           "check the workload's command and image",
         );
       }
       const healthy = w.healthcheck ? info.health === "healthy" : info.running;
       if (healthy) return w.port ? info.published : null;
-      if (info.health === "unhealthy") throw new StepError(`a ${w.id} container failed its healthcheck while warming`, "check the workload's healthcheck");
-      if (Date.now() > deadline) throw new StepError(`a ${w.id} container was not healthy within ${Math.round(this.d.readyTimeoutMs / 1000)} s`);
+      if (info.health === "unhealthy") throw unavailable(`a ${w.id} container failed its healthcheck while warming`, "check the workload's healthcheck");
+      if (Date.now() > deadline) throw unavailable(`a ${w.id} container was not healthy within ${Math.round(this.d.readyTimeoutMs / 1000)} s`);
       await Bun.sleep(POLL_MS);
     }
   }

@@ -35,7 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const t of ["a", "b", "c", "d"]) await post(`/tenants/${t}/release`, {}).catch(() => {});
   await kiln?.stop();
-});
+}, 60_000);
 
 test("a claim from the warm pool is fast, mounts the tenant's state and secrets, and answers through Caddy", async () => {
   const dirs = join(kiln.config.dataDir, "tenants/echo/a");

@@ -255,14 +255,14 @@ describe("rclone syncer against s3rver", () => {
   );
 
   test(
-    "a stopped server throws a StepError saying the connection failed",
+    "a stopped server throws, within seconds with Kiln's default retries, a StepError saying the connection failed",
     async () => {
       const gone = await startS3();
       await gone.stop();
       const src = freshDir();
       await writeTree(src, { "a.txt": "a" });
       const err = await syncer
-        .run({ spec: spec(whole(), { endpoint: gone.endpoint, rcloneFlags: FAST_FAIL }), tenantId: "eta", stateDir: src, direction: "upload", log: () => {} })
+        .run({ spec: spec(whole(), { endpoint: gone.endpoint }), tenantId: "eta", stateDir: src, direction: "upload", log: () => {} })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StepError);
       expect((err as StepError).message).toMatch(/state upload of \/ failed \(rclone exit \d+\):.*connection refused/);
@@ -271,17 +271,21 @@ describe("rclone syncer against s3rver", () => {
   );
 
   test(
-    "an aborted sync throws a StepError",
+    "aborting stops rclone and throws a StepError",
     async () => {
+      const gone = await startS3();
+      await gone.stop(); // rclone would retry for seconds
       const src = freshDir();
       await writeTree(src, { "a.txt": "a" });
       const ac = new AbortController();
-      ac.abort();
+      setTimeout(() => ac.abort(), 300);
+      const started = Date.now();
       const err = await syncer
-        .run({ spec: spec(whole()), tenantId: "theta", stateDir: src, direction: "upload", signal: ac.signal, log: () => {} })
+        .run({ spec: spec(whole(), { endpoint: gone.endpoint }), tenantId: "theta", stateDir: src, direction: "upload", signal: ac.signal, log: () => {} })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StepError);
       expect((err as StepError).message).toContain("cancelled");
+      expect(Date.now() - started).toBeLessThan(1500);
     },
     T,
   );

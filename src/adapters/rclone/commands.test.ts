@@ -120,13 +120,14 @@ describe("commands", () => {
 
   test("argv shapes", () => {
     const [mk, probe, sync, copyto] = commands();
-    expect(mk?.argv).toEqual(["/usr/bin/rclone", "mkdir", "kilns3:kiln-state", "--log-format", "", "--transfers", "8"]);
-    expect(probe?.argv).toEqual(["/usr/bin/rclone", "lsjson", "--stat", "kilns3:kiln-state/tenants/a", "--log-format", "", "--transfers", "8"]);
+    const common = ["--log-format", "", "--retries", "2", "--low-level-retries", "3", "--contimeout", "10s", "--timeout", "2m"];
+    expect(mk?.argv).toEqual(["/usr/bin/rclone", "mkdir", "kilns3:kiln-state", ...common, "--transfers", "8"]);
+    expect(probe?.argv).toEqual(["/usr/bin/rclone", "lsjson", "--stat", "kilns3:kiln-state/tenants/a", ...common, "--transfers", "8"]);
     expect(sync?.argv).toEqual([
       "/usr/bin/rclone", "sync", "/state", "kilns3:kiln-state/tenants/a",
       "--stats", "1s", "--stats-one-line", "--stats-log-level", "NOTICE",
       "--fast-list", "--s3-no-check-bucket",
-      "--log-format", "", "--transfers", "8",
+      ...common, "--transfers", "8",
     ]);
     expect(copyto?.argv.slice(0, 4)).toEqual(["/usr/bin/rclone", "copyto", "kilns3:kiln-state/tenants/a/db", "/state/db"]);
     expect(copyto?.argv).not.toContain("--fast-list");

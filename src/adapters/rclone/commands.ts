@@ -21,8 +21,13 @@ import { REMOTE_NAME, bucketRemote } from "./paths.ts";
 export const EXIT_DIR_NOT_FOUND = 3;
 export const EXIT_FILE_NOT_FOUND = 4;
 
-/** Plain lines: no date/time prefix (the log sink stamps lines itself). */
-const LOG_FLAGS = ["--log-format", ""];
+/**
+ * Every command: plain lines (no date/time prefix: the log sink stamps lines itself), and
+ * bounded retries, so an unreachable sink fails in seconds rather than minutes (rclone's
+ * defaults, 3 × 10 retries with back-off, took over two minutes against a refused port).
+ * The spec's rclone_flags come after these and override them.
+ */
+const COMMON_FLAGS = ["--log-format", "", "--retries", "2", "--low-level-retries", "3", "--contimeout", "10s", "--timeout", "2m"];
 /** One progress line a second on stderr, and a final one; no per-file lines. */
 const PROGRESS_FLAGS = ["--stats", "1s", "--stats-one-line", "--stats-log-level", "NOTICE"];
 
@@ -103,7 +108,7 @@ export function rcloneEnv(setup: RcloneSetup): Pick<Command, "env" | "unsetEnv">
 
 function command(setup: RcloneSetup, args: string[]): Command {
   return {
-    argv: [setup.bin ?? "rclone", ...args, ...LOG_FLAGS, ...setup.sink.rcloneFlags],
+    argv: [setup.bin ?? "rclone", ...args, ...COMMON_FLAGS, ...setup.sink.rcloneFlags],
     ...rcloneEnv(setup),
   };
 }

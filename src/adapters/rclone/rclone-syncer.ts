@@ -7,7 +7,6 @@
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, isAbsolute } from "node:path";
 import { StepError, errorMessage } from "../../core/errors.ts";
-import type { LogSink } from "../../core/logs.ts";
 import type { StateSyncer, SyncRequest, SyncResult } from "../../core/ports/syncer.ts";
 import { type Secret, redact } from "../../core/secret.ts";
 import type { SyncMode, SyncSink } from "../../core/workload.ts";
@@ -113,13 +112,18 @@ export class RcloneSyncer implements StateSyncer {
   /** Run one rclone command; stderr goes to the log, stdout to `onStdout` when given (else the log). */
   async #exec(cmd: Command, req: SyncRequest, onStdout?: (line: string) => void): Promise<RunResult> {
     let res: RunResult;
+    let last = "";
     try {
       res = await run(cmd, {
         signal: req.signal,
         timeoutMs: this.#timeoutMs,
         onLine: (stream, line) => {
           if (stream === "stdout" && onStdout) return onStdout(line);
-          logLine(req.log, line);
+          const text = cleanLine(line);
+          // a stalled transfer repeats the same progress line every second: log it once
+          if (text === "" || text === last) return;
+          last = text;
+          req.log("system", `sync: ${text}`);
         },
       });
     } catch (err) {
@@ -128,11 +132,6 @@ export class RcloneSyncer implements StateSyncer {
     throwIfAborted(req.signal);
     return res;
   }
-}
-
-function logLine(log: LogSink, line: string): void {
-  const text = cleanLine(line);
-  if (text !== "") log("system", `sync: ${text}`);
 }
 
 async function localKind(path: string): Promise<PathKind> {
