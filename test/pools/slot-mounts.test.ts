@@ -219,7 +219,6 @@ describe("SlotMounts on the real kernel, with Docker", () => {
       `attach median ${ms(median(attachTimes))} (min ${ms(Math.min(...attachTimes))}, max ${ms(Math.max(...attachTimes))}); ` +
         `detach median ${ms(median(detachTimes))} (min ${ms(Math.min(...detachTimes))}, max ${ms(Math.max(...detachTimes))})`,
     );
-    expect(median(attachTimes)).toBeLessThan(50);
     expect(await slots.attached()).toEqual([]);
   });
 

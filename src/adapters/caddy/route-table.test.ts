@@ -29,6 +29,7 @@ const server = Bun.serve({
     if (pathname === `${ROUTES}/0` && req.method === "PUT") {
       const body = (await req.json()) as Record<string, unknown>;
       if (body["@id"] === "kiln-app-boom") return Response.json({ error: "boom" }, { status: 500 });
+      if (routes === null) return Response.json({ error: "cannot unmarshal object into caddyhttp.RouteList" }, { status: 500 });
       routes!.unshift(body);
       return new Response();
     }
@@ -64,7 +65,8 @@ test("upsert inserts a new route at the front, before the fallback", async () =>
   await table.upsert(route("a"));
   await table.upsert(route("b"));
   expect(ids()).toEqual(["kiln-app-b", "kiln-app-a", "kiln-fallback"]);
-  expect(calls.slice(0, 3)).toEqual(["GET /id/kiln-app-a", `GET ${ROUTES}`, `PUT ${ROUTES}/0`]);
+  // after a load, a route the table has not put there yet costs one request
+  expect(calls.slice(0, 2)).toEqual([`PUT ${ROUTES}/0`, `PUT ${ROUTES}/0`]);
 });
 
 test("upsert of an existing id patches it in place", async () => {

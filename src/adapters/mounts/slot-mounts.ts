@@ -19,6 +19,7 @@ import { chmod, lstat, mkdir, readFile, realpath, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { KilnError, conflict, errorMessage, unavailable } from "../../core/errors.ts";
 import { run } from "../exec/run.ts";
+import { syscallExec } from "./syscall-exec.ts";
 import {
   bindArgv,
   classifyMountFailure,
@@ -73,7 +74,7 @@ const NEEDS_ROOT_HINT = "Kiln's tenant pools need root to bind tenant directorie
 const MEMBER_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const STAGING_SUFFIX = "-secrets";
 
-const defaultExec: MountExec = async (argv) => {
+export const processExec: MountExec = async (argv) => {
   try {
     return await run({ argv }, { timeoutMs: 15_000 });
   } catch (err) {
@@ -102,7 +103,7 @@ export class SlotMounts {
     if (isAtOrUnder(this.#stagingRoot, this.#slotsRoot) || isAtOrUnder(this.#slotsRoot, this.#stagingRoot)) {
       throw new KilnError("internal", "stagingRoot and slotsRoot must not contain each other");
     }
-    this.#exec = opts.exec ?? defaultExec;
+    this.#exec = opts.exec ?? syscallExec(processExec);
     this.#readMountInfo = opts.readMountInfo ?? (() => readFile("/proc/self/mountinfo", "utf8"));
     this.#readProcStatus = opts.readProcStatus ?? (() => readFile("/proc/self/status", "utf8"));
   }
