@@ -24,6 +24,7 @@ import { Reconciler } from "./reconcile/reconciler.ts";
 import { createHttpApp } from "./http/app.ts";
 import { websocket } from "hono/bun";
 import { MANAGED } from "./deploy/naming.ts";
+import { notFound } from "./core/errors.ts";
 import { SlotMounts } from "./adapters/mounts/slot-mounts.ts";
 import { RcloneSyncer } from "./adapters/rclone/rclone-syncer.ts";
 import { WorkloadWatcher } from "./pools/spec/watch.ts";
@@ -203,6 +204,13 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     token,
     bus,
     pools: { tenants, registry, store },
+    tenantStream: async (tenantId, workloadId) => {
+      const claims = await tenants.status(tenantId); // validates the id; 404 for an unknown tenant
+      if (!claims.some((c) => c.workload === workloadId)) throw notFound(`tenant ${tenantId} has never claimed ${workloadId}`);
+      const key = tenantLogKey(workloadId, tenantId);
+      await bus.open(key);
+      return key;
+    },
     health: async () => ({
       docker: await runtime.ping().then(() => true, () => false),
       caddy: await routes.healthy(),

@@ -15,6 +15,7 @@ export interface HttpDeps extends DeploymentRoutesDeps {
   token: string;
   bus: LogSubscriber;
   pools: TenantRoutesDeps;
+  tenantStream: (tenantId: string, workloadId: string) => Promise<string>;
   health: () => Promise<{ docker: boolean; caddy: boolean }>;
 }
 
@@ -30,7 +31,7 @@ export function createHttpApp(deps: HttpDeps) {
     },
   );
   api.route("/", deploymentRoutes(deps));
-  api.route("/", logRoutes(deps.service, deps.bus));
+  api.route("/", logRoutes({ service: deps.service, bus: deps.bus, tenantStream: deps.tenantStream }));
   api.route("/", tenantRoutes(deps.pools));
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   api.doc31("/openapi.json", {

@@ -21,8 +21,8 @@ export async function sweepIdle(now: number, d: { store: Store; registry: Worklo
     const surplus = ready.length - w.pool.minSize;
     for (const m of ready.slice(0, Math.max(0, surplus))) {
       if (now - (m.readyAt ?? now) >= w.pool.idleTimeoutMs) {
-        await d.store.pools.updateMember(m.id, { status: "draining" });
-        await d.members.destroy(m.id).catch(() => {});
+        // Only if it is still ready: a tenant may have claimed it since the list was taken.
+        if (await d.store.pools.drainIfReady(m.id)) await d.members.destroy(m.id).catch(() => {});
       }
     }
   }

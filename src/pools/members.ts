@@ -54,11 +54,12 @@ export class Members {
       lastActiveAt: tenantId ? now : null,
     };
     await this.d.store.pools.insertMember(member);
+    let containerId: string | null = null;
     try {
       const image = await this.d.registry.image(w);
       const slot = await this.d.slots.slotFor(member.id);
       const spec = memberContainerSpec(w, image, member.id, slot, this.d.instanceId, this.d.defaults);
-      const containerId = await this.d.runtime.createContainer(spec);
+      containerId = await this.d.runtime.createContainer(spec);
       await this.d.store.pools.updateMember(member.id, { containerId });
       await this.d.runtime.startContainer(containerId);
       const endpoint = await this.#waitReady(w, containerId);
@@ -67,6 +68,8 @@ export class Members {
       return await this.d.store.pools.updateMember(member.id, patch);
     } catch (err) {
       await this.destroy(member.id).catch(() => {});
+      // the row may be gone, or lack the id (it failed to record): never leave the container behind
+      if (containerId) await this.d.runtime.removeContainer(containerId).catch(() => {});
       throw err;
     }
   }

@@ -34,6 +34,8 @@ export interface PoolServiceDeps extends AdoptDeps {
 export class PoolService {
   #timer: ReturnType<typeof setInterval> | null = null;
   #ticking = false;
+  /** Set once adoption is done: warming before it would race adoption, which removes members it finds warming. */
+  #adopted = false;
   readonly #periodic = new Map<string, number>();
 
   constructor(private readonly d: PoolServiceDeps) {}
@@ -43,6 +45,7 @@ export class PoolService {
     await this.d.source.start(); // fills the registry
     const { adopted, removed } = await adoptPoolMembers(this.d);
     if (adopted || removed) this.d.log(`pools: adopted ${adopted} member(s), removed ${removed}`);
+    this.#adopted = true;
     this.d.refiller.kick();
     this.#timer = setInterval(() => void this.#tick(), this.d.tickMs ?? 1000);
     this.#timer.unref?.();
@@ -52,7 +55,7 @@ export class PoolService {
   onWorkloads(workloads: WorkloadSpec[], errors: { file: string; message: string }[]): void {
     this.d.registry.set(workloads, errors);
     for (const e of errors) this.d.log(`workloads: ${e.message}`);
-    this.d.refiller.kick();
+    if (this.#adopted) this.d.refiller.kick();
   }
 
   /** Routes of claimed tenants, for the reconciler's full reload of Caddy. */

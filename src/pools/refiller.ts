@@ -34,19 +34,28 @@ export class Refiller {
     this.#stopped = true;
   }
 
-  /** Remove ready members whose workload is gone or whose spec changed (once replacements are ready). */
+  /**
+   * Remove ready members whose workload is gone or whose spec changed (once replacements are
+   * ready). When the pool is at max_size and no replacement can even start, one stale member is
+   * drained to make room — otherwise a full pool (min_size = max_size) would never roll over.
+   */
   async drainStale(): Promise<void> {
     const all = await this.store.pools.listMembers();
     const byWorkload = groupBy(all, (m) => m.workloadId);
     for (const [workloadId, members] of byWorkload) {
       const w = this.registry.find(workloadId);
-      const readyCurrent = w ? members.filter((m) => m.status === "ready" && m.specHash === w.hash).length : 0;
+      const current = w ? members.filter((m) => m.specHash === w.hash) : [];
+      const readyCurrent = current.filter((m) => m.status === "ready").length;
+      const warmingCurrent = current.filter((m) => m.status === "warming").length;
+      let makeRoom = w && warmingCurrent === 0 && readyCurrent < w.pool.minSize && members.length >= w.pool.maxSize ? 1 : 0;
       for (const m of members) {
         if (m.status !== "ready") continue;
         const stale = !w || m.specHash !== w.hash;
-        if (stale && (!w || readyCurrent >= Math.min(w.pool.minSize, 1))) {
-          await this.store.pools.updateMember(m.id, { status: "draining" });
+        if (!stale) continue;
+        if (!w || readyCurrent >= Math.min(w.pool.minSize, 1) || makeRoom-- > 0) {
+          if (!(await this.store.pools.drainIfReady(m.id))) continue; // claimed meanwhile: it serves its tenant
           await this.members.destroy(m.id).catch((err) => this.log(`drain ${m.id}: ${String(err)}`));
+          if (w) this.kick(w.id); // room for a member of the new spec
         }
       }
     }

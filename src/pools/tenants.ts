@@ -53,6 +53,9 @@ export class PoolFullError extends KilnError {
   }
 }
 
+/** Tries at pausing a container for a consistent upload (see #pause). */
+const PAUSE_ATTEMPTS = 5;
+
 export class Tenants {
   readonly #lock = new KeyedLock();
 
@@ -181,7 +184,9 @@ export class Tenants {
   async #releaseOne(tenantId: string, workloadId: string, syncOverride: boolean | undefined): Promise<void> {
     const m = await this.d.store.pools.memberOfTenant(workloadId, tenantId);
     if (!m) throw notFound(`tenant ${tenantId} holds no ${workloadId} container`);
-    const w = this.d.registry.forMember(m);
+    // Upload to the workload's current sink — where the next claim downloads from, and where a
+    // fixed key takes effect for a retry; the member's own (older) spec only for a removed workload.
+    const w = this.d.registry.find(workloadId) ?? this.d.registry.forMember(m);
     const log = await this.d.logFor(workloadId, tenantId);
     await this.d.store.pools.updateMember(m.id, { status: "releasing" });
     await this.#putTenant(tenantId, workloadId, { status: "releasing" });
@@ -208,11 +213,26 @@ export class Tenants {
   /** Freeze the container's processes while the final upload runs, so it is consistent. */
   async #pausedUpload(w: WorkloadSpec, tenantId: string, m: PoolMember, log: LogSink): Promise<void> {
     const id = m.containerId;
-    if (id) await this.d.runtime.pauseContainer(id);
+    if (id) await this.#pause(id);
     try {
       await this.#sync(w, tenantId, "upload", log);
     } finally {
       if (id) await this.d.runtime.unpauseContainer(id).catch(() => {});
+    }
+  }
+
+  /**
+   * runc's cgroup-v1 freezer sometimes gives up ("unable to freeze") when a process is starting in
+   * the container at that moment — a healthcheck exec, say — and thaws it again: try a few times.
+   */
+  async #pause(containerId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.d.runtime.pauseContainer(containerId);
+      } catch (err) {
+        if (attempt >= PAUSE_ATTEMPTS) throw err;
+        await Bun.sleep(50 * attempt);
+      }
     }
   }
 

@@ -82,12 +82,15 @@ export async function startTestKiln(env: Record<string, string> = {}): Promise<T
       });
     },
     async stop() {
-      for (const d of await kiln.service.list()) await kiln.service.remove(d.id).catch(() => {});
-      await kiln.stop();
-      // Pool members and their slot mounts outlive a Kiln on purpose (claims survive restarts): clear them.
-      for (const c of await kiln.runtime.listContainers({ "kiln.instance": kiln.instanceId })) await kiln.runtime.removeContainer(c.id);
-      for (const dir of ["slots", "slots-staging"]) Bun.spawnSync(["umount", "-R", "-l", join(dataDir, dir)]);
-      rmSync(dataDir, { recursive: true, force: true });
+      try {
+        for (const d of await kiln.service.list()) await kiln.service.remove(d.id).catch(() => {});
+        await kiln.stop();
+      } finally {
+        // Pool members and their slot mounts outlive a Kiln on purpose (claims survive restarts): clear them.
+        for (const c of await kiln.runtime.listContainers({ "kiln.instance": kiln.instanceId })) await kiln.runtime.removeContainer(c.id);
+        for (const dir of ["slots", "slots-staging"]) Bun.spawnSync(["umount", "-R", "-l", join(dataDir, dir)]);
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
   return t;

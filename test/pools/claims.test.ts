@@ -136,3 +136,21 @@ test("bad tenant ids and unknown workloads get clear 4xx errors", async () => {
   expect(r.status).toBe(404);
   expect(r.json.error.hint).toContain("echo");
 });
+
+test("a tenant's log stream replays its claims and releases over the WebSocket", async () => {
+  const lines: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const ws = new WebSocket(`${kiln.apiUrl.replace("http", "ws")}/api/v1/tenants/a/logs?workload=echo&token=${kiln.token}`);
+    const timer = setTimeout(() => (ws.close(), reject(new Error(`got only: ${lines.join(" | ")}`))), 5000);
+    ws.onmessage = (ev) => {
+      lines.push(JSON.parse(String(ev.data)).text);
+      if (lines.some((l) => l.startsWith("released")) && lines.filter((l) => l.startsWith("claimed")).length >= 2) {
+        clearTimeout(timer);
+        ws.close();
+        resolve();
+      }
+    };
+  });
+  const unknown = await kiln.api("/tenants/nobody/logs?workload=echo", { headers: { upgrade: "websocket" } });
+  expect(unknown.status).toBe(404);
+});

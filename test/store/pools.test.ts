@@ -53,3 +53,15 @@ test("tenants are upserted per (tenant, workload)", async () => {
   expect((await store.pools.listTenants("a")).map((x) => x.workloadId)).toEqual(["v", "w"]);
   await store.close();
 });
+
+test("drainIfReady only drains a member that is still ready", async () => {
+  const store = SqliteStore.open(":memory:");
+  await store.pools.insertMember(member("m1"));
+  await store.pools.insertMember(member("m2"));
+  await store.pools.takeReady("w", "h1", "a", 5); // m1 claimed
+  expect(await store.pools.drainIfReady("m1")).toBe(false);
+  expect(await store.pools.drainIfReady("m2")).toBe(true);
+  expect((await store.pools.getMember("m1"))?.status).toBe("claimed");
+  expect((await store.pools.getMember("m2"))?.status).toBe("draining");
+  await store.close();
+});

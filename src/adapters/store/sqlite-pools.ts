@@ -44,6 +44,10 @@ export class SqlitePools implements PoolRepo {
     this.db.query("DELETE FROM pool_members WHERE id = ?").run(id);
   }
 
+  async drainIfReady(id: string): Promise<boolean> {
+    return this.db.query("UPDATE pool_members SET status = 'draining' WHERE id = ? AND status = 'ready'").run(id).changes === 1;
+  }
+
   async takeReady(workloadId: string, specHash: string, tenantId: string, now: number): Promise<PoolMember | null> {
     const row = this.db
       .query<MemberRow, [string, number, number, string, string]>(

@@ -47,6 +47,8 @@ export interface PoolRepo {
   listMembers(workloadId?: string): Promise<PoolMember[]>;
   updateMember(id: string, patch: Partial<Omit<PoolMember, "id" | "workloadId" | "createdAt">>): Promise<PoolMember>;
   deleteMember(id: string): Promise<void>;
+  /** Atomically move a member from `ready` to `draining`; false when it is no longer ready (just claimed). */
+  drainIfReady(id: string): Promise<boolean>;
   /**
    * Atomically move the oldest ready member of `workloadId` made from `specHash` to `claimed` by
    * `tenantId`. Returns null when none is ready. Two callers never get the same member.
