@@ -23,3 +23,4 @@ const mounts = (await Bun.file("/proc/self/mountinfo").text())
   .reverse();
 for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
 if (mounts.length) console.error(`test setup: unmounted ${mounts.length} slot mount(s) left by an earlier test run`);
+export {};
