@@ -173,6 +173,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     registry,
     source: workloadWatcher,
     prepareSlots: () => slots.prepare(),
+    releaseSlots: () => slots.release(),
     instanceId,
     dataDir: config.dataDir,
     log: (line) => say(line),

@@ -28,6 +28,8 @@ export interface PoolServiceDeps extends AdoptDeps {
   tenants: Tenants;
   source: WorkloadSource;
   prepareSlots: () => Promise<void>;
+  /** Undo prepareSlots when nothing uses the slots (no pool member at all). */
+  releaseSlots: () => Promise<unknown>;
   tickMs?: number;
 }
 
@@ -71,6 +73,8 @@ export class PoolService {
     if (this.#timer) clearInterval(this.#timer);
     await this.d.source.stop();
     this.d.refiller.stop();
+    // Members (and their containers' slot mounts) outlive Kiln; with none, leave no mount behind.
+    if ((await this.d.store.pools.listMembers()).length === 0) await this.d.releaseSlots().catch(() => {});
   }
 
   async #tick(): Promise<void> {

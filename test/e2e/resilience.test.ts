@@ -84,6 +84,7 @@ describe("Kiln killed with SIGKILL and started again", () => {
   const env = {
     ...process.env,
     KILN_DATA_DIR: dataDir,
+    KILN_WORKLOADS_DIR: join(dataDir, "workloads"),
     KILN_API_PORT: String(freePort()),
     KILN_PUBLIC_PORT: String(freePort()),
     KILN_PUBLIC_LISTEN: "127.0.0.1",
@@ -113,6 +114,8 @@ describe("Kiln killed with SIGKILL and started again", () => {
     proc.kill("SIGTERM");
     await proc.exited;
     for (const pid of Bun.spawnSync(["pgrep", "-f", join(dataDir, "caddy")]).stdout.toString().trim().split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
+    // a clean stop with no pool members leaves no mount in the data dir
+    expect((await Bun.file("/proc/self/mountinfo").text()).includes(dataDir)).toBe(false);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

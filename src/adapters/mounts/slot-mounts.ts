@@ -190,6 +190,19 @@ export class SlotMounts {
   }
 
   /** Members with something mounted at their slots or staging path (reconcile after a crash). */
+  /**
+   * When no member is attached any more: undo prepare() (unmount the two roots), so Kiln's data
+   * dir holds no mount after a clean stop. With attachments it does nothing: claims outlive Kiln.
+   */
+  async release(): Promise<boolean> {
+    if ((await this.attached()).length > 0) return false;
+    for (const root of [this.#stagingRoot, this.#slotsRoot]) {
+      for (let i = 0; i < 3 && (await this.#unmount(root)) !== "not_mounted"; i++);
+    }
+    this.#prepared = null;
+    return true;
+  }
+
   async attached(): Promise<string[]> {
     await this.#ensurePrepared();
     const ids = new Set<string>();
