@@ -16,7 +16,7 @@ import { chownTree, ensureTenantDirs, isNewTenant, parseUser, tenantDirs, valida
 import { KeyedLock } from "./keyed-lock.ts";
 import type { Members, Slots } from "./members.ts";
 import type { Refiller } from "./refiller.ts";
-import { tenantRoute, tenantUrl } from "./tenant-routes.ts";
+import { tenantRoute, tenantRouteId, tenantUrl } from "./tenant-routes.ts";
 import type { WorkloadRegistry } from "./workload-registry.ts";
 
 export interface ClaimResult {
@@ -89,10 +89,15 @@ export class Tenants {
         member = await this.d.members.create(w, tenantId);
       }
       try {
-        await this.d.slots.attach(member.id, { state: w.state ? dirs.state : undefined, secrets: w.secrets ? dirs.secrets : undefined });
-        if (member.endpoint) await this.d.routes.upsert(tenantRoute(w.id, tenantId, member.endpoint));
+        // The route (a Caddy config change, the slow part) and the mounts don't depend on each other.
+        const route = member.endpoint ? this.d.routes.upsert(tenantRoute(w.id, tenantId, member.endpoint)) : Promise.resolve();
+        const attach = this.d.slots.attach(member.id, { state: w.state ? dirs.state : undefined, secrets: w.secrets ? dirs.secrets : undefined });
+        const [r, a] = await Promise.allSettled([route, attach]);
+        if (r.status === "rejected") throw r.reason;
+        if (a.status === "rejected") throw a.reason;
         await this.#putTenant(tenantId, w.id, { memberId: member.id, status: "claimed", claimedAt: Date.now(), releasedAt: null });
       } catch (err) {
+        await this.d.routes.remove(tenantRouteId(w.id, tenantId)).catch(() => {});
         await this.d.members.destroy(member.id).catch(() => {});
         throw err;
       } finally {
@@ -203,7 +208,7 @@ export class Tenants {
         );
       }
     }
-    await this.d.routes.remove(tenantRoute(workloadId, tenantId, "127.0.0.1:1").deploymentId);
+    await this.d.routes.remove(tenantRouteId(workloadId, tenantId));
     await this.d.members.destroy(m.id);
     await this.#putTenant(tenantId, workloadId, { memberId: null, status: "released", releasedAt: Date.now() });
     log("system", `released ${workloadId} container ${m.id}`);
