@@ -3,15 +3,12 @@
  * running Kiln, and Kiln itself killed with SIGKILL and started again on the same data dir.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogLine } from "../../src/core/logs.ts";
 import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
-import { freePort } from "../helpers/ports.ts";
+import { kilnProcess } from "../helpers/kiln-process.ts";
 
 const HELLO = join(import.meta.dir, "../../examples/hello-node");
-const ROOT = join(import.meta.dir, "../..");
 
 describe("with a running Kiln", () => {
   let kiln: TestKiln;
@@ -80,30 +77,10 @@ describe("with a running Kiln", () => {
 });
 
 describe("Kiln killed with SIGKILL and started again", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "kiln-kill-"));
-  const env = {
-    ...process.env,
-    KILN_DATA_DIR: dataDir,
-    KILN_WORKLOADS_DIR: join(dataDir, "workloads"),
-    KILN_API_PORT: String(freePort()),
-    KILN_PUBLIC_PORT: String(freePort()),
-    KILN_PUBLIC_LISTEN: "127.0.0.1",
-    KILN_CADDY_ADMIN: `http://127.0.0.1:${freePort()}`,
-    KILN_DOCKER_NETWORK: "kiln-test",
-    KILN_API_TOKEN: "test-token-0123456789abcdef",
-  };
-  const api = (path: string, init: RequestInit = {}) =>
-    fetch(`http://127.0.0.1:${env.KILN_API_PORT}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${env.KILN_API_TOKEN}` } });
-  const viaCaddy = (name: string) => fetch(`http://127.0.0.1:${env.KILN_PUBLIC_PORT}/`, { headers: { host: `${name}.localhost` } });
-
-  async function serve() {
-    const proc = Bun.spawn(["bun", "bin/kiln", "serve"], { cwd: ROOT, env, stdout: "ignore", stderr: "inherit" });
-    for (let i = 0; i < 100; i++) {
-      if (await fetch(`http://127.0.0.1:${env.KILN_API_PORT}/api/v1/health`).then((r) => r.ok, () => false)) return proc;
-      await Bun.sleep(100);
-    }
-    throw new Error("kiln serve did not come up");
-  }
+  const k = kilnProcess("kiln-kill");
+  const api = (path: string, init: RequestInit = {}) => k.api(path, init);
+  const viaCaddy = (name: string) => k.viaCaddy(`${name}.localhost`);
+  const serve = () => k.serve();
   async function status(name: string): Promise<any> {
     return (await api(`/deployments/${name}`)).json();
   }
@@ -113,10 +90,9 @@ describe("Kiln killed with SIGKILL and started again", () => {
     for (const name of ["survivor", "interrupted"]) await api(`/deployments/${name}`, { method: "DELETE" });
     proc.kill("SIGTERM");
     await proc.exited;
-    for (const pid of Bun.spawnSync(["pgrep", "-f", join(dataDir, "caddy")]).stdout.toString().trim().split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
     // a clean stop with no pool members leaves no mount in the data dir
-    expect((await Bun.file("/proc/self/mountinfo").text()).includes(dataDir)).toBe(false);
-    rmSync(dataDir, { recursive: true, force: true });
+    expect((await Bun.file("/proc/self/mountinfo").text()).includes(k.dataDir)).toBe(false);
+    k.cleanup();
   });
 
   test("running apps are adopted, interrupted builds fail cleanly, nothing is orphaned", async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
 import { ECHO_COMMAND, workloadYaml, writeWorkload } from "../helpers/workloads.ts";
+import { until } from "../helpers/wait.ts";
 
 let kiln: TestKiln;
 let workloadsDir: string;
@@ -21,15 +22,6 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 const post = (path: string, body: unknown) => call("POST", path, body);
 const get = (path: string) => call("GET", path);
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(150);
-  }
-}
 
 interface PoolSnapshot {
   workload: string;

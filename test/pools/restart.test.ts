@@ -3,53 +3,19 @@
  * containers, existing claims still answer, the pool refills, nothing is orphaned.
  */
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../helpers/ports.ts";
+import { kilnProcess } from "../helpers/kiln-process.ts";
+import { until } from "../helpers/wait.ts";
 import { workloadYaml, writeWorkload } from "../helpers/workloads.ts";
 
-const ROOT = join(import.meta.dir, "../..");
-const dataDir = mkdtempSync(join(tmpdir(), "kiln-pool-kill-"));
-const env = {
-  ...process.env,
-  KILN_DATA_DIR: dataDir,
-  KILN_WORKLOADS_DIR: join(dataDir, "workloads"),
-  KILN_API_PORT: String(freePort()),
-  KILN_PUBLIC_PORT: String(freePort()),
-  KILN_PUBLIC_LISTEN: "127.0.0.1",
-  KILN_CADDY_ADMIN: `http://127.0.0.1:${freePort()}`,
-  KILN_DOCKER_NETWORK: "kiln-test",
-  KILN_API_TOKEN: "test-token-0123456789abcdef",
-};
-const api = (path: string, body?: unknown) =>
-  fetch(`http://127.0.0.1:${env.KILN_API_PORT}/api/v1${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    body: body === undefined ? undefined : JSON.stringify(body),
-    headers: { authorization: `Bearer ${env.KILN_API_TOKEN}`, "content-type": "application/json" },
-  });
+const k = kilnProcess("kiln-pool-kill");
+const { dataDir, env } = k;
+const api = (path: string, body?: unknown) => (body === undefined ? k.api(path) : k.api(path, { body }));
 const engine = (path: string) => fetch(`http://docker/v1.41${path}`, { unix: "/var/run/docker.sock" } as RequestInit);
-
-async function serve() {
-  const proc = Bun.spawn(["bun", "bin/kiln", "serve"], { cwd: ROOT, env, stdout: "ignore", stderr: "inherit" });
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://127.0.0.1:${env.KILN_API_PORT}/api/v1/health`).then((r) => r.ok, () => false)) return proc;
-    await Bun.sleep(100);
-  }
-  throw new Error("kiln serve did not come up");
-}
+const serve = () => k.serve();
 
 async function pool(): Promise<any> {
   return ((await (await api("/pools")).json()) as any).pools.find((p: any) => p.workload === "keep");
-}
-
-async function waitFor(cond: () => Promise<boolean>, what: string, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await Bun.sleep(150);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function labelled(): Promise<any[]> {
@@ -63,15 +29,13 @@ afterAll(async () => {
   proc.kill("SIGTERM");
   await proc.exited;
   for (const c of await labelled()) await fetch(`http://docker/v1.41/containers/${c.Id}?force=1`, { method: "DELETE", unix: "/var/run/docker.sock" } as RequestInit);
-  for (const pid of Bun.spawnSync(["pgrep", "-f", join(dataDir, "caddy")]).stdout.toString().trim().split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
-  for (const dir of ["slots", "slots-staging"]) Bun.spawnSync(["umount", "-R", "-l", join(dataDir, dir)]);
-  rmSync(dataDir, { recursive: true, force: true });
+  k.cleanup();
 }, 60_000);
 
 test("claims survive a SIGKILL of Kiln; the restarted Kiln adopts, refills and orphans nothing", async () => {
-  writeWorkload(env.KILN_WORKLOADS_DIR, "keep", workloadYaml("keep", { min: 2, max: 4 }));
+  writeWorkload(env.KILN_WORKLOADS_DIR!, "keep", workloadYaml("keep", { min: 2, max: 4 }));
   let proc = await serve();
-  await waitFor(async () => (await pool())?.counts.ready >= 2, "a warm pool");
+  await until("a warm pool", async () => (await pool())?.counts.ready >= 2);
   const p = (await (await api("/tenants/p/claim", { workload: "keep" })).json()) as any;
   const q = (await (await api("/tenants/q/claim", { workload: "keep" })).json()) as any;
   await fetch(`http://127.0.0.1:${p.endpoint.port}/write`);
@@ -89,7 +53,7 @@ test("claims survive a SIGKILL of Kiln; the restarted Kiln adopts, refills and o
     const viaCaddy = await fetch(`http://127.0.0.1:${env.KILN_PUBLIC_PORT}/`, { headers: { host: "q.keep.localhost" } });
     expect(viaCaddy.status).toBe(200);
     expect((await (await api("/tenants/q/claim", { workload: "keep" })).json() as any).containerId).toBe(q.containerId);
-    await waitFor(async () => (await pool())?.counts.ready >= 2, "the pool to refill");
+    await until("the pool to refill", async () => (await pool())?.counts.ready >= 2);
     // every labelled container is a member Kiln knows, and vice versa
     const members = (await pool()).members;
     const containers = await labelled();

@@ -12,6 +12,7 @@ import type { LogLine } from "../../src/core/logs.ts";
 import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
 import { startS3, type TestS3 } from "../helpers/s3.ts";
 import { workloadYaml, writeWorkload } from "../helpers/workloads.ts";
+import { until } from "../helpers/wait.ts";
 
 const BUCKET = "kiln-state";
 /** s3rver ignores the secret, so any value works: a unique one, to look for leaks. */
@@ -56,15 +57,6 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 const post = (path: string, body: unknown) => call("POST", path, body);
 const get = (path: string) => call("GET", path);
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(150);
-  }
-}
 
 async function follow(workload: string, tenant: string): Promise<void> {
   const key = `tenant:${workload}:${tenant}`;
