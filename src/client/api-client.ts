@@ -1,0 +1,258 @@
+/**
+ * The one typed client of Kiln's API, used by the CLI (and usable by any TypeScript caller).
+ * Its types are the API's own schemas (`z.infer` of src/http/schemas.ts, imported as types only, so
+ * a bundle of the client carries no server code). Every non-2xx answer becomes a ClientError with
+ * the API's {error: {kind, message, hint}}; a server that cannot be reached is kind "unreachable".
+ */
+import type { z } from "@hono/zod-openapi";
+import type {
+  BuildList,
+  ClaimView,
+  CreateGitDeployment,
+  DeploymentList,
+  DeploymentView,
+  Health,
+  LogMessage,
+  PoolList,
+  ReleaseBody,
+  TenantList,
+  WorkloadList,
+} from "../http/schemas.ts";
+
+export type Deployment = z.infer<typeof DeploymentView>;
+export type DeploymentStatus = Deployment["status"];
+export type Build = z.infer<typeof BuildList>["builds"][number];
+export type CreateGitRequest = z.infer<typeof CreateGitDeployment>;
+export type HealthReport = z.infer<typeof Health>;
+export type LogLine = z.infer<typeof LogMessage>;
+export type Claim = z.infer<typeof ClaimView>;
+export type ReleaseRequest = z.infer<typeof ReleaseBody>;
+export type Tenant = z.infer<typeof TenantList>["tenants"][number];
+export type Pool = z.infer<typeof PoolList>["pools"][number];
+export type Workloads = z.infer<typeof WorkloadList>;
+
+/** A refusal or failure, as the API described it. status 0: no HTTP answer at all. */
+export class ClientError extends Error {
+  constructor(
+    readonly status: number,
+    readonly kind: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = "ClientError";
+  }
+}
+
+export interface ClientOptions {
+  /** The server, e.g. http://127.0.0.1:4000 (with or without /api/v1). */
+  baseUrl: string;
+  token: string;
+  /** For tests: a fetch to use instead of the global one. */
+  fetch?: typeof fetch;
+}
+
+/** Upload progress: bytes sent so far, and the total when known. */
+export type ProgressFn = (sent: number, total: number | undefined) => void;
+
+export interface LogStreamOptions {
+  /** First seq to replay (default 1: everything kept). */
+  since?: number;
+  /** Keep the stream open for the live tail (default true). Without it, the stream ends once the replay goes quiet. */
+  follow?: boolean;
+  /** How long a replay may stay quiet before a non-follow stream ends (ms, default 700). */
+  quietMs?: number;
+  onLine: (line: LogLine) => void;
+}
+
+export interface LogStream {
+  /** Resolves when the stream ends (closed by either side); rejects when it cannot connect. */
+  done: Promise<void>;
+  close(): void;
+}
+
+const UPLOAD_CHUNK = 64 * 1024;
+
+export class KilnClient {
+  readonly apiBase: string;
+  private readonly token: string;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(opts: ClientOptions) {
+    const trimmed = opts.baseUrl.replace(/\/+$/, "");
+    this.apiBase = trimmed.endsWith("/api/v1") ? trimmed : `${trimmed}/api/v1`;
+    this.token = opts.token;
+    this.fetchFn = opts.fetch ?? fetch;
+  }
+
+  health(): Promise<HealthReport> {
+    return this.request("GET", "/health");
+  }
+
+  async listDeployments(): Promise<Deployment[]> {
+    return (await this.request<z.infer<typeof DeploymentList>>("GET", "/deployments")).deployments;
+  }
+
+  getDeployment(idOrName: string): Promise<Deployment> {
+    return this.request("GET", `/deployments/${enc(idOrName)}`);
+  }
+
+  async builds(idOrName: string): Promise<Build[]> {
+    return (await this.request<z.infer<typeof BuildList>>("GET", `/deployments/${enc(idOrName)}/builds`)).builds;
+  }
+
+  createFromGit(body: CreateGitRequest): Promise<Deployment> {
+    return this.request("POST", "/deployments", body);
+  }
+
+  /** Upload tar or tar.gz bytes (or a stream of them); `onProgress` sees every chunk as it is sent. */
+  upload(source: Uint8Array | ReadableStream<Uint8Array>, name?: string, onProgress?: ProgressFn): Promise<Deployment> {
+    const path = `/deployments/upload${name ? `?name=${enc(name)}` : ""}`;
+    const body = onProgress ? countingStream(source, onProgress) : source;
+    return this.request("POST", path, undefined, { body, headers: { "content-type": "application/octet-stream" } });
+  }
+
+  redeploy(idOrName: string): Promise<Deployment> {
+    return this.request("POST", `/deployments/${enc(idOrName)}/redeploy`);
+  }
+
+  stop(idOrName: string): Promise<Deployment> {
+    return this.request("POST", `/deployments/${enc(idOrName)}/stop`);
+  }
+
+  async remove(idOrName: string): Promise<void> {
+    await this.request("DELETE", `/deployments/${enc(idOrName)}`);
+  }
+
+  /** A deployment's log over WebSocket: replay from `since`, then (with `follow`) the live tail. */
+  streamLogs(idOrName: string, opts: LogStreamOptions): LogStream {
+    const url = new URL(`${this.apiBase}/deployments/${enc(idOrName)}/logs`);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("since", String(opts.since ?? 1));
+    url.searchParams.set("token", this.token);
+    const follow = opts.follow ?? true;
+    const quietMs = opts.quietMs ?? 700;
+    const ws = new WebSocket(url.toString());
+    let quiet: ReturnType<typeof setTimeout> | undefined;
+    const armQuiet = () => {
+      if (follow) return;
+      clearTimeout(quiet);
+      quiet = setTimeout(() => ws.close(), quietMs);
+    };
+    const done = new Promise<void>((resolve, reject) => {
+      let opened = false;
+      ws.onopen = () => {
+        opened = true;
+        armQuiet();
+      };
+      ws.onmessage = (ev) => {
+        armQuiet();
+        opts.onLine(JSON.parse(String(ev.data)) as LogLine);
+      };
+      ws.onerror = () => {
+        if (!opened) reject(new ClientError(0, "unreachable", `cannot open the log stream of ${idOrName} at ${this.apiBase}`, "check the name and that Kiln is running"));
+      };
+      ws.onclose = () => {
+        clearTimeout(quiet);
+        resolve();
+      };
+    });
+    return { done, close: () => ws.close() };
+  }
+
+  claim(workload: string, tenantId: string): Promise<Claim> {
+    return this.request("POST", `/tenants/${enc(tenantId)}/claim`, { workload });
+  }
+
+  release(tenantId: string, body: ReleaseRequest = {}): Promise<{ released: string[] }> {
+    return this.request("POST", `/tenants/${enc(tenantId)}/release`, body);
+  }
+
+  async tenants(): Promise<Tenant[]> {
+    return (await this.request<z.infer<typeof TenantList>>("GET", "/tenants")).tenants;
+  }
+
+  async tenantStatus(tenantId: string): Promise<Tenant[]> {
+    return (await this.request<z.infer<typeof TenantList>>("GET", `/tenants/${enc(tenantId)}/status`)).tenants;
+  }
+
+  async pools(): Promise<Pool[]> {
+    return (await this.request<z.infer<typeof PoolList>>("GET", "/pools")).pools;
+  }
+
+  workloads(): Promise<Workloads> {
+    return this.request("GET", "/workloads");
+  }
+
+  /** The one place a request is made and an answer judged. */
+  private async request<T>(method: string, path: string, json?: unknown, raw?: { body: NonNullable<RequestInit["body"]>; headers: Record<string, string> }): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...(raw?.headers ?? {}) };
+    let body: NonNullable<RequestInit["body"]> | undefined = raw?.body;
+    if (json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(json);
+    }
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.apiBase}${path}`, { method, headers, body });
+    } catch (err) {
+      throw new ClientError(0, "unreachable", `cannot reach Kiln at ${this.apiBase} (${err instanceof Error ? err.message : String(err)})`, "is `kiln serve` running? Set --url or KILN_URL to its address");
+    }
+    const text = await res.text();
+    if (!res.ok) throw errorFrom(res.status, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+export function errorFrom(status: number, text: string): ClientError {
+  try {
+    const e = (JSON.parse(text) as { error?: { kind?: unknown; message?: unknown; hint?: unknown } }).error;
+    if (e && typeof e.message === "string") {
+      return new ClientError(status, typeof e.kind === "string" ? e.kind : "unknown", e.message, typeof e.hint === "string" ? e.hint : undefined);
+    }
+  } catch {
+    // not the API's error body: fall through
+  }
+  const known = BARE_STATUS[status];
+  if (known) return new ClientError(status, known.kind, known.message, known.hint);
+  return new ClientError(status, "unknown", `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`, "is this address a Kiln API?");
+}
+
+/** Answers without the API's error body (a proxy's, or the HTTP server's own size limit). */
+const BARE_STATUS: Record<number, { kind: string; message: string; hint: string }> = {
+  401: { kind: "unauthorized", message: "the server refused the API token", hint: "check --token / KILN_TOKEN" },
+  404: { kind: "not_found", message: "not found", hint: "is this address a Kiln API (…/api/v1)?" },
+  413: { kind: "too_large", message: "the upload is over the server's size limit", hint: "leave big files out with .kilnignore, or raise KILN_MAX_UPLOAD_MB on the server" },
+};
+
+const enc = encodeURIComponent;
+
+/** Bytes or a stream, re-emitted in chunks while counting what has gone out. */
+function countingStream(source: Uint8Array | ReadableStream<Uint8Array>, onProgress: ProgressFn): ReadableStream<Uint8Array> {
+  let sent = 0;
+  if (source instanceof Uint8Array) {
+    const total = source.byteLength;
+    onProgress(0, total);
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= total) {
+          controller.close();
+          return;
+        }
+        const chunk = source.subarray(sent, Math.min(total, sent + UPLOAD_CHUNK));
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+        onProgress(sent, total);
+      },
+    });
+  }
+  return source.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+        onProgress(sent, undefined);
+      },
+    }),
+  );
+}
