@@ -1,26 +1,40 @@
 /**
  * Runs once before the test suite (bunfig.toml preload): removes what an earlier, interrupted test
- * run may have left on this machine — containers on the test network and slot mounts under the
- * temp dir — so one bad run can't slow or confuse the next.
+ * run left on this machine — containers on the test network and slot mounts under the temp dir —
+ * so one bad run can't slow or confuse the next. Only what is older than any test run could be
+ * (30 min) is touched, so a run going on in parallel keeps its own.
  */
+import { statSync } from "node:fs";
+
+const STALE_MS = 30 * 60_000;
 const SOCKET = "/var/run/docker.sock";
 const engine = (path: string, init: RequestInit = {}) => fetch(`http://docker/v1.41${path}`, { ...init, unix: SOCKET } as RequestInit);
 
 try {
   const filters = encodeURIComponent(JSON.stringify({ network: ["kiln-test"] }));
-  const leftovers = (await (await engine(`/containers/json?all=1&filters=${filters}`)).json()) as { Id: string }[];
-  for (const c of leftovers) await (await engine(`/containers/${c.Id}?force=1&v=1`, { method: "DELETE" })).text();
-  if (leftovers.length) console.error(`test setup: removed ${leftovers.length} container(s) left by an earlier test run`);
+  const all = (await (await engine(`/containers/json?all=1&filters=${filters}`)).json()) as { Id: string; Created: number }[];
+  const stale = all.filter((c) => Date.now() - c.Created * 1000 > STALE_MS);
+  for (const c of stale) await (await engine(`/containers/${c.Id}?force=1&v=1`, { method: "DELETE" })).text();
+  if (stale.length) console.error(`test setup: removed ${stale.length} container(s) left by an earlier test run`);
 } catch {
   // no engine: the tests that need one say so themselves
 }
 
+const staleDir = (mountPoint: string) => {
+  const dir = /^\/tmp\/kiln-[a-z-]+-[A-Za-z0-9]+/.exec(mountPoint)?.[0];
+  try {
+    return !!dir && Date.now() - statSync(dir).ctimeMs > STALE_MS;
+  } catch {
+    return true; // its data dir is gone: nothing can be using it
+  }
+};
 const mounts = (await Bun.file("/proc/self/mountinfo").text())
   .split("\n")
   .map((l) => l.split(" ")[4] ?? "")
-  .filter((p) => /^\/tmp\/kiln-(test|kill|pool-kill|bad)-/.test(p))
+  .filter((p) => /^\/tmp\/kiln-(test|kill|pool-kill|bad)-/.test(p) && staleDir(p))
   .sort()
   .reverse();
 for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
 if (mounts.length) console.error(`test setup: unmounted ${mounts.length} slot mount(s) left by an earlier test run`);
+
 export {};

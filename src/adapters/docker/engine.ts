@@ -16,7 +16,11 @@ import { containerInfo, labelFilters, type InspectJson } from "./container-info.
 export interface DockerEngineOptions {
   socketPath?: string;
   apiVersion?: string;
+  /** Where a warning goes that is not worth failing for (default: console.warn). */
+  warn?: (message: string) => void;
 }
+
+type NetworkSummary = { Id: string; Name: string; Created: string };
 
 const enc = encodeURIComponent;
 
@@ -26,9 +30,13 @@ const EPOCH_THRESHOLD = 1_000_000_000;
 export class DockerEngine implements ContainerRuntime {
   readonly #http: EngineHttp;
   readonly #networksInFlight = new Map<string, Promise<void>>();
+  readonly #warn: (message: string) => void;
+  /** Networks whose check was refused and already warned about. */
+  readonly #unverifiedNetworks = new Set<string>();
 
-  constructor({ socketPath = "/var/run/docker.sock", apiVersion = "v1.41" }: DockerEngineOptions = {}) {
+  constructor({ socketPath = "/var/run/docker.sock", apiVersion = "v1.41", warn = (m) => console.warn(`kiln: ${m}`) }: DockerEngineOptions = {}) {
     this.#http = new EngineHttp(socketPath, apiVersion);
+    this.#warn = warn;
   }
 
   async ping(): Promise<void> {
@@ -39,6 +47,11 @@ export class DockerEngine implements ContainerRuntime {
    * Create a bridge network unless one has this name. The engine does not make creation
    * atomic (two concurrent creates can both succeed), so calls in this process are merged,
    * and after creating, any same-named twin is removed: every racer keeps the oldest.
+   *
+   * Behind a socket proxy without NETWORKS (docker-socket-proxy), the check itself is refused
+   * (403). Then the network is assumed to exist — the operator creates it — and that is said once,
+   * as a warning; a container on a missing network then fails to start (Docker: network not found).
+   * Any other failure, and a refused create, is an error.
    */
   ensureNetwork(name: string, labels: Labels): Promise<void> {
     let pending = this.#networksInFlight.get(name);
@@ -50,25 +63,44 @@ export class DockerEngine implements ContainerRuntime {
   }
 
   async #ensureNetwork(name: string, labels: Labels): Promise<void> {
-    if ((await this.#networksNamed(name)).length > 0) return;
+    const existing = await this.#networksNamed(name);
+    if (existing === "forbidden") {
+      if (!this.#unverifiedNetworks.has(name)) {
+        this.#unverifiedNetworks.add(name);
+        this.#warn(
+          `the Docker socket ${this.#http.socketPath} refused to list networks (HTTP 403: a socket proxy without NETWORKS?), ` +
+            `so Docker network ${name} is assumed to exist. Behind a socket proxy without NETWORKS, create the network yourself ` +
+            `(docker network create ${name}); containers fail to start without it.`,
+        );
+      }
+      return;
+    }
+    if (existing.length > 0) return;
     await this.#http.send({
       method: "POST",
       path: "/networks/create",
       json: { Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labels },
       okStatuses: [409], // created by someone else meanwhile: just as good
     });
-    const [, ...twins] = await this.#networksNamed(name);
+    const after = await this.#networksNamed(name);
+    const twins = after === "forbidden" ? [] : after.slice(1);
     for (const twin of twins) {
       await this.#http.send({ method: "DELETE", path: `/networks/${enc(twin.Id)}`, okStatuses: [404] });
     }
   }
 
-  /** Networks with exactly this name, oldest first. */
-  async #networksNamed(name: string): Promise<{ Id: string; Name: string; Created: string }[]> {
-    const nets = await this.#http.json<{ Id: string; Name: string; Created: string }[]>({
+  /** Networks with exactly this name, oldest first; "forbidden" when the socket refuses to list them (403). */
+  async #networksNamed(name: string): Promise<NetworkSummary[] | "forbidden"> {
+    const res = await this.#http.request({
       path: "/networks",
       query: { filters: JSON.stringify({ name: [name] }) },
+      okStatuses: [403],
     });
+    if (res.status === 403) {
+      await res.arrayBuffer();
+      return "forbidden";
+    }
+    const nets = (await res.json()) as NetworkSummary[];
     return nets
       .filter((n) => n.Name === name)
       .sort((a, b) => a.Created.localeCompare(b.Created) || a.Id.localeCompare(b.Id));

@@ -18,6 +18,12 @@ describe("engineError", () => {
     expect(e.kind).toBe("unavailable");
     expect(e.message).toBe("docker: driver failed");
   });
+
+  test("a 403 (a socket proxy's refusal) names the request to allow", () => {
+    const e = engineError(403, "403 Forbidden", "GET /networks");
+    expect(e.kind).toBe("unavailable");
+    expect(e.hint).toContain("GET /networks was refused (HTTP 403) by a proxy in front of the Docker socket");
+  });
 });
 
 describe("EngineHttp", () => {

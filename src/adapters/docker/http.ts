@@ -1,7 +1,8 @@
 /**
  * The one place Kiln sends requests to the Docker Engine API (over its unix socket).
  * Engine failures become KilnErrors: 404 → not_found, 409 → conflict, 400 → bad_request,
- * anything else (and an unreachable socket) → unavailable.
+ * anything else (and an unreachable socket) → unavailable; for a 403 (a socket proxy's or an
+ * authorization plugin's refusal) the hint says which request to allow.
  */
 import { KilnError, unavailable } from "../../core/errors.ts";
 
@@ -102,7 +103,9 @@ async function engineMessage(res: Response): Promise<string> {
   } catch {
     // not JSON: use the text
   }
-  return text.trim() || res.statusText || `HTTP ${res.status}`;
+  // An HTML error page (a proxy's) as its text: "403 Forbidden Request forbidden by administrative rules."
+  const plain = text.startsWith("<") ? text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ") : text;
+  return plain.trim() || res.statusText || `HTTP ${res.status}`;
 }
 
 export function engineError(status: number, message: string, what: string): KilnError {
@@ -110,6 +113,12 @@ export function engineError(status: number, message: string, what: string): Kiln
   switch (status) {
     case 400:
       return new KilnError("bad_request", msg);
+    case 403:
+      return new KilnError(
+        "unavailable",
+        msg,
+        `${what} was refused (HTTP 403) by a proxy in front of the Docker socket or an authorization plugin: allow it there (docker-socket-proxy: its API section's variable, and POST for anything but GET)`,
+      );
     case 404:
       return new KilnError("not_found", msg);
     case 409:
