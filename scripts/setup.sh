@@ -5,6 +5,8 @@
 #   2. Bun, from the npm registry (npm i -g bun).                                  [root: global npm]
 #   3. A running Docker engine: starts dockerd in the background when none answers. [root]
 #   4. The project's own dependencies (bun install).
+#   5. The dashboard (bun run build:web → web/dist), rebuilt only when web/ changed; chromium is
+#      for the dashboard's browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then
   die "run as root (sudo bash $0): it installs Debian packages and starts the Docker engine"
 fi
 
-packages=(docker.io caddy git rclone busybox-static ca-certificates curl)
+packages=(docker.io caddy git rclone busybox-static ca-certificates curl chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -47,4 +49,11 @@ say "Docker engine $(curl -s --unix-socket /var/run/docker.sock http://localhost
 
 say "installing dependencies (bun install)"
 bun install --frozen-lockfile >/dev/null 2>&1 || bun install >/dev/null
+
+if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/vite.config.ts package.json -newer web/dist/index.html 2>/dev/null | head -1)" ]; then
+  say "building the dashboard (bun run build:web)"
+  bun run build:web >/dev/null || die "bun run build:web failed; run it by hand to see why"
+else
+  say "dashboard built"
+fi
 say "ready"

@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bunx tsc --noEmit -p .
+bunx tsc --noEmit -p web
 exec bun test --timeout 300000 "$@"

@@ -19,6 +19,9 @@ import type {
   WorkloadList,
 } from "../http/schemas.ts";
 
+/** The fetch the client calls (tests and the browser may pass their own). */
+export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
+
 export type Deployment = z.infer<typeof DeploymentView>;
 export type DeploymentStatus = Deployment["status"];
 export type Build = z.infer<typeof BuildList>["builds"][number];
@@ -49,7 +52,7 @@ export interface ClientOptions {
   baseUrl: string;
   token: string;
   /** For tests: a fetch to use instead of the global one. */
-  fetch?: typeof fetch;
+  fetch?: FetchFn;
 }
 
 /** Upload progress: bytes sent so far, and the total when known. */
@@ -76,13 +79,14 @@ const UPLOAD_CHUNK = 64 * 1024;
 export class KilnClient {
   readonly apiBase: string;
   private readonly token: string;
-  private readonly fetchFn: typeof fetch;
+  private readonly fetchFn: FetchFn;
 
   constructor(opts: ClientOptions) {
     const trimmed = opts.baseUrl.replace(/\/+$/, "");
     this.apiBase = trimmed.endsWith("/api/v1") ? trimmed : `${trimmed}/api/v1`;
     this.token = opts.token;
-    this.fetchFn = opts.fetch ?? fetch;
+    // Bound: browsers refuse `fetch` called as a method of another object ("Illegal invocation").
+    this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
   }
 
   health(): Promise<HealthReport> {
@@ -108,7 +112,7 @@ export class KilnClient {
   /** Upload tar or tar.gz bytes (or a stream of them); `onProgress` sees every chunk as it is sent. */
   upload(source: Uint8Array | ReadableStream<Uint8Array>, name?: string, onProgress?: ProgressFn): Promise<Deployment> {
     const path = `/deployments/upload${name ? `?name=${enc(name)}` : ""}`;
-    const body = onProgress ? countingStream(source, onProgress) : source;
+    const body = (onProgress ? countingStream(source, onProgress) : source) as NonNullable<RequestInit["body"]>;
     return this.request("POST", path, undefined, { body, headers: { "content-type": "application/octet-stream" } });
   }
 

@@ -8,6 +8,7 @@ import { logRoutes, type LogSubscriber } from "./logs-ws.ts";
 import { Health } from "./schemas.ts";
 import { tenantRoutes, type TenantRoutesDeps } from "./routes/tenants.ts";
 import { notFound } from "../core/errors.ts";
+import { dashboardRoutes } from "./dashboard.ts";
 
 export const API_VERSION = "0.1.0";
 
@@ -17,6 +18,8 @@ export interface HttpDeps extends DeploymentRoutesDeps {
   pools: TenantRoutesDeps;
   tenantStream: (tenantId: string, workloadId: string) => Promise<string>;
   health: () => Promise<{ docker: boolean; caddy: boolean }>;
+  /** The built dashboard (default: the repository's web/dist). */
+  webDir?: string;
 }
 
 export function createHttpApp(deps: HttpDeps) {
@@ -43,6 +46,7 @@ export function createHttpApp(deps: HttpDeps) {
 
   const app = new OpenAPIHono();
   app.route("/api/v1", api);
+  app.route("/", dashboardRoutes(deps.webDir));
   app.notFound((c) => errorResponse(c, notFound(`no route ${c.req.method} ${c.req.path}`, "the API lives under /api/v1; see /api/v1/openapi.json")));
   app.onError((err, c) => errorResponse(c, err));
   return app;
