@@ -4,12 +4,13 @@
  * release a tenant, and scroll a 100,000-line log. Screenshots land in test-output/screenshots/.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
 import { workloadYaml, writeWorkload } from "../helpers/workloads.ts";
+import { readTarEntries } from "../../src/adapters/tar/reader.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SHOTS = join(ROOT, "test-output", "screenshots");
@@ -136,6 +137,30 @@ describe("dashboard", () => {
     await page.screenshot({ path: join(SHOTS, "deployments-narrow.png"), fullPage: true });
     await page.close();
   }, 300_000);
+
+  test("deploy a folder picked in the browser: packed there, ignore files honoured", async () => {
+    const dir = join(tmp, "folder-app");
+    mkdirSync(join(dir, "node_modules", "junk"), { recursive: true });
+    writeFileSync(join(dir, "package.json"), readFileSync(join(ROOT, "examples", "hello-node", "package.json")));
+    writeFileSync(join(dir, "server.js"), readFileSync(join(ROOT, "examples", "hello-node", "server.js")));
+    writeFileSync(join(dir, "node_modules", "junk", "index.js"), "throw new Error('must not be uploaded')");
+    writeFileSync(join(dir, ".kilnignore"), "secret.txt\n");
+    writeFileSync(join(dir, "secret.txt"), "not for the server");
+    const page = await signedInPage();
+    await page.getByRole("region", { name: "New deployment" }).locator(".tarball").getByLabel("Name (optional)").fill("from-folder");
+    await page.getByTestId("folder-input").setInputFiles(dir);
+    const card = page.locator('[data-testid="deployment-card"][data-name="from-folder"]');
+    await card.locator('[data-status="running"]').waitFor({ timeout: 180_000 });
+    const res = await kiln.viaSubdomain("from-folder");
+    expect(await res.text()).toContain("hello from kiln");
+    // what reached the image: the app, not the ignored files
+    const d = await kiln.service.get("from-folder");
+    const list = await fetch(`http://docker/v1.41/containers/${d.containerId}/archive?path=/app`, { unix: "/var/run/docker.sock" } as RequestInit);
+    const names = (await readTarEntries(new Uint8Array(await list.arrayBuffer()))).map((e) => e.entry.path);
+    expect(names).toEqual(expect.arrayContaining(["app/server.js", "app/package.json"]));
+    expect(names.some((n) => n.includes("secret.txt") || n.includes("junk"))).toBe(false);
+    await page.close();
+  }, 240_000);
 
   test("the log viewer holds 100,000 lines: only visible rows in the DOM, first and last reachable", async () => {
     // A deployment whose build fails at once (nothing to build), then 100k lines into its log.

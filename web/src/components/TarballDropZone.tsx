@@ -1,8 +1,9 @@
-/** Deploy a tarball: drop a .tar/.tgz (or pick one), with an optional name; uploads at once. */
+/** Deploy a tarball or a folder: drop it (or pick one), with an optional name; uploads at once. */
 import { useRef, useState, type DragEvent } from "react";
 import type { Deployment } from "../api.ts";
 import { useClient } from "../client-context.ts";
 import { ErrorNotice } from "./ErrorNotice.tsx";
+import { fromDirectoryInput, fromDroppedEntry, packFolder, type FolderFile } from "../upload/pack-folder.ts";
 
 const ACCEPT = ".tar,.tgz,.tar.gz,application/x-tar,application/gzip";
 
@@ -18,13 +19,13 @@ export function TarballDropZone({ onCreated }: { onCreated: (d: Deployment) => v
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(undefined);
 
-  const upload = async (file: File | undefined) => {
-    if (!file) return;
+  const folderInput = useRef<HTMLInputElement>(null);
+
+  const send = async (label: string, bytes: () => Promise<Uint8Array>) => {
     setError(undefined);
-    if (!looksLikeTarball(file.name)) return setError(new Error(`${file.name} is not a .tar, .tgz or .tar.gz file`));
-    setBusy(file.name);
+    setBusy(label);
     try {
-      const d = await client.upload(new Uint8Array(await file.arrayBuffer()), name.trim() || undefined);
+      const d = await client.upload(await bytes(), name.trim() || undefined);
       setName("");
       onCreated(d);
     } catch (err) {
@@ -32,18 +33,34 @@ export function TarballDropZone({ onCreated }: { onCreated: (d: Deployment) => v
     } finally {
       setBusy(null);
       if (input.current) input.current.value = "";
+      if (folderInput.current) folderInput.current.value = "";
     }
+  };
+
+  const uploadFolder = (label: string, files: () => Promise<FolderFile[]>) =>
+    send(`${label} (packing)`, async () => {
+      const list = await files();
+      if (list.length === 0) throw new Error(`the folder ${label} is empty`);
+      return (await packFolder(list)).bytes;
+    });
+
+  const upload = async (file: File | undefined) => {
+    if (!file) return;
+    if (!looksLikeTarball(file.name)) return setError(new Error(`${file.name} is not a folder, a .tar, a .tgz or a .tar.gz file`));
+    await send(file.name, async () => new Uint8Array(await file.arrayBuffer()));
   };
 
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setOver(false);
+    const entry = e.dataTransfer.items[0]?.webkitGetAsEntry?.();
+    if (entry?.isDirectory) return void uploadFolder(entry.name, () => fromDroppedEntry(entry as FileSystemDirectoryEntry));
     void upload(e.dataTransfer.files[0]);
   };
 
   return (
     <div className="tarball">
-      <h3>From a tarball</h3>
+      <h3>From a folder or a tarball</h3>
       <label className="field">
         <span>Name (optional)</span>
         <input value={name} onChange={(e) => setName(e.target.value)} placeholder="generated" pattern="[a-z0-9-]*" title="lowercase letters, digits and -" />
@@ -63,9 +80,24 @@ export function TarballDropZone({ onCreated }: { onCreated: (d: Deployment) => v
           <span>Uploading {busy}…</span>
         ) : (
           <span>
-            <strong>Drop a .tar or .tgz here</strong> or <u>choose a file</u>
+            <strong>Drop a folder, a .tar or a .tgz here</strong> or <u>choose a tarball</u>
           </span>
         )}
+      </label>
+      <label className="folder-pick">
+        <input
+          ref={folderInput}
+          type="file"
+          className="visually-hidden"
+          data-testid="folder-input"
+          disabled={!!busy}
+          {...{ webkitdirectory: "", directory: "" }}
+          onChange={(e) => {
+            const files = e.target.files;
+            if (files?.length) void uploadFolder(files[0]!.webkitRelativePath.split("/")[0] ?? "folder", async () => fromDirectoryInput(files));
+          }}
+        />
+        <u>or choose a folder</u> — .git, node_modules and what .gitignore/.kilnignore list stay out
       </label>
       <ErrorNotice error={error} title="Could not upload" />
     </div>
