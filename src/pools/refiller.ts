@@ -23,9 +23,31 @@ export class Refiller {
     private readonly log: (line: string) => void,
   ) {}
 
+  /** Claims defer refills this long: warming a member takes CPU the claims behind it need. */
+  static readonly AFTER_CLAIM_MS = 250;
+  /** …but never for longer than this in a row, so a steady stream of claims can't starve the pools. */
+  static readonly MAX_DEFER_MS = 2000;
+  #quietUntil = 0;
+  #deferringSince = 0;
+
+  /**
+   * After a claim: refill once claims have been quiet for a moment. A burst of claims is served
+   * from the ready members first (that is what min_size is for) instead of racing the warm-ups.
+   */
+  afterClaim(workloadId: string): void {
+    const now = Date.now();
+    if (now >= this.#quietUntil) this.#deferringSince = now;
+    this.#quietUntil = now + Refiller.AFTER_CLAIM_MS;
+    this.#pending.add(workloadId);
+    setTimeout(() => this.kick(workloadId), Refiller.AFTER_CLAIM_MS + 10).unref?.();
+  }
+
   /** Look at one workload (or all) soon. */
   kick(workloadId?: string): void {
     if (this.#stopped) return;
+    const now = Date.now();
+    // Claims are going on: afterClaim's timer comes back (unless they have deferred refills too long).
+    if (now < this.#quietUntil && now - this.#deferringSince < Refiller.MAX_DEFER_MS) return;
     for (const w of workloadId ? [workloadId] : this.registry.all().map((x) => x.id)) this.#pending.add(w);
     queueMicrotask(() => void this.#drainPending());
   }

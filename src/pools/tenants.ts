@@ -101,7 +101,7 @@ export class Tenants {
         await this.d.members.destroy(member.id).catch(() => {});
         throw err;
       } finally {
-        this.d.refiller.kick(w.id);
+        this.d.refiller.afterClaim(w.id);
       }
       log("system", `claimed ${source === "cold" ? "a new" : "a warm"} ${w.id} container (${member.id})`);
       return this.#result(w, tenantId, member, source, t0);

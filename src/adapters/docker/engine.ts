@@ -226,7 +226,8 @@ export class DockerEngine implements ContainerRuntime {
       method: "DELETE",
       path: `/containers/${enc(id)}`,
       query: { force: true, v: true },
-      okStatuses: [404],
+      // 404: already gone; 409: "removal … already in progress" (another remover got there first)
+      okStatuses: [404, 409],
     });
   }
 
