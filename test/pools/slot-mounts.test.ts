@@ -144,11 +144,11 @@ describe("SlotMounts on the real kernel, with Docker", () => {
     const t0 = performance.now();
     await slots.attach("m1", { state: a.state, secrets: a.secrets });
     const attachMs = performance.now() - t0;
-    const seenMs = await within(100, "m1 reads A's secret into A's state", () => read(`${a.state}/seen`) === "secret-A");
+    const seenMs = await within(5000, "m1 reads A's secret into A's state", () => read(`${a.state}/seen`) === "secret-A");
     console.log(`attach (state + staged read-only secrets): ${ms(attachMs)}; container saw it after ${ms(seenMs)} more`);
 
-    await within(100, "m1 writes alive into A's state", () => read(`${a.state}/alive`) !== null);
-    await within(500, "m1 reports its write to /secrets", () => (read(`${a.state}/write-error`) ?? "").length > 0);
+    await within(5000, "m1 writes alive into A's state", () => read(`${a.state}/alive`) !== null);
+    await within(5000, "m1 reports its write to /secrets", () => (read(`${a.state}/write-error`) ?? "").length > 0);
     expect(read(`${a.state}/write-error`)).toContain("Read-only file system");
     expect(existsSync(`${a.secrets}/probe`)).toBe(false);
     expect(read(`${a.state}/listing`)).toContain("a-only.txt");
@@ -182,13 +182,13 @@ describe("SlotMounts on the real kernel, with Docker", () => {
     const b = await makeTenant("tenant-b", "secret-B");
     await waitStarted(await startMember("m2"));
     await slots.attach("m2", { state: b.state, secrets: b.secrets });
-    await within(100, "m2 reads B's secret", () => read(`${b.state}/seen`) === "secret-B");
-    await within(500, "m2 lists its view", () => (read(`${b.state}/listing`) ?? "").includes("key"));
+    await within(5000, "m2 reads B's secret", () => read(`${b.state}/seen`) === "secret-B");
+    await within(5000, "m2 lists its view", () => (read(`${b.state}/listing`) ?? "").includes("key"));
     const listing = read(`${b.state}/listing`)!;
     expect(listing).not.toContain("a-only.txt");
     expect(listing).toContain("seen");
-    await Bun.sleep(50);
-    expect(read(`${b.state}/seen`)).toBe("secret-B");
+    // the loop rewrites the file (truncate, then write): poll for a complete read
+    await within(5000, "m2 reads its own secret", () => read(`${b.state}/seen`) === "secret-B");
     expect(read(`${a.state}/alive`)).toBe(aAliveBefore);
     expect(existsSync(`${a.state}/listing`) && read(`${a.state}/listing`)!.includes("secret-B")).toBe(false);
 
