@@ -48,6 +48,11 @@ const schema = z.object({
   KILN_POOL_READY_TIMEOUT_S: z.coerce.number().int().min(1).default(120),
   /** Size cap of each member's /tmp and /run tmpfs. */
   KILN_POOL_TMPFS_SIZE: z.string().regex(/^\d+[kmg]?$/i, "a size like 64m").default("64m"),
+  /**
+   * UDP port (on 127.0.0.1) of the resolver Caddy asks where a tenant's requests go. 0: any free
+   * port (Caddy's config is loaded anew at every start).
+   */
+  KILN_TENANT_DNS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Set to 1 to skip starting Caddy (an external Caddy is managed elsewhere). */
   KILN_MANAGE_CADDY: z.enum(["0", "1"]).default("1"),
 });
@@ -70,7 +75,7 @@ export interface Config {
   readyTimeoutMs: number;
   buildConcurrency: number;
   maxUploadBytes: number;
-  pools: { workloadsDir: string; concurrency: number; readyTimeoutMs: number; tmpfsSize: string };
+  pools: { workloadsDir: string; concurrency: number; readyTimeoutMs: number; tmpfsSize: string; dnsPort: number };
   /** The environment workload files may interpolate (`${S3_SECRET}`), read once here. */
   workloadEnv: Record<string, string>;
 }
@@ -134,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: c.KILN_POOL_CONCURRENCY,
       readyTimeoutMs: c.KILN_POOL_READY_TIMEOUT_S * 1000,
       tmpfsSize: c.KILN_POOL_TMPFS_SIZE,
+      dnsPort: c.KILN_TENANT_DNS_PORT,
     },
     workloadEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string")),
   };

@@ -33,6 +33,8 @@ import { Members } from "./pools/members.ts";
 import { Refiller } from "./pools/refiller.ts";
 import { Tenants } from "./pools/tenants.ts";
 import { PoolService } from "./pools/pool-service.ts";
+import { TenantResolver } from "./pools/tenant-resolver.ts";
+import { startDnsServer } from "./adapters/dns/server.ts";
 
 /** The log stream of one tenant's use of one workload (claims, releases, rclone progress). */
 export function tenantLogKey(workloadId: string, tenantId: string): string {
@@ -67,11 +69,19 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   const runtime = new DockerEngine({ socketPath: config.dockerSocket });
   await runtime.ping();
   await runtime.ensureNetwork(config.dockerNetwork, { [MANAGED]: "true" });
+  // Caddy asks this resolver where each tenant's requests go, so claims change no Caddy config.
+  const tenantDns = await startDnsServer({
+    hostname: "127.0.0.1",
+    port: config.pools.dnsPort,
+    answerer: new TenantResolver(store.pools, config.publicHost),
+    onError: (err) => say(`tenant resolver: ${err instanceof Error ? err.message : String(err)}`),
+  });
   const routes = new CaddyRouteTable({
     adminUrl: config.caddyAdmin,
     publicHost: config.publicHost,
     publicPort: config.publicPort,
     listenHost: config.publicListen || undefined,
+    tenantResolver: tenantDns.address,
   });
   let reconciler: Reconciler | null = null;
   const caddy = new CaddySupervisor({
@@ -139,7 +149,6 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   const tenants = new Tenants({
     store,
     runtime,
-    routes,
     slots,
     members,
     refiller,
@@ -165,7 +174,6 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   pools = new PoolService({
     store,
     runtime,
-    routes,
     slots,
     members,
     refiller,
@@ -187,7 +195,6 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     buildsDir: join(config.dataDir, "builds"),
     instanceId,
     busy: (id) => queue.busy(id),
-    extraRoutes: () => pools?.routes() ?? Promise.resolve([]),
     log: (id, text) => void bus.publish(id, "system", text),
   });
   await pools.start();
@@ -245,6 +252,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       watcher.stopAll();
       await bus.close();
       await caddy.stop();
+      tenantDns.stop();
       await store.close();
     },
   };

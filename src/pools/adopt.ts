@@ -4,7 +4,6 @@
  * answering; members that were warming are replaced.
  */
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
-import type { RouteTable } from "../core/ports/routes.ts";
 import type { Store } from "../core/ports/store.ts";
 import { INSTANCE, MANAGED } from "../deploy/naming.ts";
 import type { Members, Slots } from "./members.ts";
@@ -14,7 +13,6 @@ import type { WorkloadRegistry } from "./workload-registry.ts";
 export interface AdoptDeps {
   store: Store;
   runtime: ContainerRuntime;
-  routes: RouteTable;
   slots: Slots & { attached(): Promise<string[]> };
   members: Members;
   registry: WorkloadRegistry;

@@ -2,14 +2,12 @@
  * The tenant pools, started and stopped as one: workloads from the folder (live), members adopted
  * after a restart, pools refilled, idle tenants released, periodic syncs run.
  */
-import type { AppRoute } from "../core/ports/routes.ts";
 import type { Store } from "../core/ports/store.ts";
 import type { WorkloadSpec } from "../core/workload.ts";
 import { adoptPoolMembers, type AdoptDeps } from "./adopt.ts";
 import { sweepIdle } from "./idle.ts";
 import type { Members } from "./members.ts";
 import type { Refiller } from "./refiller.ts";
-import { tenantRoute } from "./tenant-routes.ts";
 import type { Tenants } from "./tenants.ts";
 import type { WorkloadRegistry } from "./workload-registry.ts";
 
@@ -58,15 +56,6 @@ export class PoolService {
     this.d.registry.set(workloads, errors);
     for (const e of errors) this.d.log(`workloads: ${e.message}`);
     if (this.#adopted) this.d.refiller.kick();
-  }
-
-  /** Routes of claimed tenants, for the reconciler's full reload of Caddy. */
-  async routes(): Promise<AppRoute[]> {
-    const out: AppRoute[] = [];
-    for (const m of await this.d.store.pools.listMembers()) {
-      if ((m.status === "claimed" || m.status === "releasing") && m.tenantId && m.endpoint) out.push(tenantRoute(m.workloadId, m.tenantId, m.endpoint));
-    }
-    return out;
   }
 
   async stop(): Promise<void> {

@@ -30,6 +30,10 @@ const TENANT_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const TENANT_ID_HINT =
   "use 1–63 characters: lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. \"acme-42\")";
 
+export function isValidTenantId(id: string): boolean {
+  return id.length <= TENANT_ID_MAX_LENGTH && TENANT_ID.test(id);
+}
+
 /** Returns the id when it is a valid tenant id; throws bad_request saying why not. */
 export function validateTenantId(id: string): string {
   if (typeof id !== "string" || id.length === 0) throw badRequest("tenant id is empty", TENANT_ID_HINT);

@@ -7,7 +7,6 @@
 import { conflict, errorMessage, KilnError, notFound, unavailable } from "../core/errors.ts";
 import type { LogSink } from "../core/logs.ts";
 import type { ClaimSource, PoolMember, TenantClaim } from "../core/pool.ts";
-import type { RouteTable } from "../core/ports/routes.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
 import type { StateSyncer } from "../core/ports/syncer.ts";
@@ -16,7 +15,7 @@ import { chownTree, ensureTenantDirs, isNewTenant, parseUser, tenantDirs, valida
 import { KeyedLock } from "./keyed-lock.ts";
 import type { Members, Slots } from "./members.ts";
 import type { Refiller } from "./refiller.ts";
-import { tenantRoute, tenantRouteId, tenantUrl } from "./tenant-routes.ts";
+import { tenantUrl } from "./tenant-routes.ts";
 import type { WorkloadRegistry } from "./workload-registry.ts";
 
 export interface ClaimResult {
@@ -31,7 +30,6 @@ export interface ClaimResult {
 export interface TenantDeps {
   store: Store;
   runtime: ContainerRuntime;
-  routes: RouteTable;
   slots: Slots;
   members: Members;
   refiller: Refiller;
@@ -89,15 +87,10 @@ export class Tenants {
         member = await this.d.members.create(w, tenantId);
       }
       try {
-        // The route (a Caddy config change, the slow part) and the mounts don't depend on each other.
-        const route = member.endpoint ? this.d.routes.upsert(tenantRoute(w.id, tenantId, member.endpoint)) : Promise.resolve();
-        const attach = this.d.slots.attach(member.id, { state: w.state ? dirs.state : undefined, secrets: w.secrets ? dirs.secrets : undefined });
-        const [r, a] = await Promise.allSettled([route, attach]);
-        if (r.status === "rejected") throw r.reason;
-        if (a.status === "rejected") throw a.reason;
+        await this.d.slots.attach(member.id, { state: w.state ? dirs.state : undefined, secrets: w.secrets ? dirs.secrets : undefined });
+        // This row is also the tenant's route: from here on the resolver points Caddy at the member.
         await this.#putTenant(tenantId, w.id, { memberId: member.id, status: "claimed", claimedAt: Date.now(), releasedAt: null });
       } catch (err) {
-        await this.d.routes.remove(tenantRouteId(w.id, tenantId)).catch(() => {});
         await this.d.members.destroy(member.id).catch(() => {});
         throw err;
       } finally {
@@ -208,7 +201,7 @@ export class Tenants {
         );
       }
     }
-    await this.d.routes.remove(tenantRouteId(workloadId, tenantId));
+    // Once the member is destroyed the resolver no longer answers for the tenant: it is unrouted.
     await this.d.members.destroy(m.id);
     await this.#putTenant(tenantId, workloadId, { memberId: null, status: "released", releasedAt: Date.now() });
     log("system", `released ${workloadId} container ${m.id}`);

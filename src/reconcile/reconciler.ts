@@ -21,8 +21,6 @@ export interface ReconcilerDeps {
   /** Deployments with a build queued or running in this process (left alone). */
   busy: (deploymentId: string) => boolean;
   log: (deploymentId: string, text: string) => void;
-  /** Routes owned by others (claimed tenants): kept in Caddy alongside the deployments'. */
-  extraRoutes: () => Promise<AppRoute[]>;
 }
 
 export class Reconciler {
@@ -118,7 +116,7 @@ export class Reconciler {
   }
 
   async #expectedRoutes(): Promise<AppRoute[]> {
-    const out: AppRoute[] = [...(await this.d.extraRoutes())];
+    const out: AppRoute[] = [];
     for (const d of await this.d.store.deployments.list()) {
       if (d.status !== "stopped" && d.upstream) out.push({ deploymentId: d.id, name: d.name, upstream: d.upstream });
     }

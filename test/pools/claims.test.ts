@@ -101,7 +101,9 @@ test("release destroys the member, keeps the state, and the pool refills; re-cla
   expect(inspect.status).toBe(404);
   const status = await (await kiln.api("/tenants/a/status")).json() as any;
   expect(status.tenants[0].status).toBe("released");
-  expect((await fetch(`http://127.0.0.1:${kiln.publicPort}/`, { headers: { host: "a.echo.localhost" } })).status).toBe(404);
+  const gone = await fetch(`http://127.0.0.1:${kiln.publicPort}/`, { headers: { host: "a.echo.localhost" } });
+  expect(gone.status).toBe(503);
+  expect(await gone.text()).toBe("no tenant container answers at this address\n");
   await waitReady("echo", 1);
   const again = await post("/tenants/a/claim", { workload: "echo" });
   expect(again.status).toBe(200);
@@ -109,6 +111,10 @@ test("release destroys the member, keeps the state, and the pool refills; re-cla
   const text = await (await fetch(`http://127.0.0.1:${again.json.endpoint.port}/`)).text();
   expect(text).toContain("hits=");
   expect(text).toContain("secret=secret-of-a");
+  // The same stable URL now reaches the new container.
+  const viaCaddy = await fetch(`http://127.0.0.1:${kiln.publicPort}/`, { headers: { host: "a.echo.localhost" } });
+  expect(viaCaddy.status).toBe(200);
+  expect(await viaCaddy.text()).toContain("secret=secret-of-a");
 });
 
 test("the member is hardened (inspect)", async () => {

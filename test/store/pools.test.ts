@@ -65,3 +65,22 @@ test("drainIfReady only drains a member that is still ready", async () => {
   expect((await store.pools.getMember("m2"))?.status).toBe("draining");
   await store.close();
 });
+
+test("endpointOfTenant answers only once the tenant's claim has completed, and until it is released", async () => {
+  const store = SqliteStore.open(":memory:");
+  await store.pools.insertMember(member("m1", { endpoint: "127.0.0.1:40001" }));
+  await store.pools.takeReady("w", "h1", "a", 5);
+  expect(await store.pools.endpointOfTenant("w", "a")).toBeNull(); // member taken, mounts not yet in place
+  const t = { tenantId: "a", workloadId: "w", memberId: "m1", status: "claimed" as const, lastSync: null, claimedAt: 6, releasedAt: null, updatedAt: 6 };
+  await store.pools.putTenant(t);
+  expect(await store.pools.endpointOfTenant("w", "a")).toBe("127.0.0.1:40001");
+  expect(await store.pools.endpointOfTenant("w", "b")).toBeNull();
+  expect(await store.pools.endpointOfTenant("v", "a")).toBeNull();
+  for (const status of ["releasing", "release_failed"] as const) {
+    await store.pools.putTenant({ ...t, status });
+    expect(await store.pools.endpointOfTenant("w", "a")).toBe("127.0.0.1:40001");
+  }
+  await store.pools.putTenant({ ...t, status: "released", memberId: null });
+  expect(await store.pools.endpointOfTenant("w", "a")).toBeNull();
+  await store.close();
+});

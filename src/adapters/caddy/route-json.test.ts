@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { KilnError } from "../../core/errors.ts";
 import {
   FALLBACK_BODY,
+  NO_TENANT_BODY,
+  TENANT_LOOKUP_REFRESH,
   adminListenOf,
   appRoute,
   bootstrapConfig,
@@ -17,9 +19,12 @@ const route = { deploymentId: "abc123", name: "web", upstream: "127.0.0.1:40001"
 describe("appRoute", () => {
   const r = appRoute(route, "apps.example.com");
 
-  test("has the app's @id and matches its host or its /d/<id> path", () => {
+  test("has the app's @id and matches its host or its /d/<id> path (but not on a tenant's host)", () => {
     expect(r["@id"]).toBe("kiln-app-abc123");
-    expect(r.match).toEqual([{ host: ["web.apps.example.com"] }, { path: ["/d/abc123", "/d/abc123/*"] }]);
+    expect(r.match).toEqual([
+      { host: ["web.apps.example.com"] },
+      { path: ["/d/abc123", "/d/abc123/*"], not: [{ host: ["*.*.apps.example.com"] }] },
+    ]);
     expect(r.terminal).toBe(true);
   });
 
@@ -60,6 +65,24 @@ describe("ingressServer", () => {
     });
     expect(s.listen).toEqual([":8080"]);
     expect(s.automatic_https).toEqual({ disable: true });
+  });
+
+  test("with a tenant resolver: one static route for every tenant host, between the apps and the fallback", () => {
+    const s = ingressServer({ publicHost: "Kiln.Test", publicPort: 8080, tenantResolver: "127.0.0.1:5353" }, [route]);
+    const routes = s.routes as Record<string, any>[];
+    expect(routes.map((r) => r["@id"])).toEqual(["kiln-app-abc123", "kiln-tenants", "kiln-fallback"]);
+    const t = routes[1]!;
+    expect(t.match).toEqual([{ host: ["*.*.kiln.test"] }]);
+    const proxy = t.handle[0];
+    // The upstream is looked up per request host, briefly cached, against Kiln's resolver; so is its target.
+    expect(proxy.dynamic_upstreams).toMatchObject({ source: "srv", name: "{http.request.host}", refresh: TENANT_LOOKUP_REFRESH, resolver: { addresses: ["udp/127.0.0.1:5353"] } });
+    expect(proxy.transport.resolver).toEqual({ addresses: ["udp/127.0.0.1:5353"] });
+    expect(proxy.load_balancing.try_duration).toBeTruthy();
+    expect((s.errors as any).routes[0]).toEqual({
+      match: [{ host: ["*.*.kiln.test"] }],
+      handle: [{ handler: "static_response", status_code: "{http.error.status_code}", body: NO_TENANT_BODY }],
+    });
+    expect(ingressServer({ publicHost: "h", publicPort: 1 }, []).errors).toBeUndefined();
   });
 
   test("one route per deployment id, the last one wins", () => {

@@ -2,7 +2,9 @@
  * Caddy JSON config, built as data. Pure functions only: the admin client sends what these return.
  *
  * Shape: apps.http.servers.kiln listens on the public port; its routes are one route per app
- * (`@id: kiln-app-<deploymentId>`) followed by a 404 fallback (`@id: kiln-fallback`).
+ * (`@id: kiln-app-<deploymentId>`), then, when pools are on, the one static route of every tenant
+ * (`@id: kiln-tenants`, upstream looked up per host through Kiln's resolver), then a 404 fallback
+ * (`@id: kiln-fallback`).
  */
 import type { AppRoute } from "../../core/ports/routes.ts";
 import { KilnError } from "../../core/errors.ts";
@@ -11,6 +13,15 @@ export const SERVER_NAME = "kiln";
 export const ROUTE_ID_PREFIX = "kiln-app-";
 export const FALLBACK_ID = "kiln-fallback";
 export const FALLBACK_BODY = "no app is deployed at this address\n";
+export const TENANTS_ID = "kiln-tenants";
+export const NO_TENANT_BODY = "no tenant container answers at this address\n";
+/**
+ * How long Caddy reuses a tenant's looked-up upstream. Short, because a release and re-claim moves
+ * the tenant to another member; a stale answer then dials a removed member's port, is refused, and
+ * the request is retried (TENANT_TRY) with a fresh lookup, so it costs time, never a wrong upstream.
+ */
+export const TENANT_LOOKUP_REFRESH = "100ms";
+export const TENANT_TRY = { duration: "1s", interval: "50ms" };
 /** How long Caddy waits to connect to an app before answering 502. */
 export const DIAL_TIMEOUT = "3s";
 
@@ -24,6 +35,8 @@ export interface IngressOptions {
   publicPort: number;
   /** Interface to bind the public port on; all interfaces when absent. */
   listenHost?: string;
+  /** host:port of Kiln's tenant resolver (UDP); without it there is no tenants route. */
+  tenantResolver?: string;
 }
 
 // Caddy JSON is loosely typed; these aliases document intent without pretending to model it all.
@@ -83,7 +96,8 @@ export function appRoute(route: AppRoute, publicHost: string): CaddyRoute {
   const paths = [prefix, `${prefix}/*`];
   return {
     "@id": routeId(route.deploymentId),
-    match: [{ host: [host] }, { path: paths }],
+    // A tenant's host is its own all the way down, /d/<id> paths included.
+    match: [{ host: [host] }, { path: paths, not: [{ host: [tenantHosts(publicHost)] }] }],
     handle: [
       {
         handler: "subroute",
@@ -102,6 +116,41 @@ export function appRoute(route: AppRoute, publicHost: string): CaddyRoute {
   };
 }
 
+/** Every tenant's host: `<tenant>.<workload>.<publicHost>`. */
+export function tenantHosts(publicHost: string): string {
+  return `*.*.${publicHost}`.toLowerCase();
+}
+
+/**
+ * The one route of all tenants. Its upstream is an SRV lookup of the request's host against Kiln's
+ * resolver, whose target is a name the same resolver answers with a loopback address: so a claim or
+ * a release changes no Caddy config at all.
+ */
+export function tenantsRoute(publicHost: string, resolver: string): CaddyRoute {
+  const dns = { addresses: [`udp/${resolver}`] };
+  return {
+    "@id": TENANTS_ID,
+    match: [{ host: [tenantHosts(publicHost)] }],
+    handle: [
+      {
+        handler: "reverse_proxy",
+        dynamic_upstreams: { source: "srv", name: "{http.request.host}", refresh: TENANT_LOOKUP_REFRESH, resolver: dns, dial_timeout: "1s" },
+        load_balancing: { try_duration: TENANT_TRY.duration, try_interval: TENANT_TRY.interval },
+        transport: { protocol: "http", dial_timeout: DIAL_TIMEOUT, resolver: dns },
+      },
+    ],
+    terminal: true,
+  };
+}
+
+/** What a tenant host answers when no container does (unknown tenant, released, or down). */
+export function tenantErrorRoute(publicHost: string): CaddyRoute {
+  return {
+    match: [{ host: [tenantHosts(publicHost)] }],
+    handle: [{ handler: "static_response", status_code: "{http.error.status_code}", body: NO_TENANT_BODY }],
+  };
+}
+
 export function fallbackRoute(): CaddyRoute {
   return {
     "@id": FALLBACK_ID,
@@ -113,9 +162,11 @@ export function fallbackRoute(): CaddyRoute {
 export function ingressServer(opts: IngressOptions, routes: AppRoute[]): Record<string, unknown> {
   const byId = new Map<string, AppRoute>();
   for (const r of routes) byId.set(r.deploymentId, r);
+  const tenants = opts.tenantResolver ? [tenantsRoute(opts.publicHost, opts.tenantResolver)] : [];
   return {
     listen: [listenAddress(opts)],
-    routes: [...[...byId.values()].map((r) => appRoute(r, opts.publicHost)), fallbackRoute()],
+    routes: [...[...byId.values()].map((r) => appRoute(r, opts.publicHost)), ...tenants, fallbackRoute()],
+    ...(opts.tenantResolver ? { errors: { routes: [tenantErrorRoute(opts.publicHost)] } } : {}),
     automatic_https: { disable: true },
   };
 }

@@ -24,6 +24,8 @@ export interface CaddyRouteTableOptions {
   publicPort: number;
   /** Interface the public port binds to; all interfaces when absent. */
   listenHost?: string;
+  /** host:port of Kiln's tenant resolver: adds the one route of all tenants. */
+  tenantResolver?: string;
 }
 
 export class CaddyRouteTable implements RouteTable {
@@ -41,7 +43,7 @@ export class CaddyRouteTable implements RouteTable {
   constructor(opts: CaddyRouteTableOptions) {
     this.admin = new CaddyAdminClient(opts.adminUrl);
     this.adminListen = adminListenOf(opts.adminUrl);
-    this.ingress = { publicHost: opts.publicHost, publicPort: opts.publicPort, listenHost: opts.listenHost };
+    this.ingress = { publicHost: opts.publicHost, publicPort: opts.publicPort, listenHost: opts.listenHost, tenantResolver: opts.tenantResolver };
   }
 
   load(routes: AppRoute[]): Promise<void> {

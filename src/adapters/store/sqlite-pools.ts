@@ -66,6 +66,17 @@ export class SqlitePools implements PoolRepo {
     return row ? rowToMember(row) : null;
   }
 
+  async endpointOfTenant(workloadId: string, tenantId: string): Promise<string | null> {
+    const row = this.db
+      .query<{ endpoint: string | null }, [string, string]>(
+        `SELECT m.endpoint FROM tenants t JOIN pool_members m ON m.id = t.member_id
+         WHERE t.workload_id = ? AND t.tenant_id = ? AND t.status IN ('claimed', 'releasing', 'release_failed')
+           AND m.status IN ('claimed', 'releasing')`,
+      )
+      .get(workloadId, tenantId);
+    return row?.endpoint ?? null;
+  }
+
   async putTenant(t: TenantClaim): Promise<void> {
     this.db
       .query(

@@ -56,6 +56,12 @@ export interface PoolRepo {
   takeReady(workloadId: string, specHash: string, tenantId: string, now: number): Promise<PoolMember | null>;
   /** The member a tenant holds in a workload (claimed or releasing), if any. */
   memberOfTenant(workloadId: string, tenantId: string): Promise<PoolMember | null>;
+  /**
+   * Where a tenant's requests go: the endpoint of the member it holds in a workload, once its claim
+   * has completed (tenant claimed, releasing or release_failed) and while the member is not destroyed;
+   * null otherwise.
+   */
+  endpointOfTenant(workloadId: string, tenantId: string): Promise<string | null>;
   putTenant(t: TenantClaim): Promise<void>;
   getTenant(tenantId: string, workloadId: string): Promise<TenantClaim | null>;
   /** Tenants, of one tenant id (all its workloads) or all. */
