@@ -15,7 +15,8 @@
  *
  * Needs root (CAP_SYS_ADMIN in the host mount namespace, the one dockerd uses).
  */
-import { chmod, lstat, mkdir, readFile, realpath, rm } from "node:fs/promises";
+import { lstatSync, mkdirSync, readFileSync } from "node:fs";
+import { chmod, lstat, mkdir, realpath, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { KilnError, conflict, errorMessage, unavailable } from "../../core/errors.ts";
 import { run } from "../exec/run.ts";
@@ -91,6 +92,12 @@ export class SlotMounts {
   /** Prepares run one after another; the latest one is what the other methods wait for. */
   #prepareChain: Promise<void> = Promise.resolve();
   #prepared: Promise<void> | null = null;
+  /**
+   * Members with tenant directories attached: read from mountinfo once prepared, then kept up to
+   * date by attach/detach (Kiln is the only one mounting under its roots). Lets a claim skip reading
+   * mountinfo, which costs milliseconds on a busy machine. Null: unknown, ask mountinfo.
+   */
+  #attachedIds: Set<string> | null = null;
   /** Per-member queue: attach/detach of one member never interleave. */
   readonly #locks = new Map<string, Promise<unknown>>();
 
@@ -104,8 +111,9 @@ export class SlotMounts {
       throw new KilnError("internal", "stagingRoot and slotsRoot must not contain each other");
     }
     this.#exec = opts.exec ?? syscallExec(processExec);
-    this.#readMountInfo = opts.readMountInfo ?? (() => readFile("/proc/self/mountinfo", "utf8"));
-    this.#readProcStatus = opts.readProcStatus ?? (() => readFile("/proc/self/status", "utf8"));
+    // Read synchronously: a small procfs read on the claim path, where a thread-pool hop costs more.
+    this.#readMountInfo = opts.readMountInfo ?? (async () => readFileSync("/proc/self/mountinfo", "utf8"));
+    this.#readProcStatus = opts.readProcStatus ?? (async () => readFileSync("/proc/self/status", "utf8"));
   }
 
   get slotsRoot(): string {
@@ -130,6 +138,7 @@ export class SlotMounts {
   }
 
   async #prepare(): Promise<void> {
+    this.#attachedIds = null;
     if (!hasCapability(await this.#readProcStatus(), CAP_SYS_ADMIN)) {
       const uid = process.getuid?.() ?? -1;
       throw unavailable(
@@ -159,6 +168,7 @@ export class SlotMounts {
         await this.#mount(makePrivateArgv(dir), `make ${dir} private`);
       }
     }
+    this.#attachedIds = attachedIn(await this.#mounts(), this.#slotsRoot, this.#stagingRoot);
   }
 
   /**
@@ -167,9 +177,10 @@ export class SlotMounts {
    */
   async slotFor(memberId: string): Promise<SlotPaths> {
     const slot = this.#slot(memberId);
-    await mkdir(this.#memberDir(memberId), { recursive: true, mode: 0o700 });
-    await mkdir(slot.state, { recursive: true, mode: 0o755 });
-    await mkdir(slot.secrets, { recursive: true, mode: 0o755 });
+    // Synchronous for the same reason as the mountinfo read: it is on the claim path.
+    mkdirSync(this.#memberDir(memberId), { recursive: true, mode: 0o700 });
+    mkdirSync(slot.state, { recursive: true, mode: 0o755 });
+    mkdirSync(slot.secrets, { recursive: true, mode: 0o755 });
     return slot;
   }
 
@@ -200,19 +211,13 @@ export class SlotMounts {
       for (let i = 0; i < 3 && (await this.#unmount(root)) !== "not_mounted"; i++);
     }
     this.#prepared = null;
+    this.#attachedIds = null;
     return true;
   }
 
   async attached(): Promise<string[]> {
     await this.#ensurePrepared();
-    const ids = new Set<string>();
-    for (const m of await this.#mounts()) {
-      const inSlots = childName(m.mountPoint, this.#slotsRoot);
-      if (inSlots !== null) ids.add(inSlots);
-      const inStaging = childName(m.mountPoint, this.#stagingRoot);
-      if (inStaging?.endsWith(STAGING_SUFFIX)) ids.add(inStaging.slice(0, -STAGING_SUFFIX.length));
-    }
-    return [...ids].sort();
+    return [...attachedIn(await this.#mounts(), this.#slotsRoot, this.#stagingRoot)].sort();
   }
 
   async #attach(memberId: string, sources: AttachSources): Promise<void> {
@@ -220,16 +225,20 @@ export class SlotMounts {
     const slot = await this.slotFor(memberId);
     const staging = this.#stagingPath(memberId);
     for (const source of [sources.state, sources.secrets]) if (source !== undefined) await assertDirectory(source);
-    const mounts = await this.#mounts();
-    const busy = [...mountsUnder(mounts, this.#memberDir(memberId)), ...mountsUnder(mounts, staging)];
-    if (busy.length > 0) {
+    if (await this.#isAttached(memberId)) {
       throw conflict(`pool member ${memberId} already has tenant directories attached`, "detach it first");
     }
     // Two rounds: the state bind and the read-only staging bind are independent, the slot bind
     // of the secrets needs the staging one.
     const what = (verb: string) => `${verb} for member ${memberId}`;
     const stageSecrets = sources.secrets !== undefined && sources.secretsReadOnly !== false;
-    if (stageSecrets) await mkdir(staging, { mode: 0o700 }).catch(ignoreExists);
+    if (stageSecrets) {
+      try {
+        mkdirSync(staging, { mode: 0o700 });
+      } catch (err) {
+        ignoreExists(err);
+      }
+    }
     const firstRound: Promise<void>[] = [];
     if (sources.state !== undefined) firstRound.push(this.#mount(bindArgv(sources.state, slot.state), what("bind tenant state")));
     if (sources.secrets !== undefined) {
@@ -243,11 +252,19 @@ export class SlotMounts {
       const failed = (await Promise.allSettled(firstRound)).find((r) => r.status === "rejected");
       if (failed) throw failed.reason;
       if (stageSecrets) await this.#mount(bindArgv(staging, slot.secrets), what("bind tenant secrets"));
+      this.#attachedIds?.add(memberId);
     } catch (err) {
       // Undo whatever got mounted (mountinfo knows; a failed `mount -o ro` may leave its bind).
-      await this.#unmountAll(memberId).catch(() => undefined);
+      const undone = await this.#unmountAll(memberId).then(() => true, () => false);
+      if (!undone) this.#attachedIds = null;
       throw err;
     }
+  }
+
+  async #isAttached(memberId: string): Promise<boolean> {
+    if (this.#attachedIds) return this.#attachedIds.has(memberId);
+    const mounts = await this.#mounts();
+    return mountsUnder(mounts, this.#memberDir(memberId)).length > 0 || mountsUnder(mounts, this.#stagingPath(memberId)).length > 0;
   }
 
   async #detach(memberId: string): Promise<DetachResult> {
@@ -258,12 +275,14 @@ export class SlotMounts {
     const left = await this.#mounts();
     const remaining = [...mountsUnder(left, memberDir), ...mountsUnder(left, staging)];
     if (remaining.length > 0) {
+      this.#attachedIds?.add(memberId);
       // Never delete through a mount: that would delete tenant data.
       throw new KilnError(
         "internal",
         `pool member ${memberId} still has mounts after unmounting: ${remaining.map((m) => m.mountPoint).join(", ")}`,
       );
     }
+    this.#attachedIds?.delete(memberId);
     // Nothing is mounted below: what is left is the member's own (writes before the claim).
     await rm(memberDir, { recursive: true, force: true });
     await rm(staging, { recursive: true, force: true });
@@ -361,7 +380,12 @@ function childName(path: string, dir: string): string | null {
 
 async function assertDirectory(path: string): Promise<void> {
   if (!path.startsWith("/")) throw new KilnError("internal", `tenant directory must be absolute: ${path}`);
-  const st = await lstat(path).catch(() => null);
+  let st: ReturnType<typeof lstatSync> | null = null;
+  try {
+    st = lstatSync(path);
+  } catch {
+    st = null;
+  }
   if (!st?.isDirectory()) {
     throw new KilnError("internal", `tenant directory ${path} is missing or not a plain directory`);
   }
@@ -369,4 +393,16 @@ async function assertDirectory(path: string): Promise<void> {
 
 function ignoreExists(err: unknown): void {
   if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+}
+
+/** Member ids with something mounted at their slots or staging path. */
+function attachedIn(mounts: MountEntry[], slotsRoot: string, stagingRoot: string): Set<string> {
+  const ids = new Set<string>();
+  for (const m of mounts) {
+    const inSlots = childName(m.mountPoint, slotsRoot);
+    if (inSlots !== null) ids.add(inSlots);
+    const inStaging = childName(m.mountPoint, stagingRoot);
+    if (inStaging?.endsWith(STAGING_SUFFIX)) ids.add(inStaging.slice(0, -STAGING_SUFFIX.length));
+  }
+  return ids;
 }
