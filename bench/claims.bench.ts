@@ -2,7 +2,8 @@
  * Claim latency by source — pool, existing, cold — p50/p99 as Kiln measures it at the server
  * (the response's latencyMs) and as the client sees it, beside `docker run` of the same image
  * until healthy (Engine API create + start + poll health), all in the same run, printed as ratios.
- * After each pool claim, the tenant's URL is requested once through Caddy: the claim is only worth
+ * After each pool claim the new container gets its first request: every other time through Caddy at
+ * the tenant's URL, otherwise straight at its published port (the baseline). A claim is only worth
  * its latency if the route answers as soon as it returns.
  *
  *   bun bench/claims.bench.ts [--rounds 10] [--pool 20] [--existing 200] [--cold 10] [--docker 10]
@@ -35,16 +36,19 @@ const claim = async (tenant: string, workload: string) => {
   const res = await kiln.api(`/tenants/${tenant}/claim`, { method: "POST", body: JSON.stringify({ workload }), headers: { "content-type": "application/json" } });
   const body = (await res.json()) as any;
   if (res.status !== 200) throw new Error(`claim ${tenant}: ${res.status} ${JSON.stringify(body)}`);
-  return { server: body.latencyMs as number, client: performance.now() - t0, source: body.source as string };
+  return { server: body.latencyMs as number, client: performance.now() - t0, source: body.source as string, port: body.endpoint.port as number };
 };
-/** The first request to a just-claimed tenant's URL, through Caddy. */
-const viaCaddy: { ms: number[]; failed: string[] } = { ms: [], failed: [] };
-const firstRequest = async (tenant: string, workload: string) => {
+/** The first request to a just-claimed container: through Caddy at the tenant's URL, or direct. */
+const first = { caddy: [] as number[], direct: [] as number[], failed: [] as string[] };
+const firstRequest = async (tenant: string, workload: string, port: number, how: "caddy" | "direct") => {
   const t0 = performance.now();
-  const res = await fetch(`http://127.0.0.1:${kiln.publicPort}/`, { headers: { host: `${tenant}.${workload}.localhost` } });
+  const res =
+    how === "caddy"
+      ? await fetch(`http://127.0.0.1:${kiln.publicPort}/`, { headers: { host: `${tenant}.${workload}.localhost` } })
+      : await fetch(`http://127.0.0.1:${port}/`);
   const text = await res.text();
-  viaCaddy.ms.push(performance.now() - t0);
-  if (res.status !== 200 || !text.includes("secret=")) viaCaddy.failed.push(`${tenant}: ${res.status} ${text.slice(0, 80)}`);
+  first[how].push(performance.now() - t0);
+  if (res.status !== 200 || !text.includes("secret")) first.failed.push(`${tenant} (${how}): ${res.status} ${text.slice(0, 80)}`);
 };
 const release = (tenant: string, workload: string) =>
   kiln.api(`/tenants/${tenant}/release`, { method: "POST", body: JSON.stringify({ workload }), headers: { "content-type": "application/json" } }).then((r) => r.text());
@@ -74,8 +78,9 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     await waitReady("warm", POOL);
     for (let i = 0; i < POOL; i++) {
-      record(await claim(`r${r}-t${i}`, "warm"));
-      await firstRequest(`r${r}-t${i}`, "warm");
+      const c = await claim(`r${r}-t${i}`, "warm");
+      record(c);
+      await firstRequest(`r${r}-t${i}`, "warm", c.port, i % 2 === 0 ? "caddy" : "direct");
     }
     if (r === 0) for (let i = 0; i < EXISTING; i++) record(await claim(`r0-t${i % POOL}`, "warm")); // existing
     for (let i = 0; i < POOL; i++) await release(`r${r}-t${i}`, "warm");
@@ -128,8 +133,9 @@ try {
       `  ${source.padEnd(8)} n=${String(s.server.length).padStart(3)}  p50 ${f(p50)}  p99 ${f(p99)}  [client p50 ${f(pct(s.client, 50))} p99 ${f(pct(s.client, 99))}]  p50 ratio vs docker run ${(p50 / base).toFixed(4)}x`,
     );
   }
+  const [fc, fd] = [pct(first.caddy, 50), pct(first.direct, 50)];
   console.log(
-    `  first request through Caddy right after a pool claim: n=${viaCaddy.ms.length}  p50 ${f(pct(viaCaddy.ms, 50))}  p99 ${f(pct(viaCaddy.ms, 99))}  not answered: ${viaCaddy.failed.length}${viaCaddy.failed.length ? ` (${viaCaddy.failed.slice(0, 3).join("; ")})` : ""}`,
+    `  first request right after a pool claim: through Caddy n=${first.caddy.length} p50 ${f(fc)} p99 ${f(pct(first.caddy, 99))}; direct n=${first.direct.length} p50 ${f(fd)} p99 ${f(pct(first.direct, 99))}; p50 ratio ${(fc / fd).toFixed(2)}x; not answered: ${first.failed.length}${first.failed.length ? ` (${first.failed.slice(0, 3).join("; ")})` : ""}`,
   );
   const total = Object.values(samples).reduce((n, s) => n + s.server.length, 0);
   console.log(`  total claims: ${total}; pool p99 target < 20 ms: ${pct(samples.pool!.server, 99) < 20 ? "met" : "NOT met"}`);
