@@ -33,8 +33,7 @@ import { Members } from "./pools/members.ts";
 import { Refiller } from "./pools/refiller.ts";
 import { Tenants } from "./pools/tenants.ts";
 import { PoolService } from "./pools/pool-service.ts";
-import { TenantResolver } from "./pools/tenant-resolver.ts";
-import { startDnsServer } from "./adapters/dns/server.ts";
+import { TenantResolverProcess } from "./pools/resolver-process.ts";
 
 /** The log stream of one tenant's use of one workload (claims, releases, rclone progress). */
 export function tenantLogKey(workloadId: string, tenantId: string): string {
@@ -65,25 +64,32 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   const instanceId = await resolveInstanceId(config.dataDir);
 
   // Adapters: the only code that touches the outside.
-  const store = SqliteStore.open(join(config.dataDir, "kiln.db"));
+  const dbPath = join(config.dataDir, "kiln.db");
+  const store = SqliteStore.open(dbPath);
   const runtime = new DockerEngine({ socketPath: config.dockerSocket });
   await runtime.ping();
   await runtime.ensureNetwork(config.dockerNetwork, { [MANAGED]: "true" });
-  // Caddy asks this resolver where each tenant's requests go, so claims change no Caddy config.
-  const tenantDns = await startDnsServer({
-    hostname: "127.0.0.1",
+  let reconciler: Reconciler | null = null;
+  // Caddy asks this resolver (a process of its own, like Caddy) where each tenant's requests go, so
+  // claims change no Caddy config and tenants' URLs keep answering while Kiln restarts.
+  const tenantDns = new TenantResolverProcess({
+    dataDir: config.dataDir,
+    dbPath,
+    publicHost: config.publicHost,
     port: config.pools.dnsPort,
-    answerer: new TenantResolver(store.pools, config.publicHost),
-    onError: (err) => say(`tenant resolver: ${err instanceof Error ? err.message : String(err)}`),
+    onMoved: async (address) => {
+      routes.setTenantResolver(address);
+      await reconciler?.reloadRoutes();
+    },
+    log: (line) => say(line),
   });
   const routes = new CaddyRouteTable({
     adminUrl: config.caddyAdmin,
     publicHost: config.publicHost,
     publicPort: config.publicPort,
     listenHost: config.publicListen || undefined,
-    tenantResolver: tenantDns.address,
+    tenantResolver: await tenantDns.start(),
   });
-  let reconciler: Reconciler | null = null;
   const caddy = new CaddySupervisor({
     adminUrl: config.caddyAdmin,
     dataDir: config.dataDir,
@@ -252,7 +258,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       watcher.stopAll();
       await bus.close();
       await caddy.stop();
-      tenantDns.stop();
+      await tenantDns.stop();
       await store.close();
     },
   };

@@ -14,6 +14,10 @@ import { deploy } from "./deploy.ts";
 import { logs, ls, redeploy, rm, stop } from "./deployments.ts";
 import { createOutput } from "./output.ts";
 import { claim, pools, release, tenants, workloads } from "./pools.ts";
+import { parseResolverArgs, runTenantResolver } from "../resolver/run.ts";
+
+/** Internal: the tenant resolver process `kiln serve` starts (src/resolver/run.ts). */
+const TENANT_RESOLVER = "tenant-resolver";
 
 const COMMANDS: Command[] = [deploy, ls, logs, redeploy, stop, rm, pools, workloads, tenants, claim, release];
 
@@ -47,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name);
   try {
     if (name === "serve") return await serve(rest);
+    if (name === TENANT_RESOLVER) return await runTenantResolver(parseResolverArgs(rest));
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {
       const topic = COMMANDS.find((c) => c.name === rest[0]);
       console.log(topic ? topic.help : rest[0] === "serve" ? SERVE_USAGE : USAGE);

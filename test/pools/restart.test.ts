@@ -42,16 +42,22 @@ test("claims survive a SIGKILL of Kiln; the restarted Kiln adopts, refills and o
   proc.kill("SIGKILL");
   await proc.exited;
 
-  // Kiln is down; the tenants' containers keep serving, with their state mounted.
+  // Kiln is down; the tenants' containers keep serving, with their state mounted, at their URLs
+  // (Caddy and the tenant resolver are processes of their own).
   expect(await (await fetch(`http://127.0.0.1:${p.endpoint.port}/`)).text()).toContain("hits=");
+  const whileDown = await fetch(`http://127.0.0.1:${env.KILN_PUBLIC_PORT}/`, { headers: { host: "p.keep.localhost" } });
+  expect(whileDown.status).toBe(200);
+  expect(await whileDown.text()).toContain("hits=");
 
   proc = await serve();
   try {
+    const resolverPid = JSON.parse(await Bun.file(join(dataDir, "tenant-resolver.json")).text()).pid;
     const again = (await (await api("/tenants/p/claim", { workload: "keep" })).json()) as any;
     expect(again.source).toBe("existing");
     expect(again.containerId).toBe(p.containerId);
     const viaCaddy = await fetch(`http://127.0.0.1:${env.KILN_PUBLIC_PORT}/`, { headers: { host: "q.keep.localhost" } });
     expect(viaCaddy.status).toBe(200);
+    expect(JSON.parse(await Bun.file(join(dataDir, "tenant-resolver.json")).text()).pid).toBe(resolverPid); // adopted, not replaced
     expect((await (await api("/tenants/q/claim", { workload: "keep" })).json() as any).containerId).toBe(q.containerId);
     await until("the pool to refill", async () => (await pool())?.counts.ready >= 2);
     // every labelled container is a member Kiln knows, and vice versa

@@ -31,7 +31,7 @@ export interface CaddyRouteTableOptions {
 export class CaddyRouteTable implements RouteTable {
   private readonly admin: CaddyAdminClient;
   private readonly adminListen: string;
-  private readonly ingress: IngressOptions;
+  private ingress: IngressOptions;
   private queue: Promise<void> = Promise.resolve();
   /**
    * The route ids this table loaded or inserted into the ingress server it loaded, so a new route
@@ -44,6 +44,11 @@ export class CaddyRouteTable implements RouteTable {
     this.admin = new CaddyAdminClient(opts.adminUrl);
     this.adminListen = adminListenOf(opts.adminUrl);
     this.ingress = { publicHost: opts.publicHost, publicPort: opts.publicPort, listenHost: opts.listenHost, tenantResolver: opts.tenantResolver };
+  }
+
+  /** Point the tenants route at another resolver address (takes effect with the next load). */
+  setTenantResolver(address: string): void {
+    this.ingress.tenantResolver = address;
   }
 
   load(routes: AppRoute[]): Promise<void> {

@@ -67,14 +67,7 @@ export class SqlitePools implements PoolRepo {
   }
 
   async endpointOfTenant(workloadId: string, tenantId: string): Promise<string | null> {
-    const row = this.db
-      .query<{ endpoint: string | null }, [string, string]>(
-        `SELECT m.endpoint FROM tenants t JOIN pool_members m ON m.id = t.member_id
-         WHERE t.workload_id = ? AND t.tenant_id = ? AND t.status IN ('claimed', 'releasing', 'release_failed')
-           AND m.status IN ('claimed', 'releasing')`,
-      )
-      .get(workloadId, tenantId);
-    return row?.endpoint ?? null;
+    return endpointOfTenant(this.db, workloadId, tenantId);
   }
 
   async putTenant(t: TenantClaim): Promise<void> {
@@ -99,4 +92,16 @@ export class SqlitePools implements PoolRepo {
       : this.db.query<TenantRow, []>("SELECT * FROM tenants ORDER BY tenant_id, workload_id").all();
     return rows.map(rowToTenant);
   }
+}
+
+/** Shared with the tenant resolver's read-only connection (sqlite-endpoints.ts). */
+export function endpointOfTenant(db: Database, workloadId: string, tenantId: string): string | null {
+  const row = db
+    .query<{ endpoint: string | null }, [string, string]>(
+      `SELECT m.endpoint FROM tenants t JOIN pool_members m ON m.id = t.member_id
+       WHERE t.workload_id = ? AND t.tenant_id = ? AND t.status IN ('claimed', 'releasing', 'release_failed')
+         AND m.status IN ('claimed', 'releasing')`,
+    )
+    .get(workloadId, tenantId);
+  return row?.endpoint ?? null;
 }
