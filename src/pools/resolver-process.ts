@@ -134,7 +134,8 @@ export class TenantResolverProcess {
   async #spawnOn(port: number): Promise<void> {
     const argv = resolverArgv({ dbPath: this.#o.dbPath, publicHost: this.#o.publicHost, port });
     const logFile = Bun.file(join(this.#o.dataDir, "tenant-resolver.log"));
-    const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: logFile, env: process.env });
+    // It needs nothing from Kiln's environment (which may hold keys): only PATH.
+    const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: logFile, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
     const address = await firstLine(child, START_TIMEOUT_MS).catch(async (err) => {
       child.kill();
       throw new KilnError("unavailable", `cannot start the tenant resolver on 127.0.0.1:${port}: ${errorMessage(err)}`, `see ${join(this.#o.dataDir, "tenant-resolver.log")}`);

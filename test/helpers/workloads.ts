@@ -18,7 +18,7 @@ export const ECHO_COMMAND = [
   ].join(""),
 ];
 
-export function workloadYaml(id: string, opts: { min?: number; max?: number; idle?: string; extra?: string } = {}): string {
+export function workloadYaml(id: string, opts: { min?: number; max?: number; idle?: string; extra?: string; healthInterval?: string } = {}): string {
   return [
     `id: ${id}`,
     "image: kiln/node-runtime:20-host",
@@ -29,7 +29,8 @@ export function workloadYaml(id: string, opts: { min?: number; max?: number; idl
     "healthcheck:",
     // busybox wget: a health probe that costs far less than starting node every time
     '  test: ["CMD", "busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]',
-    "  interval: 300ms",
+    // short, so tests see members ready quickly (Docker 20.10 probes first after one interval)
+    `  interval: ${opts.healthInterval ?? "300ms"}`,
     "  timeout: 2s",
     "  retries: 5",
     "  start_period: 60s",

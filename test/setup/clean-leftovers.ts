@@ -1,10 +1,11 @@
 /**
  * Runs once before the test suite (bunfig.toml preload): removes what an earlier, interrupted test
- * run left on this machine — containers on the test network and slot mounts under the temp dir —
+ * run left on this machine — containers on the test network, slot mounts under the temp dir and
+ * tenant resolver processes of test data dirs —
  * so one bad run can't slow or confuse the next. Only what is older than any test run could be
  * (30 min) is touched, so a run going on in parallel keeps its own.
  */
-import { statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 
 const STALE_MS = 30 * 60_000;
 const SOCKET = "/var/run/docker.sock";
@@ -36,5 +37,22 @@ const mounts = (await Bun.file("/proc/self/mountinfo").text())
   .reverse();
 for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
 if (mounts.length) console.error(`test setup: unmounted ${mounts.length} slot mount(s) left by an earlier test run`);
+
+// Tenant resolvers exit by themselves once their data dir is removed; one whose test never cleaned up
+// would linger.
+let resolvers = 0;
+for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    const db = argv[argv.indexOf("--db") + 1] ?? "";
+    if (!argv.includes("tenant-resolver") || !db.startsWith("/tmp/kiln-")) continue;
+    if (Date.now() - statSync(`/proc/${pid}`).ctimeMs < STALE_MS) continue;
+    process.kill(Number(pid), "SIGTERM");
+    resolvers++;
+  } catch {
+    // gone meanwhile, or not ours to read
+  }
+}
+if (resolvers) console.error(`test setup: stopped ${resolvers} tenant resolver(s) left by an earlier test run`);
 
 export {};
