@@ -33,7 +33,7 @@ import { Members } from "./pools/members.ts";
 import { Refiller } from "./pools/refiller.ts";
 import { Tenants } from "./pools/tenants.ts";
 import { PoolService } from "./pools/pool-service.ts";
-import { TenantResolverProcess } from "./pools/resolver-process.ts";
+import { TenantResolverProcess, resolverAnswers } from "./pools/resolver-process.ts";
 
 /** The log stream of one tenant's use of one workload (claims, releases, rclone progress). */
 export function tenantLogKey(workloadId: string, tenantId: string): string {
@@ -228,6 +228,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     health: async () => ({
       docker: await runtime.ping().then(() => true, () => false),
       caddy: await routes.healthy(),
+      tenantResolver: await resolverAnswers(tenantDns.address),
     }),
   });
   const server = Bun.serve({

@@ -17,7 +17,7 @@ export interface HttpDeps extends DeploymentRoutesDeps {
   bus: LogSubscriber;
   pools: TenantRoutesDeps;
   tenantStream: (tenantId: string, workloadId: string) => Promise<string>;
-  health: () => Promise<{ docker: boolean; caddy: boolean }>;
+  health: () => Promise<{ docker: boolean; caddy: boolean; tenantResolver: boolean }>;
   /** The built dashboard (default: the repository's web/dist). */
   webDir?: string;
 }
@@ -27,7 +27,7 @@ export function createHttpApp(deps: HttpDeps) {
   api.onError((err, c) => errorResponse(c, err));
   api.use("*", requireToken(deps.token, ["/api/v1/health", "/api/v1/openapi.json"]));
   api.openapi(
-    createRoute({ method: "get", path: "/health", summary: "Liveness and the state of Docker and Caddy (no auth)", responses: { 200: { description: "ok", content: { "application/json": { schema: Health } } } } }),
+    createRoute({ method: "get", path: "/health", summary: "Liveness and the state of Docker, Caddy and the tenant resolver (no auth)", responses: { 200: { description: "ok", content: { "application/json": { schema: Health } } } } }),
     async (c) => {
       const h = await deps.health();
       return c.json({ ok: true, version: API_VERSION, ...h }, 200);

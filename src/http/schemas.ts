@@ -79,7 +79,9 @@ export const DeploymentView = z
 export const DeploymentList = z.object({ deployments: z.array(DeploymentView) }).openapi("DeploymentList");
 export const BuildList = z.object({ builds: z.array(BuildView) }).openapi("BuildList");
 export const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "hello" }) });
-export const Health = z.object({ ok: z.boolean(), version: z.string(), docker: z.boolean(), caddy: z.boolean() }).openapi("Health");
+export const Health = z
+  .object({ ok: z.boolean(), version: z.string(), docker: z.boolean(), caddy: z.boolean(), tenantResolver: z.boolean() })
+  .openapi("Health");
 
 export const LogMessage = z
   .object({ seq: z.number().int(), ts: z.number(), stream: z.enum(["build", "runtime", "system"]), text: z.string() })

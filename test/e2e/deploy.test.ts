@@ -156,10 +156,10 @@ describe("deploy from git", () => {
 });
 
 describe("the API's own description", () => {
-  test("health answers without a token and reports Docker and Caddy", async () => {
+  test("health answers without a token and reports Docker, Caddy and the tenant resolver", async () => {
     const res = await fetch(`${kiln.apiUrl}/api/v1/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, docker: true, caddy: true });
+    expect(await res.json()).toMatchObject({ ok: true, docker: true, caddy: true, tenantResolver: true });
   });
 
   test("openapi.json is generated from the request schemas", async () => {
