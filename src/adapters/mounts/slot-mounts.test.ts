@@ -155,6 +155,20 @@ describe("SlotMounts (fake kernel)", () => {
     expect(await slots.detach("m1")).toEqual({ unmounted: [], lazy: [] });
   });
 
+  test("a member already attached is refused, also by a new SlotMounts that learns it from mountinfo", async () => {
+    const { dir, kernel, slots, tenant } = setup();
+    await slots.prepare();
+    await slots.attach("m1", tenant);
+    kernel.calls = [];
+    await expect(slots.attach("m1", tenant)).rejects.toThrow(/already has tenant directories attached/);
+    expect(kernel.calls).toEqual([]); // refused before any mount
+    const restarted = new SlotMounts({ slotsRoot: join(dir, "slots"), stagingRoot: join(dir, "staging"), exec: kernel.exec, readMountInfo: kernel.mountinfo, readProcStatus: async () => ROOT_STATUS });
+    await expect(restarted.attach("m1", tenant)).rejects.toThrow(/already has tenant directories attached/);
+    await restarted.detach("m1");
+    await restarted.attach("m1", tenant); // free again once detached
+    expect(await restarted.attached()).toEqual(["m1"]);
+  });
+
   test("writable secrets: one plain bind", async () => {
     const { kernel, slots, tenant } = setup();
     await slots.prepare();
