@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { startTestKiln, tarOf } from "../test/helpers/kiln.ts";
-import { encodeTar } from "../src/adapters/tar/writer.ts";
+import { encodeTar } from "../src/formats/tar/writer.ts";
 import { ensureNodeBaseImage } from "../src/adapters/docker/base-image.ts";
 
 const SOCKET = "/var/run/docker.sock";

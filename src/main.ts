@@ -18,22 +18,22 @@ import { createBuilders } from "./adapters/builders/index.ts";
 import { LogBus } from "./logs/bus.ts";
 import { BuildQueue } from "./deploy/queue.ts";
 import { BuildRunner } from "./deploy/build-runner.ts";
-import { RuntimeWatcher } from "./deploy/runtime-watch.ts";
+import { RuntimeWatcher } from "./containers/runtime-watch.ts";
 import { DeploymentService } from "./deploy/service.ts";
-import { Reconciler } from "./reconcile/reconciler.ts";
+import { Reconciler } from "./reconcile/deployments.ts";
 import { createHttpApp } from "./http/app.ts";
 import { websocket } from "hono/bun";
-import { MANAGED } from "./deploy/naming.ts";
+import { MANAGED } from "./core/labels.ts";
 import { notFound } from "./core/errors.ts";
 import { SlotMounts } from "./adapters/mounts/slot-mounts.ts";
 import { RcloneSyncer } from "./adapters/rclone/rclone-syncer.ts";
-import { WorkloadWatcher } from "./pools/spec/watch.ts";
+import { WorkloadWatcher } from "./pools/workloads/watch.ts";
 import { WorkloadRegistry } from "./pools/workload-registry.ts";
 import { Members } from "./pools/members.ts";
 import { Refiller } from "./pools/refiller.ts";
 import { Tenants } from "./pools/tenants.ts";
 import { PoolService } from "./pools/pool-service.ts";
-import { TenantResolverProcess, resolverAnswers } from "./pools/resolver-process.ts";
+import { TenantResolverProcess, resolverAnswers } from "./routing/resolver-process.ts";
 
 /** The log stream of one tenant's use of one workload (claims, releases, rclone progress). */
 export function tenantLogKey(workloadId: string, tenantId: string): string {

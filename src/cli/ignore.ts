@@ -1,9 +1,9 @@
-/** Reads a folder's ignore files for `kiln deploy <folder>` (the rules: src/client/ignore-rules.ts). */
+/** Reads a folder's ignore files for `kiln deploy <folder>` (the rules: src/formats/ignore.ts). */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { IGNORE_FILES, ignorePredicate, parseIgnore, type IgnorePredicate, type IgnoreRule } from "../client/ignore-rules.ts";
+import { IGNORE_FILES, ignorePredicate, parseIgnore, type IgnorePredicate, type IgnoreRule } from "../formats/ignore.ts";
 
-export { ALWAYS_IGNORED, IGNORE_FILES, ignorePredicate, parseIgnore, type IgnorePredicate, type IgnoreRule } from "../client/ignore-rules.ts";
+export { ALWAYS_IGNORED, IGNORE_FILES, ignorePredicate, parseIgnore, type IgnorePredicate, type IgnoreRule } from "../formats/ignore.ts";
 
 /** The predicate for a folder: its .gitignore then its .kilnignore. */
 export async function loadIgnore(dir: string): Promise<IgnorePredicate> {

@@ -14,9 +14,9 @@ import { deploy } from "./deploy.ts";
 import { logs, ls, redeploy, rm, stop } from "./deployments.ts";
 import { createOutput } from "./output.ts";
 import { claim, pools, release, tenants, workloads } from "./pools.ts";
-import { parseResolverArgs, runTenantResolver } from "../resolver/run.ts";
+import { parseResolverArgs, runTenantResolver } from "../routing/main.ts";
 
-/** Internal: the tenant resolver process `kiln serve` starts (src/resolver/run.ts). */
+/** Internal: the tenant resolver process `kiln serve` starts (src/routing/main.ts). */
 const TENANT_RESOLVER = "tenant-resolver";
 
 const COMMANDS: Command[] = [deploy, ls, logs, redeploy, stop, rm, pools, workloads, tenants, claim, release];

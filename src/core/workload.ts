@@ -1,5 +1,5 @@
 /**
- * A workload: what a pool's members are made of. Loaded from YAML (src/pools/spec/), validated,
+ * A workload: what a pool's members are made of. Loaded from YAML (src/pools/workloads/), validated,
  * then only this shape is used. Durations are milliseconds, sizes bytes.
  */
 import type { Secret } from "./secret.ts";

@@ -11,7 +11,7 @@ import type { FetchRequest } from "../core/ports/source.ts";
 import type { Secret } from "../core/secret.ts";
 import type { PipelineContext, PipelineDeps } from "./context.ts";
 import { DEPLOY_STEPS, failureText, formatDuration, runPipeline } from "./pipeline.ts";
-import type { RuntimeWatcher } from "./runtime-watch.ts";
+import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
 
 export interface BuildJob {
   deployment: Deployment;

@@ -15,8 +15,8 @@ import type { Store } from "../core/ports/store.ts";
 import { Secret } from "../core/secret.ts";
 import type { BuildRunner } from "./build-runner.ts";
 import type { BuildQueue } from "./queue.ts";
-import type { RuntimeWatcher } from "./runtime-watch.ts";
-import { MANAGED } from "./naming.ts";
+import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
+import { MANAGED } from "../core/labels.ts";
 
 export interface GitDeployRequest {
   gitUrl: string;

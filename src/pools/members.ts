@@ -8,7 +8,7 @@ import type { PoolMember } from "../core/pool.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
 import type { WorkloadSpec } from "../core/workload.ts";
-import { memberContainerSpec, type MemberDefaults } from "./member-spec.ts";
+import { memberContainerSpec, type MemberDefaults } from "../containers/member-spec.ts";
 import type { WorkloadRegistry } from "./workload-registry.ts";
 
 /** What the members need of the slot mounts (src/adapters/mounts/slot-mounts.ts). */

@@ -4,14 +4,14 @@
  */
 import type { Store } from "../core/ports/store.ts";
 import type { WorkloadSpec } from "../core/workload.ts";
-import { adoptPoolMembers, type AdoptDeps } from "./adopt.ts";
+import { adoptPoolMembers, type AdoptDeps } from "../reconcile/pool-members.ts";
 import { sweepIdle } from "./idle.ts";
 import type { Members } from "./members.ts";
 import type { Refiller } from "./refiller.ts";
 import type { Tenants } from "./tenants.ts";
 import type { WorkloadRegistry } from "./workload-registry.ts";
 
-/** What the pools need of the workloads folder watcher (src/pools/spec/watch.ts). */
+/** What the pools need of the workloads folder watcher (src/pools/workloads/watch.ts). */
 export interface WorkloadSource {
   /** Loads the folder once (calling back with the workloads) and keeps watching it. */
   start(): Promise<unknown>;

@@ -15,7 +15,7 @@ import { chownTree, ensureTenantDirs, isNewTenant, parseUser, tenantDirs, valida
 import { KeyedLock } from "./keyed-lock.ts";
 import type { Members, Slots } from "./members.ts";
 import type { Refiller } from "./refiller.ts";
-import { tenantUrl } from "./tenant-routes.ts";
+import { tenantUrl } from "../core/urls.ts";
 import type { WorkloadRegistry } from "./workload-registry.ts";
 
 export interface ClaimResult {

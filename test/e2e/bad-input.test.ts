@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
-import { encodeTar, type TarInputEntry } from "../../src/adapters/tar/writer.ts";
+import { encodeTar, type TarInputEntry } from "../../src/formats/tar/writer.ts";
 import type { LogLine } from "../../src/core/logs.ts";
 import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
 

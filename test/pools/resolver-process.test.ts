@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStore } from "../../src/adapters/store/sqlite.ts";
 import { queryDns } from "../../src/adapters/dns/client.ts";
-import { RCODE, RTYPE } from "../../src/adapters/dns/wire.ts";
-import { TenantResolverProcess } from "../../src/pools/resolver-process.ts";
+import { RCODE, RTYPE } from "../../src/formats/dns-wire.ts";
+import { TenantResolverProcess } from "../../src/routing/resolver-process.ts";
 import { until } from "../helpers/wait.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "kiln-resolver-"));

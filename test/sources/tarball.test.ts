@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StepError } from "../../src/core/errors.ts";
 import type { LogStream } from "../../src/core/logs.ts";
-import { FIELD, headerChecksum } from "../../src/adapters/tar/format.ts";
-import { type TarInputEntry, encodeEntry, encodeTar, endOfArchive, packDirectory } from "../../src/adapters/tar/writer.ts";
+import { FIELD, headerChecksum } from "../../src/formats/tar/format.ts";
+import { type TarInputEntry, encodeEntry, encodeTar, endOfArchive, packDirectory } from "../../src/formats/tar/writer.ts";
 import { type TarballCaps, TarballFetcher } from "../../src/adapters/sources/tarball.ts";
 
 let work: string;

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
 import { workloadYaml, writeWorkload } from "../helpers/workloads.ts";
-import { readTarEntries } from "../../src/adapters/tar/reader.ts";
+import { readTarEntries } from "../../src/formats/tar/reader.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SHOTS = join(ROOT, "test-output", "screenshots");

@@ -2,8 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readTarEntries } from "../tar/reader.ts";
-import { encodeTar } from "../tar/writer.ts";
+import { readTarEntries } from "../../formats/tar/reader.ts";
+import { encodeTar } from "../../formats/tar/writer.ts";
 import { defaultPackDir, fileEntries, filesArchive, freeContextDir, withFilesInFront } from "./build-context.ts";
 
 const temps: string[] = [];

@@ -5,8 +5,8 @@
  */
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
-import { encodeEntry, encodeTar, packDirectoryStream } from "../tar/writer.ts";
-import { concatBytes } from "../tar/bytes.ts";
+import { encodeEntry, encodeTar, packDirectoryStream } from "../../formats/tar/writer.ts";
+import { concatBytes } from "../../formats/tar/bytes.ts";
 
 export type ContextArchive = Uint8Array | ReadableStream<Uint8Array>;
 

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import type { BuildInput } from "../../core/ports/builder.ts";
 import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
 import { Secret } from "../../core/secret.ts";
-import { readTarEntries } from "../tar/reader.ts";
+import { readTarEntries } from "../../formats/tar/reader.ts";
 import { DockerfileBuilder, exposedPort, stripSyntaxDirective } from "./dockerfile-builder.ts";
 
 const FIXTURE = join(import.meta.dir, "../../../test/fixtures/apps/dockerfile");

@@ -9,7 +9,7 @@ import { DockerfileBuilder } from "./dockerfile-builder.ts";
 import { KilnBuilder } from "./kiln-builder.ts";
 import { RailpackBuilder } from "./railpack-builder.ts";
 
-export { chooseBuilder } from "./choose.ts";
+export { chooseBuilder } from "../../deploy/builder-choice.ts";
 
 export interface BuildersDeps {
   /** A runtime with `loadImage` (POST /images/load) can also use Railpack. */

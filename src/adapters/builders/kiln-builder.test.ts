@@ -6,7 +6,7 @@ import { StepError } from "../../core/errors.ts";
 import type { BuildInput } from "../../core/ports/builder.ts";
 import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
 import { Secret } from "../../core/secret.ts";
-import { readTarEntries } from "../tar/reader.ts";
+import { readTarEntries } from "../../formats/tar/reader.ts";
 import { detectApp } from "./detect.ts";
 import { KilnBuilder, nodeMajorOf, planSummary } from "./kiln-builder.ts";
 

@@ -5,7 +5,7 @@ import type { BuildInput } from "../../core/ports/builder.ts";
 import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
 import { Secret } from "../../core/secret.ts";
 import type { Command, RunResult } from "../exec/run.ts";
-import { readTarEntries } from "../tar/reader.ts";
+import { readTarEntries } from "../../formats/tar/reader.ts";
 import { RailpackBuilder, type RailpackBuilderOptions } from "./railpack-builder.ts";
 
 const ok: RunResult = { code: 0, tail: [], timedOut: false };

@@ -2,7 +2,7 @@
  * A one-question DNS client over UDP, for Kiln's own use: probing that its tenant resolver answers,
  * and tests. Not a general resolver: no retries over TCP, no compression beyond answer names.
  */
-import { encodeName, RTYPE, type Rcode } from "./wire.ts";
+import { encodeName, RTYPE, type Rcode } from "../../formats/dns-wire.ts";
 
 export interface DnsReply {
   rcode: Rcode;

@@ -4,7 +4,7 @@
  * id can be read); anything but a standard query gets NOTIMP; an answerer that throws, SERVFAIL.
  */
 import type { udp } from "bun";
-import { encodeResponse, formatError, opcodeOf, parseQuery, IN_CLASS, RCODE, type DnsRecord, type Question, type Rcode } from "./wire.ts";
+import { encodeResponse, formatError, opcodeOf, parseQuery, IN_CLASS, RCODE, type DnsRecord, type Question, type Rcode } from "../../formats/dns-wire.ts";
 
 export interface DnsAnswer {
   rcode: Rcode;

@@ -11,7 +11,7 @@
  * Lines produced: the vertex name when it starts ("[2/3] RUN npm ci"), "<name> CACHED",
  * "<name> DONE 1.2s", its output split into lines, and "ERROR <name>: <error>".
  */
-import { fields, utf8 } from "./protobuf-wire.ts";
+import { fields, utf8 } from "../../formats/protobuf-wire.ts";
 
 export interface TraceVertex {
   digest: string;

@@ -10,7 +10,7 @@ import { BuildTraceDecoder } from "./buildkit-trace.ts";
 import { containerCreateBody } from "./create-body.ts";
 import { EngineHttp, readJsonLines, streamError, type EngineRequest } from "./http.ts";
 import { buildQuery, importQuery, pullQuery } from "./image-queries.ts";
-import { demuxLines } from "./log-demux.ts";
+import { demuxLines } from "../../formats/log-demux.ts";
 import { containerInfo, labelFilters, type InspectJson } from "./container-info.ts";
 
 export interface DockerEngineOptions {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { KilnError, StepError } from "../../core/errors.ts";
 import type { LogSink } from "../../core/logs.ts";
 import type { FetchRequest, FetchResult, SourceFetcher } from "../../core/ports/source.ts";
-import { TarFormatError, type TarInput, type TarItem, readTar } from "../tar/reader.ts";
+import { TarFormatError, type TarInput, type TarItem, readTar } from "../../formats/tar/reader.ts";
 import { fillNewDir } from "./safe-dir.ts";
 import {
   DEFAULT_TARBALL_CAPS,

@@ -1,5 +1,5 @@
 /**
- * Image builders. The chooser (src/adapters/builders/choose.ts) picks one per build:
+ * Image builders. The chooser (src/deploy/builder-choice.ts) picks one per build:
  * railpack when installed, the app's Dockerfile when present, else Kiln's zero-config builder.
  */
 import type { BuilderName } from "../deployment.ts";

@@ -1,7 +1,7 @@
 /** Step 2: choose a builder for the source tree and build the app's image. */
-import { chooseBuilder } from "../../adapters/builders/choose.ts";
+import { chooseBuilder } from "../builder-choice.ts";
 import type { Step } from "../context.ts";
-import { imageLabels, imageTag } from "../naming.ts";
+import { imageLabels, imageTag } from "../../core/labels.ts";
 
 export const buildImage: Step = {
   name: "build",

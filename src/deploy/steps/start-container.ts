@@ -2,7 +2,7 @@
 import { StepError } from "../../core/errors.ts";
 import type { ContainerSpec } from "../../core/ports/runtime.ts";
 import type { PipelineContext, PipelineDeps, Step } from "../context.ts";
-import { containerName, deploymentLabels } from "../naming.ts";
+import { containerName, deploymentLabels } from "../../core/labels.ts";
 
 export const DEFAULT_APP_PORT = 3000;
 

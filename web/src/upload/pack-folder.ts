@@ -2,8 +2,8 @@
  * A folder picked or dropped in the browser → a gzipped tarball, with the same ignore rules as
  * `kiln deploy <folder>` (.git and node_modules always; the folder's .gitignore and .kilnignore).
  */
-import { encodeTarBytes, type TarInputEntry } from "../../../src/adapters/tar/encode.ts";
-import { IGNORE_FILES, ignorePredicate, parseIgnore } from "../../../src/client/ignore-rules.ts";
+import { encodeTarBytes, type TarInputEntry } from "../../../src/formats/tar/encode.ts";
+import { IGNORE_FILES, ignorePredicate, parseIgnore } from "../../../src/formats/ignore.ts";
 
 export interface FolderFile {
   /** Path inside the folder, '/'-separated, without the folder's own name. */

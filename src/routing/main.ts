@@ -2,7 +2,7 @@
  * The tenant resolver process (`kiln tenant-resolver`, started by `kiln serve`): answers Caddy's
  * lookups of where each tenant's requests go, reading Kiln's database read-only. It is kept apart
  * from the control plane for the same reason Caddy is: tenants' URLs keep answering while Kiln
- * restarts or after it crashed, and the next Kiln adopts it (src/pools/resolver-process.ts).
+ * restarts or after it crashed, and the next Kiln adopts it (src/routing/resolver-process.ts).
  *
  * Prints one line, `listening <host:port>`, once it answers; then writes nothing more to stdout.
  * Exits on SIGTERM/SIGINT, and by itself once the database file is gone (its data dir was removed).
@@ -10,7 +10,7 @@
 import { existsSync } from "node:fs";
 import { SqliteEndpointReader } from "../adapters/store/sqlite-endpoints.ts";
 import { startDnsServer } from "../adapters/dns/server.ts";
-import { TenantResolver } from "../pools/tenant-resolver.ts";
+import { TenantResolver } from "./tenant-resolver.ts";
 
 export interface ResolverArgs {
   dbPath: string;

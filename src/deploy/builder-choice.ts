@@ -3,9 +3,9 @@
  * installed), dockerfile (the app has one), kiln (zero-config fallback), whatever order the
  * builders are given in.
  */
-import type { BuilderName } from "../../core/deployment.ts";
-import { StepError } from "../../core/errors.ts";
-import type { ImageBuilder } from "../../core/ports/builder.ts";
+import type { BuilderName } from "../core/deployment.ts";
+import { StepError } from "../core/errors.ts";
+import type { ImageBuilder } from "../core/ports/builder.ts";
 
 export const BUILDER_ORDER: readonly BuilderName[] = ["railpack", "dockerfile", "kiln"];
 

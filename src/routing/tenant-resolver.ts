@@ -5,11 +5,11 @@
  * changes no proxy config: the tenant's row in the store is the route, and it answers from the moment
  * the claim has completed (state and secrets in place) until the release removes the member.
  */
-import { addressName, addressOfName } from "../adapters/dns/address-names.ts";
+import { addressName, addressOfName } from "../core/address-names.ts";
 import type { Answerer, DnsAnswer } from "../adapters/dns/server.ts";
-import { RCODE, RTYPE } from "../adapters/dns/wire.ts";
+import { RCODE, RTYPE } from "../formats/dns-wire.ts";
 import type { PoolRepo } from "../core/ports/store.ts";
-import { isValidTenantId } from "./tenant-dirs.ts";
+import { isValidTenantId } from "../pools/tenant-dirs.ts";
 
 export class TenantResolver implements Answerer {
   readonly #suffix: string;

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { DnsFormatError, encodeName, encodeResponse, parseQuery, RCODE, RTYPE } from "./wire.ts";
-import { addressName, addressOfName } from "./address-names.ts";
+import { DnsFormatError, encodeName, encodeResponse, parseQuery, RCODE, RTYPE } from "./dns-wire.ts";
+import { addressName, addressOfName } from "../core/address-names.ts";
 
 /** A query as a stub resolver sends it: header, one question, optionally an EDNS OPT record. */
 function query(name: string, type: number, opts: { id?: number; flags?: number; edns?: boolean } = {}): Uint8Array {

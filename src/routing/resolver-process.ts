@@ -1,5 +1,5 @@
 /**
- * Keeps Kiln's tenant resolver process running (src/resolver/run.ts). Like Caddy, it outlives a
+ * Keeps Kiln's tenant resolver process running (src/routing/main.ts). Like Caddy, it outlives a
  * Kiln that crashed, so tenants' URLs keep answering; the next Kiln adopts it through
  * `<dataDir>/tenant-resolver.json` (pid, address, and what it serves). A resolver that died is started
  * again, on its old port when it can be had; when the address changes, onMoved lets Kiln point Caddy
@@ -9,10 +9,10 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { KilnError, errorMessage } from "../core/errors.ts";
-import { addressName } from "../adapters/dns/address-names.ts";
+import { addressName } from "../core/address-names.ts";
 import { queryDns } from "../adapters/dns/client.ts";
-import { RCODE, RTYPE } from "../adapters/dns/wire.ts";
-import { LISTENING } from "../resolver/run.ts";
+import { RCODE, RTYPE } from "../formats/dns-wire.ts";
+import { LISTENING } from "./main.ts";
 
 export interface ResolverProcessOptions {
   dataDir: string;

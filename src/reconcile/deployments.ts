@@ -8,8 +8,8 @@ import type { Deployment } from "../core/deployment.ts";
 import type { AppRoute, RouteTable } from "../core/ports/routes.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
-import { instanceAppFilter } from "../deploy/naming.ts";
-import type { RuntimeWatcher } from "../deploy/runtime-watch.ts";
+import { instanceAppFilter } from "../core/labels.ts";
+import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
 
 export interface ReconcilerDeps {
   store: Store;

@@ -6,7 +6,7 @@
  */
 import type { ContainerSpec, Labels } from "../core/ports/runtime.ts";
 import type { WorkloadSpec } from "../core/workload.ts";
-import { MANAGED, INSTANCE } from "../deploy/naming.ts";
+import { MANAGED, INSTANCE } from "../core/labels.ts";
 
 export interface MemberDefaults {
   network: string;

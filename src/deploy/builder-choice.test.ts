@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
-import type { BuilderName } from "../../core/deployment.ts";
-import { StepError } from "../../core/errors.ts";
-import type { ImageBuilder } from "../../core/ports/builder.ts";
-import { chooseBuilder } from "./choose.ts";
+import type { BuilderName } from "../core/deployment.ts";
+import { StepError } from "../core/errors.ts";
+import type { ImageBuilder } from "../core/ports/builder.ts";
+import { chooseBuilder } from "./builder-choice.ts";
 
 function fake(name: BuilderName, applies: boolean, asked: string[]): ImageBuilder {
   return {

@@ -1,5 +1,5 @@
 /** Names and labels of everything a deployment creates in Docker and Caddy. */
-import type { Labels } from "../core/ports/runtime.ts";
+import type { Labels } from "./ports/runtime.ts";
 
 export const MANAGED = "kiln.managed";
 
