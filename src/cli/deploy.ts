@@ -5,7 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import type { Deployment, KilnClient } from "../client/api-client.ts";
-import { packDirectory } from "../formats/tar/writer.ts";
+import { packDirectory } from "../adapters/fs/pack-directory.ts";
 import { parse, positionals, UsageError } from "./args.ts";
 import { COMMON_FLAGS, EXIT, type Command } from "./command.ts";
 import { loadIgnore } from "./ignore.ts";

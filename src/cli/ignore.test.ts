@@ -2,11 +2,12 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ignorePredicate, loadIgnore, parseIgnore } from "./ignore.ts";
+import { folderIgnore } from "../formats/ignore.ts";
+import { loadIgnore } from "./ignore.ts";
 
 const file = { isDirectory: false };
 const dir = { isDirectory: true };
-const match = (text: string) => ignorePredicate(parseIgnore(text));
+const match = (text: string) => folderIgnore([{ name: ".gitignore", text }]);
 
 test(".git and node_modules are always left out, at any depth", () => {
   const ig = match("");

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { StepError } from "../../src/core/errors.ts";
 import type { LogStream } from "../../src/core/logs.ts";
 import { FIELD, headerChecksum } from "../../src/formats/tar/format.ts";
-import { type TarInputEntry, encodeEntry, encodeTar, endOfArchive, packDirectory } from "../../src/formats/tar/writer.ts";
+import { type TarInputEntry, encodeEntry, encodeTar, endOfArchive } from "../../src/formats/tar/writer.ts";
+import { packDirectory } from "../../src/adapters/fs/pack-directory.ts";
 import { type TarballCaps, TarballFetcher } from "../../src/adapters/sources/tarball.ts";
 
 let work: string;

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readTarEntries } from "../../formats/tar/reader.ts";
 import { encodeTar } from "../../formats/tar/writer.ts";
-import { defaultPackDir, fileEntries, filesArchive, freeContextDir, withFilesInFront } from "./build-context.ts";
+import { KilnError } from "../../core/errors.ts";
+import { defaultPackDir, fileEntries, filesArchive, freeContextDir, loadDockerignore, withFilesInFront } from "./build-context.ts";
 
 const temps: string[] = [];
 afterAll(() => {
@@ -74,4 +75,25 @@ test("defaultPackDir packs with the ignore function", async () => {
   const packed = await defaultPackDir(dir, { ignore: (p) => p === "node_modules" });
   const entries = await readTarEntries(await bytes(packed));
   expect(entries.map((e) => e.entry.path)).toEqual(["keep.js"]);
+});
+
+describe("loadDockerignore", () => {
+  test("no file: nothing left out but the defaults, which the file may re-include", async () => {
+    const dir = tempDir();
+    expect((await loadDockerignore(dir))("node_modules", { isDirectory: true })).toBe(false);
+    expect((await loadDockerignore(dir, ["node_modules"]))("node_modules", { isDirectory: true })).toBe(true);
+    writeFileSync(join(dir, ".dockerignore"), "*.log\n!node_modules\n");
+    const ignore = await loadDockerignore(dir, ["node_modules"]);
+    expect(ignore("node_modules", { isDirectory: true })).toBe(false);
+    expect(ignore("debug.log", { isDirectory: false })).toBe(true);
+  });
+
+  test("a line Docker rejects is a bad_request naming .dockerignore and the line", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, ".dockerignore"), "dist\n[z-a]\n");
+    const err = await loadDockerignore(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect((err as KilnError).kind).toBe("bad_request");
+    expect((err as KilnError).message).toStartWith(".dockerignore line 2: ");
+  });
 });

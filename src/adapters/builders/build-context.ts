@@ -1,24 +1,36 @@
 /**
  * Build contexts: the source tree as a tar stream (packed by an injected `PackDir`, by default
- * the tar writer's packDirectoryStream), plus files Kiln adds — a generated Dockerfile — put in
- * front of the packed tree, so the user's directory is never written to.
+ * packDirectoryStream), filtered by its .dockerignore, plus files Kiln adds — a generated
+ * Dockerfile — put in front of the packed tree, so the user's directory is never written to.
  */
-import { lstat } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { encodeEntry, encodeTar, packDirectoryStream } from "../../formats/tar/writer.ts";
+import { encodeEntry, encodeTar } from "../../formats/tar/writer.ts";
 import { concatBytes } from "../../formats/tar/bytes.ts";
+import { dockerignoreMatcher, parseDockerignore, type IgnorePredicate } from "../../formats/ignore.ts";
+import { packDirectoryStream } from "../fs/pack-directory.ts";
 
 export type ContextArchive = Uint8Array | ReadableStream<Uint8Array>;
 
 export interface PackOptions {
   /** Return true to leave a path out (relative, '/'-separated; a directory's subtree goes too). */
-  ignore?: (relPath: string, info: { isDirectory: boolean }) => boolean;
+  ignore?: IgnorePredicate;
 }
 
 /** Packs the contents of `dir` into a tar archive (or stream). */
 export type PackDir = (dir: string, opts: PackOptions) => ContextArchive | Promise<ContextArchive>;
 
 export const defaultPackDir: PackDir = (dir, opts) => packDirectoryStream(dir, { ignore: opts.ignore });
+
+/**
+ * What `<dir>/.dockerignore` leaves out of the context (no file: nothing), after `defaults`:
+ * patterns Kiln applies first, which the file may re-include with `!`. A line Docker would
+ * reject fails with a bad_request naming the line.
+ */
+export async function loadDockerignore(dir: string, defaults: readonly string[] = []): Promise<IgnorePredicate> {
+  const text = await readFile(join(dir, ".dockerignore"), "utf8").catch(() => "");
+  return dockerignoreMatcher([...parseDockerignore(defaults.join("\n"), "Kiln's default ignore list"), ...parseDockerignore(text, ".dockerignore")]);
+}
 
 /** A fixed mtime for the files Kiln adds, so identical content gives identical archives. */
 const ADDED_MTIME = 946684800; // 2000-01-01

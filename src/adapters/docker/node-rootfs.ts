@@ -9,7 +9,7 @@
 import { lstat, readdir, readlink, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import type { HostNode } from "./host-node.ts";
-import type { TarEntry } from "./rootfs-tar.ts";
+import type { RootfsEntry } from "./rootfs-tar.ts";
 
 export const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 export const APP_UID = 1000;
@@ -60,9 +60,9 @@ const NODE_LINKS: Record<string, string> = {
 const BUNDLED_MODULES = ["npm", "corepack"];
 
 /** Every entry of the rootfs; host files are streamed when the tar writer reaches them. */
-export async function* nodeRootfsEntries(host: HostNode, mtime = Math.floor(Date.now() / 1000)): AsyncGenerator<TarEntry> {
+export async function* nodeRootfsEntries(host: HostNode, mtime = Math.floor(Date.now() / 1000)): AsyncGenerator<RootfsEntry> {
   const dirs = new Set<string>();
-  function* parents(path: string): Generator<TarEntry> {
+  function* parents(path: string): Generator<RootfsEntry> {
     const parts = path.split("/").slice(0, -1);
     for (let i = 1; i <= parts.length; i++) {
       const dir = parts.slice(0, i).join("/");
@@ -76,7 +76,7 @@ export async function* nodeRootfsEntries(host: HostNode, mtime = Math.floor(Date
     dirs.add(d.path);
     yield { type: "dir", path: d.path, mode: d.mode, uid: d.owner, gid: d.owner, mtime };
   }
-  const hostFile = async function* (from: string, to: string, mode?: number): AsyncGenerator<TarEntry> {
+  const hostFile = async function* (from: string, to: string, mode?: number): AsyncGenerator<RootfsEntry> {
     const source = await realpath(from);
     const st = await lstat(source);
     yield* parents(to);
@@ -102,7 +102,7 @@ export async function* nodeRootfsEntries(host: HostNode, mtime = Math.floor(Date
 }
 
 /** A host directory tree, as is (modes, symlinks), owned by root. Missing trees are skipped. */
-async function* copyTree(from: string, to: string, dirs: Set<string>): AsyncGenerator<TarEntry> {
+async function* copyTree(from: string, to: string, dirs: Set<string>): AsyncGenerator<RootfsEntry> {
   const st = await lstat(from).catch(() => null);
   if (!st) return;
   const mtime = Math.floor(st.mtimeMs / 1000);

@@ -3,7 +3,8 @@ import { mkdtemp, readFile, readlink, rm, stat, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../exec/run.ts";
-import { entryHeaders, paxRecord, tarStream, type TarEntry } from "./rootfs-tar.ts";
+import { paxRecord } from "../../formats/tar/encode.ts";
+import { entryHeader, tarStream, type RootfsEntry } from "./rootfs-tar.ts";
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -17,7 +18,7 @@ async function tmp(): Promise<string> {
 }
 
 /** Let GNU tar (the reference) list and extract what we wrote. */
-async function gnuTar(entries: TarEntry[]): Promise<{ listing: string[]; out: string }> {
+async function gnuTar(entries: RootfsEntry[]): Promise<{ listing: string[]; out: string }> {
   const dir = await tmp();
   const archive = join(dir, "a.tar");
   await Bun.write(archive, new Response(tarStream(entries)));
@@ -76,16 +77,19 @@ describe("tarStream", () => {
 });
 
 describe("headers", () => {
-  test("one 512-byte header for a short name, pax + header for a long one", () => {
-    expect(entryHeaders({ type: "dir", path: "etc", mode: 0o755 }).map((b) => b.length)).toEqual([512]);
-    const long = entryHeaders({ type: "file", path: "x".repeat(200), mode: 0o644, data: new Uint8Array() });
-    expect(long[0]!.length).toBe(512);
-    expect(new TextDecoder().decode(long[1])).toBe(paxRecord("path", "x".repeat(200)));
+  test("one 512-byte header for a short name; a pax header, its record and the header for a long one", () => {
+    expect(entryHeader({ type: "dir", path: "etc", mode: 0o755 }).length).toBe(512);
+    const long = entryHeader({ type: "file", path: "x".repeat(200), mode: 0o644, data: new Uint8Array() });
+    expect(long.length).toBe(3 * 512);
+    const record = paxRecord("path", "x".repeat(200));
+    expect(new TextDecoder().decode(long.subarray(512, 512 + record.length))).toBe(record);
   });
 
-  test("pax record length counts itself", () => {
-    expect(paxRecord("path", "abc")).toBe("12 path=abc\n");
-    const r = paxRecord("path", "y".repeat(93)); // body 100 bytes + "103" → 103
-    expect(Number(r.split(" ")[0])).toBe(new TextEncoder().encode(r).length);
+  test("owners are numeric ids, named root when 0", () => {
+    const field = (h: Uint8Array, off: number, len: number) => new TextDecoder().decode(h.subarray(off, off + len)).replace(/\0+$/, "");
+    const root = entryHeader({ type: "dir", path: "root", mode: 0o700 });
+    expect([field(root, 108, 7), field(root, 116, 7), field(root, 265, 32), field(root, 297, 32)]).toEqual(["0000000", "0000000", "root", "root"]);
+    const app = entryHeader({ type: "dir", path: "home/app", mode: 0o755, uid: 1000, gid: 1000 });
+    expect([field(app, 108, 7), field(app, 116, 7), field(app, 265, 32), field(app, 297, 32)]).toEqual(["0001750", "0001750", "", ""]);
   });
 });

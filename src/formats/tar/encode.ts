@@ -1,7 +1,9 @@
 /**
- * Tar encoding without I/O, so the dashboard can pack a dropped folder in the browser with the
- * same code the CLI and the tests use. Long paths and link targets go through ustar's prefix
- * field or a pax header; sizes beyond the octal field through pax as well.
+ * Tar encoding without I/O: Kiln's one header encoder (ustar, with pax records where ustar falls
+ * short). The dashboard packs a dropped folder with it in the browser; the CLI, the tests, build
+ * contexts and the base image's root filesystem (adapters/docker/rootfs-tar.ts) use it too.
+ * Long paths and link targets go through ustar's prefix field or a pax header; sizes beyond the
+ * octal field through pax as well.
  */
 import { BLOCK, FIELD, TYPEFLAG, type TarEntryType, headerChecksum, paddingFor } from "./format.ts";
 import { concatBytes } from "./bytes.ts";
@@ -22,8 +24,25 @@ export interface TarInputEntry {
 const encoder = new TextEncoder();
 const MAX_OCTAL_SIZE = 0o77777777777; // 11 octal digits
 
+export interface HeaderFields {
+  path: string;
+  /** TYPEFLAG's character ("0" file, "5" directory, ...). */
+  typeflag: string;
+  mode: number;
+  /** Bytes of data that follow the header. */
+  size: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+  linkname?: string;
+  /** Owner; default 0 and no names. */
+  uid?: number;
+  gid?: number;
+  uname?: string;
+  gname?: string;
+}
+
 /** The header block(s) for one entry: an optional pax header, then the ustar header. */
-export function encodeHeader(e: { path: string; typeflag: string; mode: number; size: number; mtime: number; linkname?: string }): Uint8Array {
+export function encodeHeader(e: HeaderFields): Uint8Array {
   const pax: Record<string, string> = {};
   const names = splitUstarName(e.path);
   if (!names) pax.path = e.path;
@@ -36,7 +55,7 @@ export function encodeHeader(e: { path: string; typeflag: string; mode: number; 
     const body = encodePax(pax);
     const base = e.path.split("/").filter(Boolean).pop() ?? "entry";
     blocks.push(
-      ustarBlock({ name: truncateBytes(`PaxHeader/${base}`, 100), prefix: "", typeflag: "x", mode: 0o644, size: body.length, mtime: e.mtime, linkname: "" }),
+      ustarBlock({ name: truncateBytes(`PaxHeader/${base}`, 100), prefix: "", typeflag: "x", mode: 0o644, size: body.length, mtime: e.mtime, linkname: "", uid: 0, gid: 0, uname: "", gname: "" }),
       body,
       new Uint8Array(paddingFor(body.length)),
     );
@@ -50,6 +69,10 @@ export function encodeHeader(e: { path: string; typeflag: string; mode: number; 
       size: e.size > MAX_OCTAL_SIZE ? 0 : e.size,
       mtime: e.mtime,
       linkname: pax.linkpath ? truncateBytes(linkname, 100) : linkname,
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
+      uname: e.uname ?? "",
+      gname: e.gname ?? "",
     }),
   );
   return concatBytes(blocks);
@@ -102,15 +125,16 @@ function truncateBytes(text: string, max: number): string {
 }
 
 function encodePax(records: Record<string, string>): Uint8Array {
-  let text = "";
-  for (const [key, value] of Object.entries(records)) {
-    const rest = ` ${key}=${value}\n`;
-    const restLen = encoder.encode(rest).length;
-    let len = restLen + String(restLen).length;
-    if (String(len).length + restLen !== len) len = String(len).length + restLen;
-    text += `${len}${rest}`;
-  }
-  return encoder.encode(text);
+  return encoder.encode(Object.entries(records).map(([key, value]) => paxRecord(key, value)).join(""));
+}
+
+/** One pax record, "<len> key=value\n", where len counts the whole record in bytes. */
+export function paxRecord(key: string, value: string): string {
+  const rest = ` ${key}=${value}\n`;
+  const restLen = encoder.encode(rest).length;
+  let len = restLen + String(restLen).length;
+  if (String(len).length + restLen !== len) len = String(len).length + restLen;
+  return `${len}${rest}`;
 }
 
 interface UstarFields {
@@ -121,20 +145,26 @@ interface UstarFields {
   size: number;
   mtime: number;
   linkname: string;
+  uid: number;
+  gid: number;
+  uname: string;
+  gname: string;
 }
 
 function ustarBlock(f: UstarFields): Uint8Array {
   const block = new Uint8Array(BLOCK);
   writeString(block, FIELD.name, f.name);
   writeOctal(block, FIELD.mode, f.mode & 0o7777);
-  writeOctal(block, FIELD.uid, 0);
-  writeOctal(block, FIELD.gid, 0);
+  writeOctal(block, FIELD.uid, f.uid);
+  writeOctal(block, FIELD.gid, f.gid);
   writeOctal(block, FIELD.size, f.size);
-  writeOctal(block, FIELD.mtime, Math.max(0, Math.min(f.mtime, MAX_OCTAL_SIZE)));
+  writeOctal(block, FIELD.mtime, Math.max(0, Math.min(Math.floor(f.mtime), MAX_OCTAL_SIZE)));
   block[FIELD.typeflag[0]] = f.typeflag.charCodeAt(0);
   writeString(block, FIELD.linkname, f.linkname);
   writeString(block, FIELD.magic, "ustar\0");
   writeString(block, FIELD.version, "00");
+  writeString(block, FIELD.uname, f.uname);
+  writeString(block, FIELD.gname, f.gname);
   writeOctal(block, FIELD.devmajor, 0);
   writeOctal(block, FIELD.devminor, 0);
   writeString(block, FIELD.prefix, f.prefix);
@@ -149,6 +179,8 @@ function writeString(block: Uint8Array, [off, len]: readonly [number, number], t
 }
 
 function writeOctal(block: Uint8Array, spec: readonly [number, number], n: number): void {
-  writeString(block, spec, `${n.toString(8).padStart(spec[1] - 1, "0")}\0`);
+  const digits = n.toString(8).padStart(spec[1] - 1, "0");
+  if (digits.length > spec[1] - 1) throw new Error(`tar: ${n} does not fit a ${spec[1]}-byte octal field`);
+  writeString(block, spec, `${digits}\0`);
 }
 

@@ -3,7 +3,7 @@
  * `kiln deploy <folder>` (.git and node_modules always; the folder's .gitignore and .kilnignore).
  */
 import { encodeTarBytes, type TarInputEntry } from "../../../src/formats/tar/encode.ts";
-import { IGNORE_FILES, ignorePredicate, parseIgnore } from "../../../src/formats/ignore.ts";
+import { IGNORE_FILES, folderIgnore } from "../../../src/formats/ignore.ts";
 
 export interface FolderFile {
   /** Path inside the folder, '/'-separated, without the folder's own name. */
@@ -41,12 +41,12 @@ export async function fromDroppedEntry(root: FileSystemDirectoryEntry): Promise<
 
 /** The tar.gz of the folder's files, ignore rules applied. */
 export async function packFolder(files: FolderFile[]): Promise<{ bytes: Uint8Array; count: number; skipped: number }> {
-  const rules = [];
+  const ignoreFiles = [];
   for (const name of IGNORE_FILES) {
     const f = files.find((x) => x.path === name);
-    if (f) rules.push(...parseIgnore(await f.file.text()));
+    if (f) ignoreFiles.push({ name, text: await f.file.text() });
   }
-  const ignored = ignorePredicate(rules);
+  const ignored = folderIgnore(ignoreFiles);
   const isIgnored = (path: string) => {
     const parts = path.split("/");
     // a file is out when it, or any folder above it, is ignored

@@ -1,0 +1,87 @@
+/**
+ * Packs a directory from the host's filesystem as a tar stream (the header encoding is
+ * formats/tar/encode.ts). `packDirectory` / `packDirectoryStream` walk regular files,
+ * directories and symlinks, with their modes, in a deterministic order (byte-wise sorted,
+ * parents first), skipping what `ignore` rejects; a directory it rejects is not entered.
+ * `hostFileChunks` streams one file's bytes, failing when the file changed size meanwhile.
+ * This is I/O, so it lives outside formats/ (which the browser imports).
+ */
+import { lstat, readdir, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { TYPEFLAG, paddingFor } from "../../formats/tar/format.ts";
+import { encodeHeader, endOfArchive } from "../../formats/tar/encode.ts";
+
+export interface PackOptions {
+  /** Return true to leave a path out (relative, '/'-separated; a directory's subtree goes too). */
+  ignore?: (relPath: string, info: { isDirectory: boolean }) => boolean;
+  /** Stamp every entry with this mtime (seconds) instead of the file's, for byte-identical output. */
+  mtime?: number;
+  gzip?: boolean;
+}
+
+/** Pack the contents of `root` (not `root` itself) as a stream of tar bytes. */
+export function packDirectoryStream(root: string, opts: PackOptions = {}): ReadableStream<Uint8Array> {
+  const iterator = packChunks(root, opts);
+  const tar = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const r = await iterator.next();
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    async cancel() {
+      await iterator.return(undefined);
+    },
+  });
+  return opts.gzip ? tar.pipeThrough(new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>) : tar;
+}
+
+/** Pack the contents of `root` into one buffer. */
+export async function packDirectory(root: string, opts: PackOptions = {}): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(packDirectoryStream(root, opts)).arrayBuffer());
+}
+
+async function* packChunks(root: string, opts: PackOptions): AsyncGenerator<Uint8Array> {
+  yield* walk(root, "", opts);
+  yield endOfArchive();
+}
+
+async function* walk(root: string, rel: string, opts: PackOptions): AsyncGenerator<Uint8Array> {
+  const names = (await readdir(rel ? join(root, rel) : root)).sort(compareBytes);
+  for (const name of names) {
+    const relPath = rel ? `${rel}/${name}` : name;
+    const abs = join(root, relPath);
+    const st = await lstat(abs);
+    const isDirectory = st.isDirectory();
+    if (opts.ignore?.(relPath, { isDirectory })) continue;
+    const mtime = opts.mtime ?? Math.floor(st.mtimeMs / 1000);
+    const mode = st.mode & 0o7777;
+    if (isDirectory) {
+      yield encodeHeader({ path: `${relPath}/`, typeflag: TYPEFLAG.directory, mode, size: 0, mtime });
+      yield* walk(root, relPath, opts);
+    } else if (st.isSymbolicLink()) {
+      const target = await readlink(abs);
+      yield encodeHeader({ path: relPath, typeflag: TYPEFLAG.symlink, mode, size: 0, mtime, linkname: target });
+    } else if (st.isFile()) {
+      yield encodeHeader({ path: relPath, typeflag: TYPEFLAG.file, mode, size: st.size, mtime });
+      yield* hostFileChunks(abs, st.size, relPath);
+      const pad = paddingFor(st.size);
+      if (pad > 0) yield new Uint8Array(pad);
+    }
+    // sockets, fifos and devices are not source files: skipped
+  }
+}
+
+/** Exactly `size` bytes of the file at `abs`; a file that changes size meanwhile is an error naming `label`. */
+export async function* hostFileChunks(abs: string, size: number, label: string): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  for await (const chunk of Bun.file(abs).stream()) {
+    if (sent + chunk.length > size) throw new Error(`"${label}" grew while it was being packed`);
+    sent += chunk.length;
+    yield chunk;
+  }
+  if (sent !== size) throw new Error(`"${label}" shrank while it was being packed`);
+}
+
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
