@@ -1,6 +1,8 @@
 /**
  * The only reader of the environment. One schema, validated at boot; every variable is
  * documented here and in the README. `loadConfig` throws a KilnError naming the variable.
+ * `loadCliEnv` is the client commands' share; `config.childEnv` is all that processes Kiln
+ * spawns inherit (an allow-list: no KILN_* secret, no AWS_*).
  */
 import { z } from "zod";
 import { resolve } from "node:path";
@@ -55,6 +57,8 @@ const schema = z.object({
   KILN_TENANT_DNS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Set to 1 to skip starting Caddy (an external Caddy is managed elsewhere). */
   KILN_MANAGE_CADDY: z.enum(["0", "1"]).default("1"),
+  /** BuildKit daemon for the Railpack builder (buildctl's own variable). Unset: Railpack is not used. */
+  BUILDKIT_HOST: z.string().min(1).optional(),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -78,6 +82,36 @@ export interface Config {
   pools: { workloadsDir: string; concurrency: number; readyTimeoutMs: number; tmpfsSize: string; dnsPort: number };
   /** The environment workload files may interpolate (`${S3_SECRET}`), read once here. */
   workloadEnv: Record<string, string>;
+  /** BUILDKIT_HOST: the BuildKit daemon Railpack builds on, if any. */
+  buildkitHost: string | undefined;
+  /** The whole environment of every process Kiln spawns, before the command's own variables (see childEnvOf). */
+  childEnv: Record<string, string>;
+}
+
+/**
+ * What a child process (git, rclone, railpack, buildctl, mount, caddy, the tenant resolver) gets
+ * from Kiln's environment: only these, and only when set. Never Kiln's own KILN_* settings (the API
+ * token among them) nor AWS_* (AWS_CA_BUNDLE breaks rclone's S3 backend; sinks carry their keys).
+ */
+const CHILD_ENV_KEYS = [
+  // where programs are, whose home, which language and time zone, where temp files go
+  "PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR",
+  // the CA bundle a child needs to reach TLS servers from here (Go, OpenSSL, Node, git, curl)
+  "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "GIT_SSL_CAINFO", "CURL_CA_BUNDLE",
+  // an outbound proxy, when this host has to use one
+  "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+] as const;
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** The base environment of every child process: the allow-listed variables that are set, and always a PATH. */
+export function childEnvOf(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of CHILD_ENV_KEYS) {
+    const value = env[key];
+    if (value !== undefined && value !== "") out[key] = value;
+  }
+  out.PATH ??= DEFAULT_PATH;
+  return out;
 }
 
 /** Flags (`--port 4001`) override env. Only the serve flags listed here are accepted. */
@@ -142,5 +176,37 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dnsPort: c.KILN_TENANT_DNS_PORT,
     },
     workloadEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string")),
+    buildkitHost: c.BUILDKIT_HOST,
+    childEnv: childEnvOf(env),
+  };
+}
+
+/**
+ * What the `kiln` client commands read from the environment (src/cli/context.ts decides the order:
+ * flags, then these, then the local Kiln's data dir). Empty counts as unset, except for NO_COLOR.
+ */
+export interface CliEnv {
+  /** KILN_URL: the Kiln server to talk to. */
+  url: string | undefined;
+  /** KILN_TOKEN: its API token. */
+  token: string | undefined;
+  /** KILN_DATA_DIR (default ./.kiln): the local Kiln's data dir, for its api-token file. */
+  dataDir: string;
+  /** KILN_API_HOST / KILN_API_PORT: the local Kiln's API address (default 127.0.0.1:4000). */
+  apiHost: string;
+  apiPort: string;
+  /** NO_COLOR present, even empty (https://no-color.org): no colour even on a terminal. */
+  noColor: boolean;
+}
+
+export function loadCliEnv(env: Record<string, string | undefined> = process.env): CliEnv {
+  const get = (key: string) => (env[key] === "" ? undefined : env[key]);
+  return {
+    url: get("KILN_URL"),
+    token: get("KILN_TOKEN"),
+    dataDir: resolve(get("KILN_DATA_DIR") ?? "./.kiln"),
+    apiHost: get("KILN_API_HOST") ?? "127.0.0.1",
+    apiPort: get("KILN_API_PORT") ?? "4000",
+    noColor: env.NO_COLOR !== undefined,
   };
 }

@@ -4,7 +4,7 @@
  * 3 the server cannot be reached or the token is missing or wrong.
  */
 import { KilnError } from "../core/errors.ts";
-import { loadConfig, parseServeFlags } from "../config.ts";
+import { loadCliEnv, loadConfig, parseServeFlags } from "../config.ts";
 import { startKiln } from "../main.ts";
 import { ClientError } from "../client/api-client.ts";
 import { UsageError } from "./args.ts";
@@ -47,7 +47,8 @@ Example:
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const out = createOutput();
+  const env = loadCliEnv();
+  const out = createOutput(env.noColor);
   const command = COMMANDS.find((c) => c.name === name);
   try {
     if (name === "serve") return await serve(rest);
@@ -65,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(command.help);
       return EXIT.ok;
     }
-    return await command.run({ args: rest, out, client: (flags) => clientFor(flags) });
+    return await command.run({ args: rest, out, client: (flags) => clientFor(flags, env) });
   } catch (err) {
     return reportError(err, command);
   }
@@ -95,7 +96,7 @@ async function serve(args: string[]): Promise<number> {
     console.log(SERVE_USAGE);
     return 0;
   }
-  const config = loadConfig(process.env, parseServeFlags(args));
+  const config = loadConfig(undefined, parseServeFlags(args)); // this process's environment, then the flags
   const kiln = await startKiln(config);
   console.log(`kiln: API on ${kiln.apiUrl}`);
   console.log(`kiln: apps on http://<name>.${config.publicHost}:${config.publicPort}/`);

@@ -24,8 +24,9 @@ export interface Paint {
 const ansi = (code: number): Style => (s) => `\x1b[${code}m${s}\x1b[0m`;
 const plain: Style = (s) => s;
 
-export function createOutput(env: Record<string, string | undefined> = process.env, tty = Boolean(process.stdout.isTTY)): Output {
-  const color = tty && env.NO_COLOR === undefined;
+/** `noColor`: config.ts's loadCliEnv().noColor (NO_COLOR set). */
+export function createOutput(noColor: boolean, tty = Boolean(process.stdout.isTTY)): Output {
+  const color = tty && !noColor;
   const c = (code: number) => (color ? ansi(code) : plain);
   return {
     tty,

@@ -3,6 +3,7 @@
  * The dashboard and the CLI derive their types from these (one source of truth).
  */
 import { z } from "@hono/zod-openapi";
+import { DEPLOYMENT_NAME, DEPLOYMENT_NAME_RULE, ENV_NAME } from "../core/names.ts";
 
 export const ErrorBody = z
   .object({
@@ -14,8 +15,10 @@ export const ErrorBody = z
   })
   .openapi("Error");
 
+const deploymentName = z.string().regex(DEPLOYMENT_NAME, `must be ${DEPLOYMENT_NAME_RULE}`);
+
 const envSchema = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env keys must be shell-style names (A-Z, 0-9, _)"), z.string().max(32_768))
+  .record(z.string().regex(ENV_NAME, "env keys must be shell-style names (A-Z, 0-9, _)"), z.string().max(32_768))
   .refine((env) => Object.keys(env).length <= 200, "at most 200 env variables")
   .refine((env) => !("PORT" in env), "PORT is set by Kiln; remove it from env");
 
@@ -23,7 +26,7 @@ export const CreateGitDeployment = z
   .object({
     gitUrl: z.string().min(1).max(2048).openapi({ example: "https://github.com/acme/hello.git" }),
     ref: z.string().min(1).max(255).optional().openapi({ example: "main" }),
-    name: z.string().min(1).max(63).optional().openapi({ example: "hello" }),
+    name: deploymentName.optional().openapi({ example: "hello" }),
     env: envSchema.optional(),
     gitToken: z.string().min(1).max(4096).optional().openapi({ description: "token for a private https repository; stored as a secret, never returned" }),
   })
@@ -31,7 +34,7 @@ export const CreateGitDeployment = z
   .openapi("CreateGitDeployment");
 
 export const UploadQuery = z.object({
-  name: z.string().min(1).max(63).optional(),
+  name: deploymentName.optional(),
 });
 
 export const StepTimingView = z.object({
@@ -80,7 +83,15 @@ export const DeploymentList = z.object({ deployments: z.array(DeploymentView) })
 export const BuildList = z.object({ builds: z.array(BuildView) }).openapi("BuildList");
 export const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "hello" }) });
 export const Health = z
-  .object({ ok: z.boolean(), version: z.string(), docker: z.boolean(), caddy: z.boolean(), tenantResolver: z.boolean() })
+  .object({
+    ok: z.boolean(),
+    version: z.string(),
+    docker: z.boolean(),
+    caddy: z.boolean(),
+    tenantResolver: z.boolean(),
+    /** One entry per dependency that does not answer: what is down, and what to do. */
+    down: z.array(z.object({ dependency: z.enum(["docker", "caddy", "tenantResolver"]), message: z.string(), hint: z.string() })),
+  })
   .openapi("Health");
 
 export const LogMessage = z

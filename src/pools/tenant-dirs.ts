@@ -24,31 +24,10 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync } from "node:fs
 import { lchown, readdir } from "node:fs/promises";
 import { resolve, sep } from "node:path";
 import { KilnError, badRequest } from "../core/errors.ts";
+import { isWorkloadId, validateTenantId } from "../core/names.ts";
 
-export const TENANT_ID_MAX_LENGTH = 63;
-/** A DNS label: the tenant's URL is http://<tenant>.<workload>.<public host>/. */
-const TENANT_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const TENANT_ID_HINT =
-  "use 1–63 characters: lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. \"acme-42\")";
-
-export function isValidTenantId(id: string): boolean {
-  return id.length <= TENANT_ID_MAX_LENGTH && TENANT_ID.test(id);
-}
-
-/** Returns the id when it is a valid tenant id; throws bad_request saying why not. */
-export function validateTenantId(id: string): string {
-  if (typeof id !== "string" || id.length === 0) throw badRequest("tenant id is empty", TENANT_ID_HINT);
-  const shown = JSON.stringify(id.length > 70 ? `${id.slice(0, 70)}…` : id);
-  if (id.length > TENANT_ID_MAX_LENGTH) {
-    throw badRequest(`tenant id ${shown} is ${id.length} characters long, over ${TENANT_ID_MAX_LENGTH}`, TENANT_ID_HINT);
-  }
-  if (!TENANT_ID.test(id)) {
-    const lower = id.toLowerCase();
-    const hint = lower !== id && TENANT_ID.test(lower) ? `tenant ids are lowercase: use "${lower}"` : TENANT_ID_HINT;
-    throw badRequest(`invalid tenant id ${shown}`, hint);
-  }
-  return id;
-}
+/** Tenant ids are checked in core/names.ts; re-exported for the pool code that imports them from here. */
+export { validateTenantId };
 
 export interface TenantDirs {
   /** <dataDir>/tenants/<workload>/<tenant> */
@@ -62,7 +41,7 @@ export interface TenantDirs {
 /** The tenant's directories (not created). Both ids are checked; the paths cannot leave dataDir/tenants. */
 export function tenantDirs(dataDir: string, workloadId: string, tenantId: string): TenantDirs {
   validateTenantId(tenantId);
-  if (!TENANT_ID.test(workloadId)) throw badRequest(`invalid workload id ${JSON.stringify(workloadId)}`);
+  if (!isWorkloadId(workloadId)) throw badRequest(`invalid workload id ${JSON.stringify(workloadId)}`);
   const base = resolve(dataDir, "tenants");
   const root = resolve(base, workloadId, tenantId);
   const state = resolve(root, "state");

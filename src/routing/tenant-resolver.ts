@@ -9,7 +9,7 @@ import { addressName, addressOfName } from "../core/address-names.ts";
 import type { Answerer, DnsAnswer } from "../adapters/dns/server.ts";
 import { RCODE, RTYPE } from "../formats/dns-wire.ts";
 import type { PoolRepo } from "../core/ports/store.ts";
-import { isValidTenantId } from "../pools/tenant-dirs.ts";
+import { isTenantId, isWorkloadId } from "../core/names.ts";
 
 export class TenantResolver implements Answerer {
   readonly #suffix: string;
@@ -39,7 +39,7 @@ export class TenantResolver implements Answerer {
     const labels = name.slice(0, -this.#suffix.length).split(".");
     if (labels.length !== 2) return null;
     const [tenantId, workloadId] = labels as [string, string];
-    return isValidTenantId(tenantId) && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(workloadId) ? { tenantId, workloadId } : null;
+    return isTenantId(tenantId) && isWorkloadId(workloadId) ? { tenantId, workloadId } : null;
   }
 }
 

@@ -12,6 +12,7 @@ import type { LogStream } from "../../src/core/logs.ts";
 import { Secret } from "../../src/core/secret.ts";
 import { type Command, type RunOptions, run } from "../../src/adapters/exec/run.ts";
 import { GitFetcher } from "../../src/adapters/sources/git.ts";
+import { childEnvOf } from "../../src/config.ts";
 import { type GitDaemon, commitFiles, git, makeRepo, startGitDaemon } from "../helpers/git-daemon.ts";
 
 let daemon: GitDaemon;
@@ -46,7 +47,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
-const fetcher = new GitFetcher();
+/** As main.ts builds it: git starts from the allow-listed environment. */
+const baseEnv = childEnvOf(process.env);
+const fetcher = new GitFetcher({ baseEnv });
 const fetchGit = (ref?: string, url = daemon.url("app"), token?: Secret) =>
   fetcher.fetch({ kind: "git", url, ref, token }, dest, { log });
 
@@ -87,6 +90,7 @@ describe("fetching", () => {
   test("with a token (sent only in env; unused by git://)", async () => {
     const calls: Command[] = [];
     const spy = new GitFetcher({
+      baseEnv,
       runner: (cmd: Command, opts?: RunOptions) => {
         calls.push(cmd);
         return run(cmd, opts);

@@ -4,16 +4,35 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RcloneSyncer } from "../../src/adapters/rclone/rclone-syncer.ts";
+import { childEnvOf } from "../../src/config.ts";
 import { StepError } from "../../src/core/errors.ts";
 import type { LogStream } from "../../src/core/logs.ts";
 import type { SyncRequest } from "../../src/core/ports/syncer.ts";
 import { Secret } from "../../src/core/secret.ts";
 import type { SyncMapping, SyncSink, SyncSpec } from "../../src/core/workload.ts";
 import { type TestS3, startS3 } from "../helpers/s3.ts";
+import { until } from "../helpers/wait.ts";
+
+/** Pids of the live processes whose argv names `dir` (a test's own temp dir, so: its rclone). */
+function processesOn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv = "";
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8"); // empty for a zombie
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (argv.includes(`${dir}\0`) || argv.includes(`${dir}/`)) pids.push(Number(entry));
+  }
+  return pids;
+}
 
 const T = 30_000;
 /** Fail fast in the failure tests (rclone's defaults retry for a while). */
@@ -21,7 +40,8 @@ const FAST_FAIL = ["--retries", "1", "--low-level-retries", "1", "--contimeout",
 
 let s3: TestS3;
 let work: string;
-const syncer = new RcloneSyncer();
+/** As main.ts builds it: rclone starts from the allow-listed environment (no AWS_CA_BUNDLE). */
+const syncer = new RcloneSyncer({ baseEnv: childEnvOf(process.env) });
 
 beforeAll(async () => {
   s3 = await startS3();
@@ -278,14 +298,29 @@ describe("rclone syncer against s3rver", () => {
       const src = freshDir();
       await writeTree(src, { "a.txt": "a" });
       const ac = new AbortController();
-      setTimeout(() => ac.abort(), 300);
-      const started = Date.now();
-      const err = await syncer
+      const running = syncer
         .run({ spec: spec(whole(), { endpoint: gone.endpoint }), tenantId: "theta", stateDir: src, direction: "upload", signal: ac.signal, log: () => {} })
         .catch((e: unknown) => e);
+      await until("rclone to be running on the state dir", async () => processesOn(src).length > 0, 30_000);
+      ac.abort();
+      const err = await running;
       expect(err).toBeInstanceOf(StepError);
       expect((err as StepError).message).toContain("cancelled");
-      expect(Date.now() - started).toBeLessThan(1500);
+      expect(processesOn(src)).toEqual([]); // rclone was stopped, not left retrying
+    },
+    T,
+  );
+
+  test(
+    "RCLONE_* and AWS_CA_BUNDLE in the base env do not reach rclone",
+    async () => {
+      const leaky = new RcloneSyncer({ baseEnv: { ...childEnvOf(process.env), RCLONE_DRY_RUN: "true", AWS_CA_BUNDLE: "/nonexistent/ca.pem" } });
+      const src = freshDir();
+      await writeTree(src, { "a.txt": "a" });
+      const res = await leaky.run({ spec: spec(whole()), tenantId: "iota", stateDir: src, direction: "upload", log: () => {} });
+      expect(res.mappings).toBe(1);
+      // a dry run would have uploaded nothing
+      expect(await s3.keys("kiln-state", "tenants/iota/")).toEqual(["tenants/iota/a.txt"]);
     },
     T,
   );

@@ -7,6 +7,7 @@
  * image, and Kiln may have no registry. Build-time secrets are never baked in; the app's env is
  * given to its container at run time.
  */
+import { isImageRef } from "../../core/names.ts";
 import type { AppPlan } from "./detect.ts";
 
 export const APP_DIR = "/app";
@@ -163,5 +164,5 @@ function shellWord(s: string): string {
 }
 
 function assertImageRef(ref: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._\/:@-]*$/.test(ref)) throw new Error(`not an image reference: ${JSON.stringify(ref)}`);
+  if (!isImageRef(ref)) throw new Error(`not an image reference: ${JSON.stringify(ref)}`);
 }

@@ -16,7 +16,8 @@ export interface BuildersDeps {
   runtime: ContainerRuntime & { loadImage?(tar: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<void> };
   baseImage: () => Promise<string>;
   packDir?: PackDir;
-  railpack?: { buildkitHost?: string; frontendImage?: string };
+  /** Railpack's BuildKit address and frontend, and the environment railpack and buildctl start from. */
+  railpack?: { buildkitHost?: string; frontendImage?: string; baseEnv?: Readonly<Record<string, string>> };
 }
 
 export function createBuilders(deps: BuildersDeps): ImageBuilder[] {

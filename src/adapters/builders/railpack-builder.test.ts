@@ -62,16 +62,10 @@ function input(over: Partial<BuildInput> = {}): BuildInput & { lines: string[] }
 
 describe("applies", () => {
   test("false without railpack, buildctl, a BuildKit address or an image loader", async () => {
-    const saved = process.env.BUILDKIT_HOST;
-    delete process.env.BUILDKIT_HOST;
-    try {
-      expect(await setup({ which: (b) => (b === "railpack" ? null : "/x") }).builder.applies("/s")).toBe(false);
-      expect(await setup({ which: (b) => (b === "buildctl" ? null : "/x") }).builder.applies("/s")).toBe(false);
-      expect(await setup({ buildkitHost: undefined }).builder.applies("/s")).toBe(false);
-      expect(await setup({ loadImage: undefined }).builder.applies("/s")).toBe(false);
-    } finally {
-      if (saved !== undefined) process.env.BUILDKIT_HOST = saved;
-    }
+    expect(await setup({ which: (b) => (b === "railpack" ? null : "/x") }).builder.applies("/s")).toBe(false);
+    expect(await setup({ which: (b) => (b === "buildctl" ? null : "/x") }).builder.applies("/s")).toBe(false);
+    expect(await setup({ buildkitHost: undefined }).builder.applies("/s")).toBe(false);
+    expect(await setup({ loadImage: undefined }).builder.applies("/s")).toBe(false);
   });
 
   test("true when the daemon answers the probe; the answer is remembered", async () => {
@@ -85,17 +79,12 @@ describe("applies", () => {
     expect(await setup({}, { probe: { code: 1, tail: ["connection refused"], timedOut: false } }).builder.applies("/s")).toBe(false);
   });
 
-  test("$BUILDKIT_HOST is used when no address is configured", async () => {
-    const saved = process.env.BUILDKIT_HOST;
-    process.env.BUILDKIT_HOST = "unix:///run/buildkit/buildkitd.sock";
-    try {
-      const { builder, commands } = setup({ buildkitHost: undefined });
-      expect(await builder.applies("/s")).toBe(true);
-      expect(commands[0]!.argv[2]).toBe("unix:///run/buildkit/buildkitd.sock");
-    } finally {
-      if (saved === undefined) delete process.env.BUILDKIT_HOST;
-      else process.env.BUILDKIT_HOST = saved;
-    }
+  test("every command starts from the configured base environment", async () => {
+    const seen: unknown[] = [];
+    const base = { PATH: "/usr/bin", HOME: "/root" };
+    const { builder } = setup({ baseEnv: base, exec: async (_cmd, runOpts) => (seen.push(runOpts?.baseEnv), { code: 0, tail: [], timedOut: false }) });
+    expect(await builder.applies("/s")).toBe(true);
+    expect(seen).toEqual([base]);
   });
 });
 
@@ -147,12 +136,7 @@ describe("build", () => {
   });
 
   test("without a BuildKit address or loader it refuses to build", async () => {
-    const saved = process.env.BUILDKIT_HOST;
-    delete process.env.BUILDKIT_HOST;
-    try {
-      await expect(setup({ buildkitHost: undefined }).builder.build(input())).rejects.toBeInstanceOf(StepError);
-    } finally {
-      if (saved !== undefined) process.env.BUILDKIT_HOST = saved;
-    }
+    await expect(setup({ buildkitHost: undefined }).builder.build(input())).rejects.toBeInstanceOf(StepError);
+    await expect(setup({ loadImage: undefined }).builder.build(input())).rejects.toBeInstanceOf(StepError);
   });
 });

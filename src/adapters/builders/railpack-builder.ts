@@ -5,7 +5,7 @@
  * re-tagged through a one-line `FROM` build so the image carries Kiln's labels.
  *
  * Applies only when `railpack` and `buildctl` are on PATH, the BuildKit daemon (option
- * `buildkitHost`, else $BUILDKIT_HOST) answers and an image loader is wired. See docs/railpack.md.
+ * `buildkitHost`: config's BUILDKIT_HOST) answers and an image loader is wired. See docs/railpack.md.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,8 +24,10 @@ export interface RailpackBuilderOptions {
    * Without it Railpack never applies.
    */
   loadImage?: (tar: ReadableStream<Uint8Array>, signal?: AbortSignal) => Promise<void>;
-  /** BuildKit daemon address; default $BUILDKIT_HOST. */
+  /** BuildKit daemon address (config.buildkitHost). Without it Railpack never applies. */
   buildkitHost?: string;
+  /** The environment railpack and buildctl start from (config.childEnv). */
+  baseEnv?: Readonly<Record<string, string>>;
   /** The frontend image; best pinned to the railpack CLI's version (…/railpack-frontend:v0.x.y). */
   frontendImage?: string;
   railpackBin?: string;
@@ -47,12 +49,13 @@ export class RailpackBuilder implements ImageBuilder {
 
   constructor(private readonly opts: RailpackBuilderOptions) {}
 
-  get #exec() {
-    return this.opts.exec ?? run;
+  /** Runs a command with the base environment. */
+  #exec(cmd: Command, opts: RunOptions): Promise<RunResult> {
+    return (this.opts.exec ?? run)(cmd, { baseEnv: this.opts.baseEnv, ...opts });
   }
 
   get #addr(): string | undefined {
-    return this.opts.buildkitHost ?? process.env.BUILDKIT_HOST ?? undefined;
+    return this.opts.buildkitHost;
   }
 
   /** railpack and buildctl installed and the BuildKit daemon answering (remembered for 30 s). */

@@ -12,6 +12,7 @@
  */
 import { join } from "node:path";
 import { StepError } from "../../core/errors.ts";
+import { isEnvName } from "../../core/names.ts";
 import type { Secret } from "../../core/secret.ts";
 import type { Command } from "../exec/run.ts";
 
@@ -32,13 +33,11 @@ export function railpackPaths(workDir: string): RailpackPaths {
   return { workDir, plan: join(workDir, PLAN_FILE), info: join(workDir, INFO_FILE), imageTar: join(workDir, IMAGE_TAR) };
 }
 
-const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** Secret names become `--env NAME` and `--secret id=NAME,env=NAME`: plain env-var names only. */
 export function checkSecretNames(secrets: Record<string, Secret>): string[] {
   const names = Object.keys(secrets).sort();
   for (const name of names) {
-    if (!SECRET_NAME.test(name)) {
+    if (!isEnvName(name)) {
       throw new StepError(
         `build secret name ${JSON.stringify(name.slice(0, 60))} is not a valid environment variable name`,
         "use letters, digits and '_', not starting with a digit",

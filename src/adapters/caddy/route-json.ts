@@ -8,6 +8,7 @@
  */
 import type { AppRoute } from "../../core/ports/routes.ts";
 import { KilnError } from "../../core/errors.ts";
+import { isHostName } from "../../core/names.ts";
 
 export const SERVER_NAME = "kiln";
 export const ROUTE_ID_PREFIX = "kiln-app-";
@@ -53,7 +54,6 @@ export function deploymentIdOf(id: unknown): string | null {
 }
 
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const UPSTREAM_RE = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;
 
 /** Reject routes that would break Caddy's matchers or address another route's path. */
@@ -61,7 +61,7 @@ export function validateRoute(route: AppRoute): void {
   const bad = (what: string) =>
     new KilnError("internal", `cannot route ${what}`, "this is a bug in Kiln: routes are built from validated deployments");
   if (!ID_RE.test(route.deploymentId)) throw bad(`deployment id ${JSON.stringify(route.deploymentId)}`);
-  if (!route.name.split(".").every((l) => LABEL_RE.test(l))) throw bad(`name ${JSON.stringify(route.name)} (not DNS labels)`);
+  if (!isHostName(route.name)) throw bad(`name ${JSON.stringify(route.name)} (not DNS labels)`);
   if (!UPSTREAM_RE.test(route.upstream)) throw bad(`upstream ${JSON.stringify(route.upstream)} (want host:port)`);
 }
 

@@ -25,6 +25,8 @@ export interface NodeBaseOptions {
   ref?: string;
   /** Extra labels on the assembled image (tests add kiln.test=1). */
   labels?: Labels;
+  /** The environment of the probes of the host's node (config.childEnv). */
+  baseEnv?: Readonly<Record<string, string>>;
 }
 
 export const nodeRuntimeRef = (major: number) => `kiln/node-runtime:${major}-host`;
@@ -64,7 +66,7 @@ export async function ensureNodeBaseImage(runtime: BaseImageRuntime, opts: NodeB
   if (opts.preferred && (await tryPreferred(runtime, opts.preferred, opts.pullTimeoutMs ?? 5000))) {
     return opts.preferred;
   }
-  const host = await probeHostNode({ nodePath: opts.nodePath });
+  const host = await probeHostNode({ nodePath: opts.nodePath, baseEnv: opts.baseEnv });
   const ref = opts.ref ?? nodeRuntimeRef(host.major);
   const labels = nodeBaseLabels(host.version, opts.labels);
   const existing = await runtime.listImages({ "kiln.base": "node", "kiln.base.version": host.version });

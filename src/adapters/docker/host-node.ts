@@ -44,9 +44,11 @@ export function parseLdd(lines: string[]): string[] {
   return libs;
 }
 
-async function lines(argv: string[]): Promise<{ code: number; lines: string[] }> {
+type Env = Readonly<Record<string, string>>;
+
+async function lines(argv: string[], baseEnv: Env | undefined): Promise<{ code: number; lines: string[] }> {
   const out: string[] = [];
-  const res = await run({ argv }, { onLine: (_s, l) => out.push(l), timeoutMs: 30_000 });
+  const res = await run({ argv }, { baseEnv, onLine: (_s, l) => out.push(l), timeoutMs: 30_000 });
   return { code: res.code, lines: out };
 }
 
@@ -78,8 +80,8 @@ export async function findNode(nodePath?: string): Promise<string> {
   return real;
 }
 
-async function libraries(binary: string): Promise<string[]> {
-  const res = await lines(["ldd", binary]);
+async function libraries(binary: string, baseEnv: Env | undefined): Promise<string[]> {
+  const res = await lines(["ldd", binary], baseEnv);
   if (res.code !== 0) {
     if (res.lines.some((l) => /not a dynamic executable|statically linked/.test(l))) return [];
     throw new KilnError("unavailable", `ldd ${binary} failed: ${res.lines.join(" ")}`, "is ldd (libc-bin) installed?");
@@ -87,10 +89,11 @@ async function libraries(binary: string): Promise<string[]> {
   return parseLdd(res.lines);
 }
 
-export async function probeHostNode(opts: { nodePath?: string } = {}): Promise<HostNode> {
+/** `baseEnv`: the environment node, ldd and busybox start from (config.childEnv). */
+export async function probeHostNode(opts: { nodePath?: string; baseEnv?: Env } = {}): Promise<HostNode> {
   const busyboxPath = await findBusybox();
   const nodePath = await findNode(opts.nodePath);
-  const versionOut = await lines([nodePath, "--version"]);
+  const versionOut = await lines([nodePath, "--version"], opts.baseEnv);
   const version = versionOut.lines[0]?.trim() ?? "";
   const major = Number(/^v(\d+)\./.exec(version)?.[1]);
   if (versionOut.code !== 0 || !Number.isInteger(major)) {
@@ -100,11 +103,11 @@ export async function probeHostNode(opts: { nodePath?: string } = {}): Promise<H
   if (!(await exists(join(modulesDir, "npm", "package.json")))) {
     throw new KilnError("unavailable", `npm not found at ${modulesDir}/npm`, "install npm alongside the host's node");
   }
-  const applets = await lines([busyboxPath, "--list-full"]);
+  const applets = await lines([busyboxPath, "--list-full"], opts.baseEnv);
   if (applets.code !== 0 || applets.lines.length === 0) {
     throw new KilnError("unavailable", `${busyboxPath} --list-full failed`, "install busybox-static");
   }
-  const libs = [...(await libraries(nodePath)), ...(await libraries(busyboxPath))];
+  const libs = [...(await libraries(nodePath, opts.baseEnv)), ...(await libraries(busyboxPath, opts.baseEnv))];
   return {
     nodePath,
     version,

@@ -2,19 +2,23 @@
  * The one place Kiln starts processes. No shell: argv is an array. Output is line-buffered
  * and handed to `onLine`. Secrets go in through env only and are redacted from every line.
  * Cancellation: an AbortSignal kills the process group's leader (SIGTERM, then SIGKILL).
+ * A child's environment is exactly `baseEnv` (its caller's, from config.childEnv) plus the
+ * command's own `env`: nothing of Kiln's own environment leaks in.
  */
 import { Secret, redact } from "../../core/secret.ts";
 
 export interface Command {
   argv: string[];
   cwd?: string;
-  /** Added to the inherited environment. Secret values are revealed only here. */
+  /** Added to the base environment. Secret values are revealed only here. */
   env?: Record<string, string | Secret>;
-  /** Variables to remove from the inherited environment. */
+  /** Variables to remove from the base environment. */
   unsetEnv?: string[];
 }
 
 export interface RunOptions {
+  /** The environment the child starts from (config.childEnv, passed down); default none at all. */
+  baseEnv?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
   onLine?: (stream: "stdout" | "stderr", line: string) => void;
   /** Kill after this long. */
@@ -32,8 +36,7 @@ const TAIL = 40;
 
 export async function run(cmd: Command, opts: RunOptions = {}): Promise<RunResult> {
   const secrets: Secret[] = [];
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  const env: Record<string, string> = { ...opts.baseEnv };
   for (const k of cmd.unsetEnv ?? []) delete env[k];
   for (const [k, v] of Object.entries(cmd.env ?? {})) {
     if (v instanceof Secret) secrets.push(v);

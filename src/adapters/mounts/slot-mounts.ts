@@ -19,6 +19,7 @@ import { lstatSync, mkdirSync, readFileSync } from "node:fs";
 import { chmod, lstat, mkdir, realpath, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { KilnError, conflict, errorMessage, unavailable } from "../../core/errors.ts";
+import { isMemberId } from "../../core/names.ts";
 import { run } from "../exec/run.ts";
 import { syscallExec } from "./syscall-exec.ts";
 import {
@@ -65,6 +66,8 @@ export interface SlotMountsOptions {
   /** Private directory for the read-only staging binds. Not inside slotsRoot. */
   stagingRoot: string;
   exec?: MountExec;
+  /** The environment mount(8) and umount(8) start from (config.childEnv), when they run. */
+  baseEnv?: Readonly<Record<string, string>>;
   /** Reads the mountinfo text (default /proc/self/mountinfo). */
   readMountInfo?: () => Promise<string>;
   /** Reads this process's status text, for its capabilities (default /proc/self/status). */
@@ -72,16 +75,18 @@ export interface SlotMountsOptions {
 }
 
 const NEEDS_ROOT_HINT = "Kiln's tenant pools need root to bind tenant directories into pre-warmed containers";
-const MEMBER_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const STAGING_SUFFIX = "-secrets";
 
-export const processExec: MountExec = async (argv) => {
-  try {
-    return await run({ argv }, { timeoutMs: 15_000 });
-  } catch (err) {
-    throw unavailable(`cannot run ${argv[0]}: ${errorMessage(err)}`, "install util-linux's mount (apt-get install mount)");
-  }
-};
+/** Runs mount(8)/umount(8) as child processes that start from `baseEnv`. */
+export function processExec(baseEnv?: Readonly<Record<string, string>>): MountExec {
+  return async (argv) => {
+    try {
+      return await run({ argv }, { baseEnv, timeoutMs: 15_000 });
+    } catch (err) {
+      throw unavailable(`cannot run ${argv[0]}: ${errorMessage(err)}`, "install util-linux's mount (apt-get install mount)");
+    }
+  };
+}
 
 export class SlotMounts {
   #slotsRoot: string;
@@ -110,7 +115,7 @@ export class SlotMounts {
     if (isAtOrUnder(this.#stagingRoot, this.#slotsRoot) || isAtOrUnder(this.#slotsRoot, this.#stagingRoot)) {
       throw new KilnError("internal", "stagingRoot and slotsRoot must not contain each other");
     }
-    this.#exec = opts.exec ?? syscallExec(processExec);
+    this.#exec = opts.exec ?? syscallExec(processExec(opts.baseEnv));
     // Read synchronously: a small procfs read on the claim path, where a thread-pool hop costs more.
     this.#readMountInfo = opts.readMountInfo ?? (async () => readFileSync("/proc/self/mountinfo", "utf8"));
     this.#readProcStatus = opts.readProcStatus ?? (async () => readFileSync("/proc/self/status", "utf8"));
@@ -346,7 +351,7 @@ export class SlotMounts {
   }
 
   #memberDir(memberId: string): string {
-    if (!MEMBER_ID.test(memberId)) throw new KilnError("internal", `invalid pool member id ${JSON.stringify(memberId)}`);
+    if (!isMemberId(memberId)) throw new KilnError("internal", `invalid pool member id ${JSON.stringify(memberId)}`);
     return `${this.#slotsRoot}/${memberId}`;
   }
 

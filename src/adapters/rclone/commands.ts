@@ -9,7 +9,8 @@
  * The remote is configured only through the environment (RCLONE_CONFIG_KILNS3_*, see
  * https://rclone.org/docs/#config-file → "Environment variables"), with RCLONE_CONFIG=/dev/null
  * so no user config file is read. Keys travel as Secret env values, never in argv or a file.
- * AWS_CA_BUNDLE is removed: rclone's S3 backend fails when it is set in this environment.
+ * rclone starts from the syncer's base environment (config.childEnv), which holds no AWS_*;
+ * AWS_CA_BUNDLE is removed here too: rclone's S3 backend fails when it is set in this environment.
  */
 import { StepError } from "../../core/errors.ts";
 import type { Secret } from "../../core/secret.ts";
@@ -34,7 +35,7 @@ const PROGRESS_FLAGS = ["--stats", "1s", "--stats-one-line", "--stats-log-level"
 export interface RcloneSetup {
   sink: SyncSink;
   bin?: string;
-  /** Names of RCLONE_* variables in Kiln's own environment: removed, so they cannot change what runs. */
+  /** Names of the variables in the base environment rclone starts from: its RCLONE_* are removed, so they cannot change what runs. */
   inheritedEnvKeys?: readonly string[];
 }
 
@@ -99,7 +100,8 @@ export function rcloneEnv(setup: RcloneSetup): Pick<Command, "env" | "unsetEnv">
   } else if (sink.accessKeyId || sink.secretAccessKey) {
     throw new StepError("the sync sink has only one of accessKeyId and secretAccessKey", "give both, or neither to use the host's AWS credentials");
   } else {
-    // No keys in the spec: the standard AWS_* variables or the instance's role.
+    // No keys in the spec: ~/.aws/credentials or the instance's role (Kiln passes no AWS_* to children;
+    // a workload file can still interpolate them: access_key_id: ${AWS_ACCESS_KEY_ID}).
     env[key("ENV_AUTH")] = "true";
   }
   const inherited = (setup.inheritedEnvKeys ?? []).filter((k) => k.startsWith("RCLONE_"));

@@ -9,12 +9,12 @@
  */
 import { resolve } from "node:path";
 import { StepError } from "../../core/errors.ts";
+import { S3_BUCKET_RULE, isS3Bucket } from "../../core/names.ts";
 import type { SyncSink } from "../../core/workload.ts";
 
 export const REMOTE_NAME = "kilns3";
 
 const TENANT_PLACEHOLDER = "${tenantId}";
-const BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Split a relative path into segments, refusing anything that could climb out ("..") or is odd. */
@@ -55,8 +55,8 @@ export function mappingRelPath(path: string): string {
 }
 
 export function checkBucket(bucket: string): string {
-  if (!BUCKET.test(bucket)) {
-    throw new StepError(`sync bucket name ${JSON.stringify(bucket.slice(0, 80))} is not a valid bucket name`, "use 3-63 letters, digits, '.', '-' or '_'");
+  if (!isS3Bucket(bucket)) {
+    throw new StepError(`sync bucket name ${JSON.stringify(bucket.slice(0, 80))} is not a valid bucket name`, `use ${S3_BUCKET_RULE}`);
   }
   return bucket;
 }

@@ -32,6 +32,11 @@ export interface RcloneSyncerOptions {
   bin?: string;
   /** Kill one rclone run after this long (default: no limit). */
   timeoutMs?: number;
+  /**
+   * The environment rclone starts from (config.childEnv: no AWS_*, so no AWS_CA_BUNDLE). Its
+   * RCLONE_* variables, if any, are removed; the remote's own settings are added.
+   */
+  baseEnv?: Readonly<Record<string, string>>;
 }
 
 interface Selected {
@@ -46,18 +51,20 @@ const HINT = "check the sync sink's bucket, endpoint, region and keys, and that 
 export class RcloneSyncer implements StateSyncer {
   readonly #bin: string;
   readonly #timeoutMs: number | undefined;
+  readonly #baseEnv: Readonly<Record<string, string>>;
   /** Buckets (per endpoint) that `rclone mkdir` has made sure of since this process started. */
   readonly #readyBuckets = new Set<string>();
 
   constructor(opts: RcloneSyncerOptions = {}) {
     this.#bin = opts.bin ?? "rclone";
     this.#timeoutMs = opts.timeoutMs;
+    this.#baseEnv = opts.baseEnv ?? {};
   }
 
   async run(req: SyncRequest): Promise<SyncResult> {
     const started = Date.now();
     if (!isAbsolute(req.stateDir)) throw new StepError(`state directory ${JSON.stringify(req.stateDir)} is not an absolute path`);
-    const setup: RcloneSetup = { sink: req.spec.sink, bin: this.#bin, inheritedEnvKeys: Object.keys(process.env) };
+    const setup: RcloneSetup = { sink: req.spec.sink, bin: this.#bin, inheritedEnvKeys: Object.keys(this.#baseEnv) };
     // Resolve every path first: a bad prefix or mapping fails before anything moves.
     const selected: Selected[] = req.spec.mappings
       .filter((m) => runsIn(m, req.direction))
@@ -115,6 +122,7 @@ export class RcloneSyncer implements StateSyncer {
     let last = "";
     try {
       res = await run(cmd, {
+        baseEnv: this.#baseEnv,
         signal: req.signal,
         timeoutMs: this.#timeoutMs,
         onLine: (stream, line) => {

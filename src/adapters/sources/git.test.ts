@@ -49,12 +49,14 @@ describe("GitFetcher with a fake runner", () => {
     expect(readdirSync(parent)).toEqual([]);
   });
 
-  test("passes the timeout and signal, streams output as build lines, redacts the token", async () => {
-    const seen: Array<{ cmd: Command; timeoutMs?: number }> = [];
+  test("passes the base env, the timeout and signal, streams output as build lines, redacts the token", async () => {
+    const seen: Array<{ cmd: Command; timeoutMs?: number; baseEnv?: Readonly<Record<string, string>> }> = [];
     const token = new Secret("tok_abcdef");
+    const baseEnv = { PATH: "/usr/bin:/bin", HOME: "/root" };
     const fetcher = new GitFetcher({
+      baseEnv,
       runner: async (cmd, opts) => {
-        seen.push({ cmd, timeoutMs: opts?.timeoutMs });
+        seen.push({ cmd, timeoutMs: opts?.timeoutMs, baseEnv: opts?.baseEnv });
         if (cmd.argv.includes("rev-parse")) return result({ tail: ["a".repeat(40)] });
         opts?.onLine?.("stderr", "echo tok_abcdef");
         return result({});
@@ -67,6 +69,7 @@ describe("GitFetcher with a fake runner", () => {
     expect(out.commit).toBe("a".repeat(40));
     expect(seen.map((s) => s.cmd.argv.find((a) => a === "clone" || a === "rev-parse"))).toEqual(["clone", "rev-parse"]);
     for (const s of seen) expect(s.timeoutMs).toBeGreaterThan(9 * 60 * 1000);
+    for (const s of seen) expect(s.baseEnv).toEqual(baseEnv);
     expect(lines).toContain("build: echo [secret]");
     expect(lines.join("\n")).not.toContain("tok_abcdef");
   });

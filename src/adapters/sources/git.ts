@@ -21,6 +21,8 @@ export interface GitFetcherOptions {
   timeoutMs?: number;
   /** The process runner; tests may substitute one. */
   runner?: Runner;
+  /** The environment git starts from (config.childEnv); git's own settings are added to it. */
+  baseEnv?: Readonly<Record<string, string>>;
 }
 
 const ERROR_LINES = 6;
@@ -28,10 +30,12 @@ const ERROR_LINES = 6;
 export class GitFetcher implements SourceFetcher {
   readonly #timeoutMs: number;
   readonly #run: Runner;
+  readonly #baseEnv: Readonly<Record<string, string>> | undefined;
 
   constructor(opts: GitFetcherOptions = {}) {
     this.#timeoutMs = opts.timeoutMs ?? 10 * 60 * 1000;
     this.#run = opts.runner ?? run;
+    this.#baseEnv = opts.baseEnv;
   }
 
   async fetch(req: FetchRequest, destDir: string, opts: { signal?: AbortSignal; log: LogSink }): Promise<FetchResult> {
@@ -69,6 +73,7 @@ export class GitFetcher implements SourceFetcher {
     const timeoutMs = deadline - Date.now();
     if (timeoutMs <= 0) throw timeoutError(this.#timeoutMs);
     const result = await this.#run(cmd, {
+      baseEnv: this.#baseEnv,
       signal: opts.signal,
       timeoutMs,
       onLine: streamOutput ? (_stream, line) => opts.log("build", redact(line, secrets)) : undefined,

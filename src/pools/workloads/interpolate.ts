@@ -7,6 +7,7 @@
  * `${tenantId}` is not an environment variable: it is kept as written in sync.sink.prefix (where
  * it is expanded per tenant) and refused anywhere else.
  */
+import { ENV_NAME_PATTERN } from "../../core/names.ts";
 import type { FieldPath, ProblemList } from "./errors.ts";
 
 export type WorkloadEnv = Readonly<Record<string, string | undefined>>;
@@ -17,7 +18,7 @@ export const TENANT_ID_REF = "${tenantId}";
 export type UsedEnv = Map<string, string | null>;
 
 const REF = /\$\$\{|\$\{/g;
-const INNER = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([^]*))?$/;
+const INNER = new RegExp(`^(${ENV_NAME_PATTERN})(?::-([^]*))?$`);
 
 interface StringContext {
   env: WorkloadEnv;

@@ -7,6 +7,7 @@
  * a known one. A field that is null (`key:` with nothing after it) counts as absent.
  */
 import { z } from "zod";
+import { DEPLOYMENT_NAME_RULE, S3_BUCKET_RULE, WORKLOAD_ID_RULE, isDeploymentName, isEnvName, isImageRef, isS3Bucket, isWorkloadId } from "../../core/names.ts";
 import { Secret } from "../../core/secret.ts";
 import { closest } from "./errors.ts";
 import { TENANT_ID_REF } from "./interpolate.ts";
@@ -197,12 +198,9 @@ const durationMs = (minMs: number, what: string) => (v: unknown) => {
 
 // ───────────────────────────── field values ─────────────────────────────
 
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
-const DNS_LABEL_RULE = "1–40 lowercase letters, digits or '-', starting and ending with a letter or digit";
-
-function dnsLabel(v: unknown): string {
+function workloadId(v: unknown): string {
   const s = str(v);
-  if (!DNS_LABEL.test(s)) fail(`must be a DNS label: ${DNS_LABEL_RULE}`);
+  if (!isWorkloadId(s)) fail(`must be a DNS label: ${WORKLOAD_ID_RULE}`);
   return s;
 }
 
@@ -210,8 +208,8 @@ function imageRef(v: unknown): string {
   const s = text(v, 255);
   if (/\s/.test(s)) fail("must not contain spaces");
   const dep = /^deployment:(.*)$/.exec(s);
-  if (dep && !DNS_LABEL.test(dep[1]!)) fail(`deployment:<name> needs a deployment name: ${DNS_LABEL_RULE}`);
-  if (!dep && !/^[a-zA-Z0-9][a-zA-Z0-9._\-/:@]*$/.test(s)) fail('must be an image reference like "kiln/node-runtime:20-host" or "deployment:<name>"');
+  if (dep && !isDeploymentName(dep[1]!)) fail(`deployment:<name> needs a deployment name: ${DEPLOYMENT_NAME_RULE}`);
+  if (!dep && !isImageRef(s)) fail('must be an image reference like "kiln/node-runtime:20-host" or "deployment:<name>"');
   return s;
 }
 
@@ -229,8 +227,6 @@ function containerPath(v: unknown): string {
   return s;
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 function envValue(v: unknown, path: (string | number)[]): string {
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
@@ -242,7 +238,7 @@ function envValue(v: unknown, path: (string | number)[]): string {
 function environment(v: unknown, report: Report): Record<string, string> {
   const out: Record<string, string> = {};
   const put = (key: string, value: string, path: (string | number)[]) => {
-    if (!ENV_NAME.test(key)) return report("must be a shell-style name (letters, digits, _; not starting with a digit)", path);
+    if (!isEnvName(key)) return report("must be a shell-style name (letters, digits, _; not starting with a digit)", path);
     if (key in out) return report(`sets ${key} twice`, path);
     out[key] = value;
   };
@@ -343,11 +339,9 @@ function ports(v: unknown, report: Report): PortValue[] {
   return listOf(v, report, port);
 }
 
-const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
 function bucket(v: unknown): string {
   const s = str(v);
-  if (!S3_BUCKET.test(s)) fail("must be an S3 bucket name: 3–63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit (no path: use prefix)");
+  if (!isS3Bucket(s)) fail(`must be an S3 bucket name: ${S3_BUCKET_RULE} (no path: use prefix)`);
   return s;
 }
 
@@ -431,7 +425,7 @@ const Sync = obj({
 
 export const WorkloadFileSchema = obj(
   {
-    id: req(dnsLabel),
+    id: req(workloadId),
     name: opt((v) => text(v, 100)),
     image: req(imageRef),
     volumes: obj({

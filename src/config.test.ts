@@ -1,0 +1,66 @@
+import { expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { childEnvOf, loadCliEnv, loadConfig } from "./config.ts";
+
+const HOST_ENV = {
+  PATH: "/usr/local/bin:/usr/bin:/bin",
+  HOME: "/root",
+  LANG: "C.UTF-8",
+  TZ: "UTC",
+  SSL_CERT_FILE: "/etc/ssl/certs/ca-certificates.crt",
+  NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt",
+  AWS_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt",
+  AWS_ACCESS_KEY_ID: "AKIA-host",
+  AWS_SECRET_ACCESS_KEY: "host-secret",
+  KILN_API_TOKEN: "a-very-secret-api-token",
+  KILN_DATA_DIR: "/var/lib/kiln",
+  RCLONE_DRY_RUN: "true",
+  GIT_DIR: "/elsewhere/.git",
+  TMPDIR: "",
+};
+
+test("children get only the allow-listed variables that are set", () => {
+  expect(childEnvOf(HOST_ENV)).toEqual({
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: "/root",
+    LANG: "C.UTF-8",
+    TZ: "UTC",
+    SSL_CERT_FILE: "/etc/ssl/certs/ca-certificates.crt",
+    NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt",
+  });
+});
+
+test("never a KILN_ setting nor any AWS_ variable (AWS_CA_BUNDLE breaks rclone's S3 backend)", () => {
+  const keys = Object.keys(childEnvOf(HOST_ENV));
+  expect(keys.filter((k) => k.startsWith("KILN_") || k.startsWith("AWS_") || k.startsWith("RCLONE_"))).toEqual([]);
+});
+
+test("a child always has a PATH", () => {
+  expect(childEnvOf({}).PATH).toBe("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+});
+
+test("loadConfig computes childEnv from the environment it is given, and reads BUILDKIT_HOST", () => {
+  const config = loadConfig({ ...HOST_ENV, BUILDKIT_HOST: "tcp://127.0.0.1:1234" });
+  expect(config.childEnv).toEqual(childEnvOf(HOST_ENV));
+  expect(config.buildkitHost).toBe("tcp://127.0.0.1:1234");
+  expect(loadConfig({ BUILDKIT_HOST: "" }).buildkitHost).toBeUndefined();
+});
+
+test("loadCliEnv: KILN_URL, KILN_TOKEN, the local Kiln's data dir and address, NO_COLOR; empty is unset", () => {
+  expect(loadCliEnv({ KILN_URL: "http://k:1", KILN_TOKEN: "t", KILN_DATA_DIR: "/srv/kiln", KILN_API_HOST: "::", KILN_API_PORT: "4100", NO_COLOR: "" })).toEqual({
+    url: "http://k:1",
+    token: "t",
+    dataDir: "/srv/kiln",
+    apiHost: "::",
+    apiPort: "4100",
+    noColor: true,
+  });
+  expect(loadCliEnv({ KILN_URL: "", KILN_TOKEN: "" })).toEqual({
+    url: undefined,
+    token: undefined,
+    dataDir: resolve("./.kiln"),
+    apiHost: "127.0.0.1",
+    apiPort: "4000",
+    noColor: false,
+  });
+});
