@@ -1,35 +1,25 @@
 /**
  * WorkloadSpec → the ContainerSpec of one pool member. Pure: the hardening every member gets is
- * here in one place — read-only root unless the workload says otherwise, all capabilities dropped,
- * no-new-privileges, pids/memory/CPU limits, size-capped tmpfs for /tmp and /run, the workload's
- * user — and the two slot mounts through which a tenant's state and secrets arrive at claim time.
+ * here in one place — read-only root unless the workload says otherwise, pids/memory/CPU limits,
+ * size-capped tmpfs for /tmp and /run, the workload's user, no restarts (a dead member is replaced,
+ * not revived) — and the two slot mounts through which a tenant's state and secrets arrive at claim
+ * time. (Dropped capabilities and no-new-privileges come with every container: see hardening.ts.)
  */
-import type { ContainerSpec, Labels } from "../core/ports/runtime.ts";
+import { memberLabels } from "../core/labels.ts";
+import type { ContainerSpec } from "../core/ports/runtime.ts";
 import type { WorkloadSpec } from "../core/workload.ts";
-import { MANAGED, INSTANCE } from "../core/labels.ts";
+import { limitsSpec, scratchTmpfs, type Limits } from "./hardening.ts";
 
-export interface MemberDefaults {
+/** What a workload doesn't set: the app limits, Kiln's network, the tmpfs size. */
+export interface MemberDefaults extends Limits {
   network: string;
-  memoryBytes: number;
-  nanoCpus: number;
-  pids: number;
   tmpfsSize: string;
 }
 
+/** The member's slot directories on the host (src/adapters/mounts/slot-mounts.ts). */
 export interface MemberSlot {
   state: string;
   secrets: string;
-}
-
-export function memberLabels(instanceId: string, w: WorkloadSpec, memberId: string): Labels {
-  return {
-    [MANAGED]: "true",
-    [INSTANCE]: instanceId,
-    "kiln.kind": "pool-member",
-    "kiln.workload": w.id,
-    "kiln.member": memberId,
-    "kiln.spec-hash": w.hash,
-  };
 }
 
 export function memberContainerSpec(
@@ -40,21 +30,19 @@ export function memberContainerSpec(
   instanceId: string,
   d: MemberDefaults,
 ): ContainerSpec {
-  const tmpfs = `rw,noexec,nosuid,nodev,size=${d.tmpfsSize}`;
+  const tmpfs = scratchTmpfs(d.tmpfsSize);
   const mounts: NonNullable<ContainerSpec["mounts"]> = [];
   if (w.state) mounts.push({ source: slot.state, target: w.state.target, readOnly: false, propagation: "rslave" });
   if (w.secrets) mounts.push({ source: slot.secrets, target: w.secrets.target, readOnly: true, propagation: "rslave" });
   return {
     name: `kiln-pool-${w.id}-${memberId}`,
     image,
-    labels: memberLabels(instanceId, w, memberId),
+    labels: memberLabels(instanceId, w.id, memberId, w.hash),
     env: { ...w.environment, ...(w.port ? { PORT: String(w.port) } : {}) },
     cmd: w.command ?? undefined,
     network: w.networkMode ?? d.network,
     publishPort: w.port ?? undefined,
-    memoryBytes: w.limits.memoryBytes ?? d.memoryBytes,
-    nanoCpus: w.limits.nanoCpus ?? d.nanoCpus,
-    pidsLimit: d.pids,
+    ...limitsSpec({ memoryBytes: w.limits.memoryBytes ?? d.memoryBytes, nanoCpus: w.limits.nanoCpus ?? d.nanoCpus, pids: d.pids }),
     restartPolicy: "no",
     readOnlyRootfs: w.readOnly,
     user: w.user ?? undefined,

@@ -1,6 +1,9 @@
 /**
  * Follows each running app container's output into the log bus, and notices when it dies.
  * One watch per deployment; a new container replaces the old watch (zero-downtime swaps).
+ * Plain inputs: the runtime, where a deployment's lines go, and whom to tell of a crash — a
+ * container Docker restarted (on-failure) is followed again, one that stays down is reported once
+ * with its exit code and last lines. (Pool members are not watched: a dead member is replaced.)
  */
 import type { LogSink } from "../core/logs.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";

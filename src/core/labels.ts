@@ -10,6 +10,11 @@ export function deploymentLabels(instanceId: string, deploymentId: string, build
   return { [MANAGED]: "true", [INSTANCE]: instanceId, "kiln.kind": "app", "kiln.deployment": deploymentId, "kiln.build": buildId };
 }
 
+/** Labels of one pool member's container: its workload, its id, and the spec it was made from. */
+export function memberLabels(instanceId: string, workloadId: string, memberId: string, specHash: string): Labels {
+  return { [MANAGED]: "true", [INSTANCE]: instanceId, "kiln.kind": "pool-member", "kiln.workload": workloadId, "kiln.member": memberId, "kiln.spec-hash": specHash };
+}
+
 /** The label filter that selects this instance's app containers and images. */
 export function instanceAppFilter(instanceId: string): Labels {
   return { [MANAGED]: "true", [INSTANCE]: instanceId, "kiln.kind": "app" };

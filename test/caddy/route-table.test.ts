@@ -10,6 +10,10 @@ import type { Server } from "bun";
 import { CaddyRouteTable } from "../../src/adapters/caddy/route-table.ts";
 import { CaddySupervisor } from "../../src/adapters/caddy/supervisor.ts";
 import type { AppRoute } from "../../src/core/ports/routes.ts";
+import { until } from "../helpers/wait.ts";
+
+/** Caddy's whole environment (Kiln passes config.childEnv). */
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
 
 async function freePort(): Promise<number> {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -41,6 +45,8 @@ let publicPort: number;
 let supervisor: CaddySupervisor;
 let table: CaddyRouteTable;
 let restarts = 0;
+/** What the supervisor said: it announces each restart ("…; restarting") when it sees Caddy exit. */
+const supervisorLog: string[] = [];
 const apps: Server<undefined>[] = [];
 let alpha: AppRoute;
 let beta: AppRoute;
@@ -58,7 +64,8 @@ beforeAll(async () => {
   supervisor = new CaddySupervisor({
     adminUrl,
     dataDir,
-    log: () => {},
+    env,
+    log: (line) => supervisorLog.push(line),
     backoff: { initialMs: 100, maxMs: 1000 },
     onRestart: () => {
       restarts++;
@@ -91,7 +98,7 @@ test("ensureRunning twice does not start a second caddy", async () => {
 });
 
 test("a second supervisor finds the running caddy and leaves it alone", async () => {
-  const other = new CaddySupervisor({ adminUrl, dataDir, log: () => {} });
+  const other = new CaddySupervisor({ adminUrl, dataDir, env, log: () => {} });
   expect(await other.ensureRunning()).toBe("external");
   expect(other.pid).toBeNull();
   await other.stop();
@@ -131,7 +138,7 @@ test("replacing one route's upstream does not disturb the other app", async () =
   const failures: string[] = [];
   let served = 0;
   const traffic = (async () => {
-    for (let i = 0; i < 500 && !stop; i++) {
+    for (let i = 0; i < 100_000 && !stop; i++) {
       try {
         const res = await viaHost("beta", `/n/${i}`);
         const body = (await res.json()) as { app: string };
@@ -142,12 +149,13 @@ test("replacing one route's upstream does not disturb the other app", async () =
       }
     }
   })();
-  // Several replaces, flipping alpha between two upstreams, while beta's traffic flows.
+  // Several replaces, flipping alpha between two upstreams, each once more of beta's requests were served.
+  const servedSince = async (n: number) => until(`beta's traffic past ${n} requests`, async () => served > n || failures.length > 0, 30_000);
   for (const port of [alpha2.port, apps[0]!.port, alpha2.port, apps[0]!.port, alpha2.port]) {
-    await Bun.sleep(15);
+    await servedSince(served);
     await table.upsert({ ...alpha, upstream: `127.0.0.1:${port}` });
   }
-  await Bun.sleep(15);
+  await servedSince(served);
   stop = true;
   await traffic;
 
@@ -196,9 +204,9 @@ test("when caddy dies the supervisor restarts it and onRestart fires; load bring
   const before = restarts;
   process.kill(pid!, "SIGKILL");
 
-  const deadline = Date.now() + 10_000;
-  while (restarts === before && Date.now() < deadline) await Bun.sleep(50);
+  await until("the supervisor to restart caddy", async () => restarts > before, 30_000);
   expect(restarts).toBe(before + 1);
+  expect(supervisorLog).toContain(`caddy (pid ${pid}) exited with SIGKILL; restarting`);
   expect(supervisor.pid).not.toBeNull();
   expect(supervisor.pid).not.toBe(pid);
   expect(await table.healthy()).toBe(true);
@@ -211,9 +219,12 @@ test("when caddy dies the supervisor restarts it and onRestart fires; load bring
 });
 
 test("stop kills caddy and it stays down", async () => {
+  const pid = supervisor.pid;
   await supervisor.stop();
+  // stop() returns once caddy has exited, and the supervisor decides on a restart (and says so) the
+  // moment it sees an exit: no "restarting" now means none was scheduled.
+  expect(supervisorLog.filter((l) => l.startsWith(`caddy (pid ${pid}) exited`))).toEqual([]);
   expect(supervisor.pid).toBeNull();
-  await Bun.sleep(300);
   expect(await table.healthy()).toBe(false);
   expect(restarts).toBe(1);
 });

@@ -18,8 +18,29 @@ const dbPath = join(dataDir, "kiln.db");
 const store = SqliteStore.open(dbPath);
 const moved: string[] = [];
 const logs: string[] = [];
+/** The resolver's whole environment (Kiln passes config.childEnv). */
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
 const make = () =>
-  new TenantResolverProcess({ dataDir, dbPath, publicHost: "kiln.test", port: 0, onMoved: (a) => void moved.push(a), log: (l) => void logs.push(l), checkMs: 100 });
+  new TenantResolverProcess({ dataDir, dbPath, publicHost: "kiln.test", port: 0, env, onMoved: (a) => void moved.push(a), log: (l) => void logs.push(l), checkMs: 100 });
+
+/** A Kiln of its own (a process) that starts the resolver; it prints the address and then waits to be killed. */
+async function otherKiln(): Promise<{ proc: Bun.Subprocess<"ignore", "pipe", "inherit">; address: string }> {
+  const script = `
+    const { TenantResolverProcess } = await import(${JSON.stringify(join(import.meta.dir, "../../src/routing/resolver-process.ts"))});
+    const r = new TenantResolverProcess({ dataDir: ${JSON.stringify(dataDir)}, dbPath: ${JSON.stringify(dbPath)}, publicHost: "kiln.test", port: 0, env: ${JSON.stringify(env)}, onMoved: () => {}, log: () => {} });
+    console.log(await r.start());
+    setInterval(() => {}, 1 << 30);`;
+  const proc = Bun.spawn([process.execPath, "-e", script], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the other Kiln exited before it started the resolver");
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return { proc, address: text.trim() };
+}
 /** Running (a zombie waiting to be reaped counts as gone). */
 const alive = (pid: number) => {
   try {
@@ -42,8 +63,8 @@ async function claimed(tenant: string, port: number) {
 }
 
 test("the resolver answers from the store as claims come and go, survives its Kiln, and is adopted", async () => {
-  const first = make();
-  const address = await first.start();
+  const first = await otherKiln();
+  const address = first.address;
   const pid = await statePid();
   expect((await queryDns(address, "a.echo.kiln.test", RTYPE.SRV)).rcode).toBe(RCODE.nxDomain);
   await claimed("a", 41001);
@@ -51,6 +72,9 @@ test("the resolver answers from the store as claims come and go, survives its Ki
   expect((await queryDns(address, "127-0-0-1.ip.kiln", RTYPE.A)).a).toEqual(["127.0.0.1"]);
 
   // A Kiln that dies without stopping leaves it running; the next Kiln adopts it.
+  first.proc.kill("SIGKILL");
+  await first.proc.exited;
+  expect(alive(pid)).toBe(true);
   const second = make();
   expect(await second.start()).toBe(address);
   expect(await statePid()).toBe(pid);
@@ -64,7 +88,6 @@ test("the resolver answers from the store as claims come and go, survives its Ki
 
   const newPid = await statePid();
   await second.stop();
-  await first.stop(); // the first one no longer owns anything: stopping it is harmless
   await until("the resolver to exit", async () => !alive(newPid));
   expect(existsSync(join(dataDir, "tenant-resolver.json"))).toBe(false);
 }, 60_000);
@@ -73,7 +96,7 @@ test("a resolver whose data dir is removed exits by itself", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kiln-resolver-gone-"));
   const db = join(dir, "kiln.db");
   (await SqliteStore.open(db)).close();
-  const r = new TenantResolverProcess({ dataDir: dir, dbPath: db, publicHost: "kiln.test", port: 0, onMoved: () => {}, log: () => {}, checkMs: 60_000 });
+  const r = new TenantResolverProcess({ dataDir: dir, dbPath: db, publicHost: "kiln.test", port: 0, env, onMoved: () => {}, log: () => {}, checkMs: 60_000 });
   await r.start();
   const pid = JSON.parse(await Bun.file(join(dir, "tenant-resolver.json")).text()).pid as number;
   rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,42 @@
+/**
+ * A deployment's build → the ContainerSpec of its app container. Pure: the app gets its env plus
+ * PORT, the deployment's labels, the app limits, and Docker's on-failure restarts; the app port is
+ * published on loopback for Caddy. Env values are revealed here and nowhere earlier.
+ */
+import { containerName, deploymentLabels } from "../core/labels.ts";
+import type { ContainerSpec } from "../core/ports/runtime.ts";
+import type { Secret } from "../core/secret.ts";
+import { limitsSpec, type Limits } from "./hardening.ts";
+
+export const DEFAULT_APP_PORT = 3000;
+
+export interface AppContainerInput {
+  /** The deployment's name and id, and the build the image came from. */
+  name: string;
+  deploymentId: string;
+  buildId: string;
+  image: string;
+  env: Readonly<Record<string, Secret>>;
+  /** The port the app listens on; default 3000. */
+  port?: number;
+  limits: Limits;
+  network: string;
+  instanceId: string;
+}
+
+export function appContainerSpec(a: AppContainerInput): ContainerSpec {
+  const port = a.port ?? DEFAULT_APP_PORT;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(a.env)) env[k] = v.reveal();
+  env.PORT = String(port);
+  return {
+    name: containerName(a.name, a.buildId),
+    image: a.image,
+    labels: deploymentLabels(a.instanceId, a.deploymentId, a.buildId),
+    env,
+    network: a.network,
+    publishPort: port,
+    ...limitsSpec(a.limits),
+    restartPolicy: "on-failure",
+  };
+}
