@@ -1,4 +1,4 @@
-import { conflict } from "./errors.ts";
+import { defineLifecycle } from "./lifecycle.ts";
 
 /** Where a deployment's source comes from. The token of a private repo lives in the secret store, not here. */
 export type SourceSpec =
@@ -24,25 +24,24 @@ export interface Deployment {
   updatedAt: number;
 }
 
-/** Allowed status moves. Anything else is a 409. */
-const deploymentMoves: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
-  queued: ["building", "failed", "stopped"],
-  building: ["deploying", "failed", "stopped"],
+/**
+ * Deployment status says what the app is doing. A redeploy of a running app stays `running` (the
+ * old container serves until the new one takes over; the build row shows the progress); a first
+ * deploy, or a redeploy of a failed or stopped app, goes queued → building → deploying → running.
+ */
+export const deploymentLifecycle = defineLifecycle<DeploymentStatus>("deployment", {
+  // → running from queued/building: the build ended (interrupted at boot, or failed) while the
+  // previous container still serves.
+  queued: ["building", "running", "failed", "stopped"],
+  building: ["deploying", "running", "failed", "stopped"],
   deploying: ["running", "failed", "stopped"],
-  running: ["queued", "failed", "stopped", "running"],
-  failed: ["queued", "stopped", "running", "failed"],
+  // → running: a redeploy queued, a failed redeploy recorded, the new container swapped in.
+  running: ["running", "failed", "stopped"],
+  // → building: the app crashed while its redeploy waited in the queue; → running: a redeploy
+  // whose app crashed meanwhile succeeded; → failed: a failed redeploy of a crashed app.
+  failed: ["queued", "building", "running", "failed", "stopped"],
   stopped: ["queued", "stopped"],
-};
-
-export function canMoveDeployment(from: DeploymentStatus, to: DeploymentStatus): boolean {
-  return deploymentMoves[from].includes(to);
-}
-
-export function assertDeploymentMove(from: DeploymentStatus, to: DeploymentStatus): void {
-  if (!canMoveDeployment(from, to)) {
-    throw conflict(`deployment cannot go from ${from} to ${to}`);
-  }
-}
+});
 
 export type BuildStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 export type BuilderName = "railpack" | "dockerfile" | "kiln";
@@ -69,14 +68,10 @@ export interface Build {
   finishedAt: number | null;
 }
 
-const buildMoves: Record<BuildStatus, readonly BuildStatus[]> = {
-  queued: ["running", "cancelled", "failed"],
+export const buildLifecycle = defineLifecycle<BuildStatus>("build", {
+  queued: ["running", "failed", "cancelled"], // failed: Kiln restarted before it ran
   running: ["succeeded", "failed", "cancelled"],
   succeeded: [],
   failed: [],
   cancelled: [],
-};
-
-export function assertBuildMove(from: BuildStatus, to: BuildStatus): void {
-  if (!buildMoves[from].includes(to)) throw conflict(`build cannot go from ${from} to ${to}`);
-}
+});

@@ -2,7 +2,7 @@
  * Pool members and tenant claims, with their lifecycles. A member serves at most one tenant in
  * its life: after release it is destroyed and the pool refills.
  */
-import { conflict } from "./errors.ts";
+import { defineLifecycle } from "./lifecycle.ts";
 
 export type MemberStatus = "warming" | "ready" | "claimed" | "releasing" | "draining" | "destroyed";
 
@@ -23,20 +23,31 @@ export interface PoolMember {
   lastActiveAt: number | null;
 }
 
-const memberMoves: Record<MemberStatus, readonly MemberStatus[]> = {
-  warming: ["ready", "claimed", "destroyed", "draining"],
-  ready: ["claimed", "draining", "destroyed"],
+/** Members are born `warming` (pool) or `claimed` (a cold start); `destroyed` is the row's removal. */
+export const memberLifecycle = defineLifecycle<MemberStatus>("pool member", {
+  warming: ["ready", "destroyed"],
+  ready: ["claimed", "draining", "destroyed"], // draining: spec changed, workload removed, idle surplus
   claimed: ["releasing", "destroyed"],
-  releasing: ["destroyed", "claimed"], // claimed again: the upload failed, the tenant keeps it
+  releasing: ["claimed", "destroyed"], // claimed again: the upload failed (or Kiln died mid-release)
   draining: ["destroyed"],
   destroyed: [],
-};
-
-export function assertMemberMove(from: MemberStatus, to: MemberStatus): void {
-  if (!memberMoves[from].includes(to)) throw conflict(`pool member cannot go from ${from} to ${to}`);
-}
+});
 
 export type TenantStatus = "claimed" | "releasing" | "release_failed" | "released";
+
+/**
+ * A tenant's claim on one workload. A tenant without a row counts as `released` (so a row is born
+ * claimed, or released when a download ran before its first claim). Every status may be rewritten
+ * as itself: the last sync outcome is recorded on the row whatever the status.
+ */
+export const tenantLifecycle = defineLifecycle<TenantStatus>("tenant", {
+  released: ["released", "claimed"],
+  // → released: its container was gone after a restart (adoption)
+  claimed: ["claimed", "releasing", "released"],
+  releasing: ["releasing", "release_failed", "released"],
+  // the member is claimed again and the tenant keeps it: release again, or lose it at a restart
+  release_failed: ["release_failed", "releasing", "released"],
+});
 export type ClaimSource = "existing" | "pool" | "cold";
 
 export interface TenantClaim {

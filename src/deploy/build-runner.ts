@@ -1,10 +1,14 @@
 /**
  * Carries one build from queued to its end: runs the pipeline, records progress on the build and
  * the deployment, swaps the new container in, and cleans up whatever a failed build left.
+ * A deployment that is running when its build starts stays `running` (the old container serves
+ * until the swap); otherwise it goes building → deploying → running|failed. A status write the
+ * lifecycle refuses ends the build as failed, with the reason in its log, and is counted.
  */
 import { rm, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Build, Deployment, StepTiming } from "../core/deployment.ts";
+import { IllegalMove } from "../core/lifecycle.ts";
 import type { LogSink } from "../core/logs.ts";
 import type { Store } from "../core/ports/store.ts";
 import type { FetchRequest } from "../core/ports/source.ts";
@@ -21,7 +25,12 @@ export interface BuildJob {
   signal: AbortSignal;
 }
 
+const WHERE = "BuildRunner.run";
+
 export class BuildRunner {
+  /** Status writes the lifecycle refused (each ended its build). */
+  illegalMoves = 0;
+
   constructor(
     private readonly deps: PipelineDeps,
     private readonly store: Store,
@@ -30,6 +39,20 @@ export class BuildRunner {
   ) {}
 
   async run(job: BuildJob): Promise<void> {
+    try {
+      await this.#run(job);
+    } catch (err) {
+      if (!(err instanceof IllegalMove)) throw err;
+      this.illegalMoves++;
+      this.sinkFor(job.deployment.id)("system", `build #${job.build.number} stopped: ${err.message}`);
+      const b = await this.store.builds.get(job.build.id);
+      if (b && (b.status === "queued" || b.status === "running")) {
+        await this.store.builds.update(b.id, { status: "failed", error: err.message, finishedAt: Date.now() }, WHERE);
+      }
+    }
+  }
+
+  async #run(job: BuildJob): Promise<void> {
     const { deployment, build } = job;
     const log = this.sinkFor(deployment.id);
     const workDir = join(this.deps.config.dataDir, "builds", build.id);
@@ -46,14 +69,20 @@ export class BuildRunner {
       log,
     };
     const started = Date.now();
-    await this.store.builds.update(build.id, { status: "running" });
-    await this.store.deployments.update(deployment.id, { status: "building", currentBuildId: build.id, failureReason: null });
+    await this.store.builds.update(build.id, { status: "running" }, WHERE);
+    const serving = (await this.store.deployments.get(deployment.id))?.status === "running";
+    const start = { currentBuildId: build.id, failureReason: null };
+    await this.store.deployments.update(deployment.id, serving ? start : { ...start, status: "building" }, WHERE);
     log("system", `build #${build.number} started`);
 
+    let deploying = false;
     const outcome = await runPipeline(DEPLOY_STEPS, ctx, this.deps, {
       onProgress: async (step, timings) => {
-        await this.store.builds.update(build.id, { steps: timings.map((t) => ({ ...t })), builder: ctx.builder ?? null });
-        if (step.name === "run") await this.store.deployments.update(deployment.id, { status: "deploying" });
+        await this.store.builds.update(build.id, { steps: timings.map((t) => ({ ...t })), builder: ctx.builder ?? null }, WHERE);
+        if (step.name === "run" && !serving && !deploying) {
+          deploying = true; // once, as the step starts (progress is reported again as it ends)
+          await this.store.deployments.update(deployment.id, { status: "deploying" }, WHERE);
+        }
       },
     });
     await rm(workDir, { recursive: true, force: true }).catch(() => {});
@@ -75,14 +104,14 @@ export class BuildRunner {
       commit: ctx.commit ?? null,
       steps: timings,
       finishedAt: Date.now(),
-    });
+    }, WHERE);
     await this.store.deployments.update(deployment.id, {
       status: "running",
       currentBuildId: build.id,
       containerId: ctx.containerId ?? null,
       upstream: ctx.upstream ?? null,
       failureReason: null,
-    });
+    }, WHERE);
     this.watcher.watch(deployment.id, ctx.containerId!, Math.floor(build.createdAt / 1000) - 1);
     ctx.log("system", `deployed in ${formatDuration(totalMs)}`);
     // The route points at the new container now: the old one can go.
@@ -108,7 +137,7 @@ export class BuildRunner {
       steps: timings,
       error: reason,
       finishedAt: Date.now(),
-    });
+    }, WHERE);
     if (cancelled) return; // whoever cancelled owns the deployment's status
     // A failed redeploy leaves the previous container serving: the deployment stays up.
     const current = await this.store.deployments.get(deployment.id);
@@ -116,6 +145,6 @@ export class BuildRunner {
     await this.store.deployments.update(deployment.id, {
       status: previousAlive ? "running" : "failed",
       failureReason: previousAlive ? `build #${build.number} failed: ${reason} (still serving the previous build)` : reason,
-    });
+    }, WHERE);
   }
 }

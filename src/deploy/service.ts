@@ -5,9 +5,11 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Build, Deployment, SourceSpec } from "../core/deployment.ts";
-import { assertDeploymentMove } from "../core/deployment.ts";
+import { deploymentLifecycle } from "../core/deployment.ts";
 import { badRequest, conflict, notFound } from "../core/errors.ts";
-import { generateName, newId, validateName } from "../core/ids.ts";
+import { IllegalMove } from "../core/lifecycle.ts";
+import { newId } from "../core/ids.ts";
+import { generateDeploymentName, validateDeploymentName } from "../core/names.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { RouteTable } from "../core/ports/routes.ts";
 import type { FetchRequest } from "../core/ports/source.ts";
@@ -47,6 +49,9 @@ const secretKey = {
 };
 
 export class DeploymentService {
+  /** Crash reports that met a status they may not move from (logged on the deployment). */
+  illegalMoves = 0;
+
   constructor(private readonly d: DeploymentServiceDeps) {}
 
   async list(): Promise<Deployment[]> {
@@ -97,21 +102,25 @@ export class DeploymentService {
   async redeploy(idOrName: string): Promise<Deployment> {
     const d = await this.get(idOrName);
     if (this.d.queue.busy(d.id)) throw conflict(`deployment ${d.name} has a build in progress`, "wait for it to finish, or stop the deployment first");
-    assertDeploymentMove(d.status, "queued");
-    const updated = await this.d.store.deployments.update(d.id, { status: d.status === "running" ? "running" : "queued" });
+    // A running app keeps serving (and stays `running`) until the new build takes over.
+    const updated = d.status === "running" ? d : await this.d.store.deployments.update(d.id, { status: "queued" }, "DeploymentService.redeploy");
     await this.#enqueue(updated);
     return this.d.store.deployments.get(d.id) as Promise<Deployment>;
   }
 
   async stop(idOrName: string): Promise<Deployment> {
     const d = await this.get(idOrName);
-    assertDeploymentMove(d.status, "stopped");
+    deploymentLifecycle.assert(d.status, "stopped", "DeploymentService.stop", d.id);
     await this.d.queue.cancel(d.id);
+    // Builds cancelled while still waiting in the queue never ran: nobody else ends them.
+    for (const b of await this.d.store.builds.listFor(d.id)) {
+      if (b.status === "queued") await this.d.store.builds.update(b.id, { status: "cancelled", error: "cancelled", finishedAt: Date.now() }, "DeploymentService.stop");
+    }
     this.d.watcher.unwatch(d.id);
     await this.d.routes.remove(d.id);
     await this.#removeContainers(d.id);
     this.d.log(d.id, "stopped");
-    return this.d.store.deployments.update(d.id, { status: "stopped", containerId: null, upstream: null });
+    return this.d.store.deployments.update(d.id, { status: "stopped", containerId: null, upstream: null }, "DeploymentService.stop");
   }
 
   /** Everything the deployment made goes: builds in flight, container, route, images, logs, upload. */
@@ -136,11 +145,17 @@ export class DeploymentService {
     if (!d || d.containerId !== containerId || d.status !== "running") return;
     const reason = `the app exited with code ${exitCode}${lastLines.length ? `; last lines:\n${lastLines.join("\n")}` : ""}`;
     this.d.log(d.id, `app crashed (exit code ${exitCode})`);
-    await this.d.store.deployments.update(d.id, { status: "failed", failureReason: reason });
+    try {
+      await this.d.store.deployments.update(d.id, { status: "failed", failureReason: reason }, "DeploymentService.markCrashed");
+    } catch (err) {
+      if (!(err instanceof IllegalMove)) throw err;
+      this.illegalMoves++;
+      this.d.log(d.id, `crash not recorded: ${err.message}`);
+    }
   }
 
   async #create(name: string | undefined, source: SourceSpec, env: Record<string, string>, saveSecrets: (id: string) => Promise<void>): Promise<Deployment> {
-    const finalName = name === undefined ? generateName() : validateName(name);
+    const finalName = name === undefined ? generateDeploymentName() : validateDeploymentName(name);
     if (await this.d.store.deployments.getByName(finalName)) {
       throw conflict(`the name ${finalName} is taken`, "choose another name, or redeploy the existing deployment");
     }

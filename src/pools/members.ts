@@ -9,6 +9,7 @@ import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
 import type { WorkloadSpec } from "../core/workload.ts";
 import { memberContainerSpec, type MemberDefaults } from "../containers/member-spec.ts";
+import { NotReady, type NotReadyReason, waitUntilReady } from "../containers/readiness.ts";
 import type { WorkloadRegistry } from "./workload-registry.ts";
 
 /** What the members need of the slot mounts (src/adapters/mounts/slot-mounts.ts). */
@@ -29,7 +30,11 @@ export interface MemberDeps {
   readyTimeoutMs: number;
 }
 
-const POLL_MS = 50;
+const READY_HINTS: Record<NotReadyReason, string | undefined> = {
+  exited: "check the workload's command and image",
+  unhealthy: "check the workload's healthcheck",
+  timeout: undefined,
+};
 
 export class Members {
   constructor(private readonly d: MemberDeps) {}
@@ -65,7 +70,7 @@ export class Members {
       const endpoint = await this.#waitReady(w, containerId);
       const patch: Partial<PoolMember> = { containerId, endpoint, readyAt: Date.now() };
       if (!tenantId) patch.status = "ready";
-      return await this.d.store.pools.updateMember(member.id, patch);
+      return await this.d.store.pools.updateMember(member.id, patch, "Members.create");
     } catch (err) {
       await this.destroy(member.id).catch(() => {});
       // the row may be gone, or lack the id (it failed to record): never leave the container behind
@@ -82,22 +87,13 @@ export class Members {
     await this.d.store.pools.deleteMember(memberId);
   }
 
+  /** Wait until the member is healthy (or, without a healthcheck, running); its endpoint when it has a port. */
   async #waitReady(w: WorkloadSpec, containerId: string): Promise<string | null> {
-    const deadline = Date.now() + this.d.readyTimeoutMs;
-    for (;;) {
-      const info = await this.d.runtime.inspectContainer(containerId);
-      if (!info || (!info.running && info.status !== "created")) {
-        const tail = info ? await this.d.runtime.tailLogs(containerId, 10).catch(() => []) : [];
-        throw unavailable(
-          `a ${w.id} container exited with code ${info?.exitCode ?? "?"} while warming${tail.length ? `; last lines:\n${tail.join("\n")}` : ""}`,
-          "check the workload's command and image",
-        );
-      }
-      const healthy = w.healthcheck ? info.health === "healthy" : info.running;
-      if (healthy) return w.port ? info.published : null;
-      if (info.health === "unhealthy") throw unavailable(`a ${w.id} container failed its healthcheck while warming`, "check the workload's healthcheck");
-      if (Date.now() > deadline) throw unavailable(`a ${w.id} container was not healthy within ${Math.round(this.d.readyTimeoutMs / 1000)} s`);
-      await Bun.sleep(POLL_MS);
-    }
+    const probe = w.healthcheck ? ({ kind: "healthcheck" } as const) : ({ kind: "running" } as const);
+    await waitUntilReady({ runtime: this.d.runtime, containerId, probe, timeoutMs: this.d.readyTimeoutMs, name: `a ${w.id} container` }).catch((err: unknown) => {
+      throw err instanceof NotReady ? unavailable(err.message, READY_HINTS[err.reason]) : err;
+    });
+    if (!w.port) return null;
+    return (await this.d.runtime.inspectContainer(containerId))?.published ?? null;
   }
 }

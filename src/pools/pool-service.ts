@@ -32,6 +32,8 @@ export interface PoolServiceDeps extends AdoptDeps {
 }
 
 export class PoolService {
+  /** Status writes the lifecycles refused in adoption and idle sweeps (logged, the loop went on). */
+  illegalMoves = 0;
   #timer: ReturnType<typeof setInterval> | null = null;
   #ticking = false;
   /** Set once adoption is done: warming before it would race adoption, which removes members it finds warming. */
@@ -43,7 +45,8 @@ export class PoolService {
   async start(): Promise<void> {
     await this.d.prepareSlots();
     await this.d.source.start(); // fills the registry
-    const { adopted, removed } = await adoptPoolMembers(this.d);
+    const { adopted, removed, illegalMoves } = await adoptPoolMembers(this.d);
+    this.illegalMoves += illegalMoves;
     if (adopted || removed) this.d.log(`pools: adopted ${adopted} member(s), removed ${removed}`);
     this.#adopted = true;
     this.d.refiller.kick();
@@ -71,7 +74,7 @@ export class PoolService {
     this.#ticking = true;
     try {
       const now = Date.now();
-      await sweepIdle(now, this.d);
+      this.illegalMoves += await sweepIdle(now, this.d);
       await this.d.tenants.periodic(now, this.#periodic);
       this.d.refiller.kick();
     } catch (err) {

@@ -3,12 +3,15 @@
  * across pools. Members of an older spec are drained once enough new ones are ready; members of a
  * removed workload are drained. Kicked after claims, releases and workload changes, and on a timer.
  */
+import { IllegalMove } from "../core/lifecycle.ts";
 import type { Store } from "../core/ports/store.ts";
 import type { WorkloadSpec } from "../core/workload.ts";
 import type { Members } from "./members.ts";
 import type { WorkloadRegistry } from "./workload-registry.ts";
 
 export class Refiller {
+  /** Warm-ups that ended on a status write the member lifecycle refused (logged, retried like any failure). */
+  illegalMoves = 0;
   #inFlight = 0;
   /** Consecutive warm-up failures per workload: retries back off (1 s, 2 s, … 30 s). */
   #failures = new Map<string, number>();
@@ -108,6 +111,7 @@ export class Refiller {
         },
         (err) => {
           this.#inFlight--;
+          if (err instanceof IllegalMove) this.illegalMoves++;
           const n = (this.#failures.get(w.id) ?? 0) + 1;
           this.#failures.set(w.id, n);
           this.log(`warming a ${w.id} member failed (${n} in a row): ${err instanceof Error ? err.message : String(err)}`);

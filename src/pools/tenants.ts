@@ -5,6 +5,7 @@
  * member — a member never serves a second tenant.
  */
 import { conflict, errorMessage, KilnError, notFound, unavailable } from "../core/errors.ts";
+import { IllegalMove } from "../core/lifecycle.ts";
 import type { LogSink } from "../core/logs.ts";
 import type { ClaimSource, PoolMember, TenantClaim } from "../core/pool.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
@@ -56,6 +57,8 @@ const PAUSE_ATTEMPTS = 5;
 
 export class Tenants {
   readonly #lock = new KeyedLock();
+  /** Periodic syncs that met a status write the lifecycles refused (logged on the tenant). */
+  illegalMoves = 0;
 
   constructor(private readonly d: TenantDeps) {}
 
@@ -67,7 +70,7 @@ export class Tenants {
       const existing = await this.d.store.pools.memberOfTenant(w.id, tenantId);
       if (existing) {
         if (existing.status === "releasing") throw conflict(`tenant ${tenantId} is being released from ${w.id}`, "wait for the release to finish, then claim again");
-        await this.d.store.pools.updateMember(existing.id, { lastActiveAt: Date.now() });
+        await this.d.store.pools.updateMember(existing.id, { lastActiveAt: Date.now() }, "Tenants.claim");
         return this.#result(w, tenantId, existing, "existing", t0);
       }
       const dirs = tenantDirs(this.d.dataDir, w.id, tenantId);
@@ -76,7 +79,7 @@ export class Tenants {
       await ensureTenantDirs(dirs, owner);
       const log = await this.d.logFor(w.id, tenantId);
       if (w.sync?.policy.onClaim && !fresh) {
-        await this.#sync(w, tenantId, "download", log);
+        await this.#sync(w, tenantId, "download", log, "Tenants.claim");
         if (owner) await chownTree(dirs.state, owner); // rclone writes as root; the workload's user owns its state
       }
 
@@ -89,7 +92,7 @@ export class Tenants {
       try {
         await this.d.slots.attach(member.id, { state: w.state ? dirs.state : undefined, secrets: w.secrets ? dirs.secrets : undefined });
         // This row is also the tenant's route: from here on the resolver points Caddy at the member.
-        await this.#putTenant(tenantId, w.id, { memberId: member.id, status: "claimed", claimedAt: Date.now(), releasedAt: null });
+        await this.#putTenant(tenantId, w.id, { memberId: member.id, status: "claimed", claimedAt: Date.now(), releasedAt: null }, "Tenants.claim");
       } catch (err) {
         await this.d.members.destroy(member.id).catch(() => {});
         throw err;
@@ -143,9 +146,9 @@ export class Tenants {
       const m = await this.d.store.pools.memberOfTenant(w.id, tenantId);
       if (!m) throw notFound(`tenant ${tenantId} holds no ${w.id} container`, "claim one first");
       const log = await this.d.logFor(w.id, tenantId);
-      if (direction === "download" || direction === "both") await this.#sync(w, tenantId, "download", log);
-      if (direction === "upload" || direction === "both") await this.#pausedUpload(w, tenantId, m, log);
-      await this.d.store.pools.updateMember(m.id, { lastActiveAt: Date.now() });
+      if (direction === "download" || direction === "both") await this.#sync(w, tenantId, "download", log, "Tenants.sync");
+      if (direction === "upload" || direction === "both") await this.#pausedUpload(w, tenantId, m, log, "Tenants.sync");
+      await this.d.store.pools.updateMember(m.id, { lastActiveAt: Date.now() }, "Tenants.sync");
     });
   }
 
@@ -162,9 +165,13 @@ export class Tenants {
       await this.#lock
         .run(key, async () => {
           const m = await this.d.store.pools.memberOfTenant(w.id, t.tenantId);
-          if (m?.status === "claimed") await this.#sync(w, t.tenantId, "upload", await this.d.logFor(w.id, t.tenantId));
+          if (m?.status === "claimed") await this.#sync(w, t.tenantId, "upload", await this.d.logFor(w.id, t.tenantId), "Tenants.periodic");
         })
-        .catch(() => {}); // recorded in lastSync and the tenant's log
+        .catch(async (err) => {
+          if (!(err instanceof IllegalMove)) return; // a failed sync: recorded in lastSync and the tenant's log
+          this.illegalMoves++;
+          (await this.d.logFor(w.id, t.tenantId))("system", `periodic sync: ${err.message}`);
+        });
     }
   }
 
@@ -186,15 +193,16 @@ export class Tenants {
     // fixed key takes effect for a retry; the member's own (older) spec only for a removed workload.
     const w = this.d.registry.find(workloadId) ?? this.d.registry.forMember(m);
     const log = await this.d.logFor(workloadId, tenantId);
-    await this.d.store.pools.updateMember(m.id, { status: "releasing" });
-    await this.#putTenant(tenantId, workloadId, { status: "releasing" });
+    const where = "Tenants.release";
+    await this.d.store.pools.updateMember(m.id, { status: "releasing" }, where);
+    await this.#putTenant(tenantId, workloadId, { status: "releasing" }, where);
     const upload = (syncOverride ?? w?.sync?.policy.onRelease ?? false) && !!w?.sync;
     if (upload && w) {
       try {
-        await this.#pausedUpload(w, tenantId, m, log);
+        await this.#pausedUpload(w, tenantId, m, log, where);
       } catch (err) {
-        await this.d.store.pools.updateMember(m.id, { status: "claimed" });
-        await this.#putTenant(tenantId, workloadId, { status: "release_failed" });
+        await this.d.store.pools.updateMember(m.id, { status: "claimed" }, where);
+        await this.#putTenant(tenantId, workloadId, { status: "release_failed" }, where);
         throw unavailable(
           `the state upload of tenant ${tenantId} failed, so nothing was released: ${errorMessage(err)}`,
           "the container and its state are kept; fix the sink and release again",
@@ -203,17 +211,17 @@ export class Tenants {
     }
     // Once the member is destroyed the resolver no longer answers for the tenant: it is unrouted.
     await this.d.members.destroy(m.id);
-    await this.#putTenant(tenantId, workloadId, { memberId: null, status: "released", releasedAt: Date.now() });
+    await this.#putTenant(tenantId, workloadId, { memberId: null, status: "released", releasedAt: Date.now() }, where);
     log("system", `released ${workloadId} container ${m.id}`);
     this.d.refiller.kick(workloadId);
   }
 
   /** Freeze the container's processes while the final upload runs, so it is consistent. */
-  async #pausedUpload(w: WorkloadSpec, tenantId: string, m: PoolMember, log: LogSink): Promise<void> {
+  async #pausedUpload(w: WorkloadSpec, tenantId: string, m: PoolMember, log: LogSink, where: string): Promise<void> {
     const id = m.containerId;
     if (id) await this.#pause(id);
     try {
-      await this.#sync(w, tenantId, "upload", log);
+      await this.#sync(w, tenantId, "upload", log, where);
     } finally {
       if (id) await this.d.runtime.unpauseContainer(id).catch(() => {});
     }
@@ -234,22 +242,25 @@ export class Tenants {
     }
   }
 
-  async #sync(w: WorkloadSpec, tenantId: string, direction: "upload" | "download", log: LogSink): Promise<void> {
+  async #sync(w: WorkloadSpec, tenantId: string, direction: "upload" | "download", log: LogSink, where: string): Promise<void> {
     if (!w.sync) return;
     const dirs = tenantDirs(this.d.dataDir, w.id, tenantId);
+    let failure: unknown = null;
     try {
       await this.d.syncer.run({ spec: w.sync, tenantId, stateDir: dirs.state, direction, log });
-      await this.#putTenant(tenantId, w.id, { lastSync: { direction, ok: true, at: Date.now(), error: null } });
     } catch (err) {
-      await this.#putTenant(tenantId, w.id, { lastSync: { direction, ok: false, at: Date.now(), error: errorMessage(err).split("\n")[0]! } });
-      throw err;
+      failure = err;
     }
+    const error = failure ? errorMessage(failure).split("\n")[0]! : null;
+    await this.#putTenant(tenantId, w.id, { lastSync: { direction, ok: !failure, at: Date.now(), error } }, where);
+    if (failure) throw failure;
   }
 
-  async #putTenant(tenantId: string, workloadId: string, patch: Partial<TenantClaim>): Promise<void> {
+  /** Writes the tenant's row over its current one (a tenant without a row counts as released). */
+  async #putTenant(tenantId: string, workloadId: string, patch: Partial<TenantClaim>, where: string): Promise<void> {
     const prev = await this.d.store.pools.getTenant(tenantId, workloadId);
     const base: TenantClaim = prev ?? { tenantId, workloadId, memberId: null, status: "released", lastSync: null, claimedAt: null, releasedAt: null, updatedAt: 0 };
-    await this.d.store.pools.putTenant({ ...base, ...patch, tenantId, workloadId, updatedAt: Date.now() });
+    await this.d.store.pools.putTenant({ ...base, ...patch, tenantId, workloadId, updatedAt: Date.now() }, where);
   }
 
   #result(w: WorkloadSpec, tenantId: string, m: PoolMember, source: ClaimSource, t0: number): ClaimResult {

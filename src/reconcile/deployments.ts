@@ -2,11 +2,15 @@
  * Compares what the store says with what Docker and Caddy really hold, and repairs the difference:
  * at boot (after a crash or restart) and on a timer. Kiln never leaves an orphan: a labelled
  * container or image that no deployment owns is removed; a route that is missing is put back.
+ * Status writes go through the lifecycles like everyone's: one the table refuses (the deployment
+ * moved since it was listed) is logged on the deployment and counted in `illegalMoves`, and the
+ * pass goes on.
  */
 import { rm } from "node:fs/promises";
 import type { Deployment } from "../core/deployment.ts";
+import { IllegalMove } from "../core/lifecycle.ts";
 import type { AppRoute, RouteTable } from "../core/ports/routes.ts";
-import type { ContainerRuntime } from "../core/ports/runtime.ts";
+import type { ContainerInfo, ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
 import { instanceAppFilter } from "../core/labels.ts";
 import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
@@ -24,6 +28,8 @@ export interface ReconcilerDeps {
 }
 
 export class Reconciler {
+  /** Status writes the lifecycles refused (logged on the deployment, the pass went on). */
+  illegalMoves = 0;
   #timer: ReturnType<typeof setInterval> | null = null;
   #running: Promise<void> | null = null;
 
@@ -35,7 +41,8 @@ export class Reconciler {
     for (const dep of await store.deployments.list()) {
       for (const b of await store.builds.listFor(dep.id)) {
         if (b.status === "queued" || b.status === "running") {
-          await store.builds.update(b.id, { status: "failed", error: "interrupted: Kiln restarted during the build", finishedAt: Date.now() });
+          const failed = { status: "failed" as const, error: "interrupted: Kiln restarted during the build", finishedAt: Date.now() };
+          await this.#tolerant(dep.id, () => store.builds.update(b.id, failed, "Reconciler.boot"));
         }
       }
     }
@@ -82,21 +89,7 @@ export class Reconciler {
     for (const d of deployments) {
       if (this.d.busy(d.id)) continue;
       const c = d.containerId ? live.get(d.containerId) : undefined;
-      if (d.status === "running" || d.status === "deploying" || d.status === "building" || d.status === "queued") {
-        if (!c || !c.running) {
-          if (d.status === "running" && c && !opts.boot) continue; // the watcher reports crashes
-          const lastLines = c ? await runtime.tailLogs(c.id, 20).catch(() => []) : [];
-          const reason = c
-            ? `the app's container is not running (exit code ${c.exitCode})${lastLines.length ? `; last lines:\n${lastLines.join("\n")}` : ""}`
-            : d.status === "running" ? "the app's container is gone" : "interrupted: Kiln restarted during the build";
-          await store.deployments.update(d.id, { status: "failed", failureReason: reason });
-          this.d.log(d.id, `reconcile: ${reason.split("\n")[0]}`);
-          continue;
-        }
-        if (d.status !== "running") await store.deployments.update(d.id, { status: "running", failureReason: null });
-        if (c.published && c.published !== d.upstream) await store.deployments.update(d.id, { upstream: c.published });
-        if (opts.boot) this.d.watcher.watch(d.id, c.id);
-      }
+      await this.#tolerant(d.id, () => this.#repair(d, c, opts.boot));
     }
 
     // Images of deployments that no longer exist.
@@ -112,6 +105,44 @@ export class Reconciler {
     else {
       // upstreams may have moved (container restarted on a new port): upsert is idempotent
       for (const r of expected) if (changedUpstream(byId.get(r.deploymentId), r)) await this.d.routes.upsert(r);
+    }
+  }
+
+  /**
+   * A running deployment whose container is gone fails. At boot, a deployment caught mid-build (its
+   * build died with the old process) is running when its previous container still serves, failed
+   * otherwise. After boot a deployment in flight but not busy is being enqueued right now: left alone.
+   */
+  async #repair(d: Deployment, c: ContainerInfo | undefined, boot: boolean): Promise<void> {
+    const { store, runtime } = this.d;
+    const where = boot ? "Reconciler.boot" : "Reconciler.pass";
+    if (d.status !== "running" && !(boot && (d.status === "queued" || d.status === "building" || d.status === "deploying"))) return;
+    if (!c || !c.running) {
+      if (d.status === "running" && c && !boot) return; // the watcher reports crashes
+      const lastLines = c ? await runtime.tailLogs(c.id, 20).catch(() => []) : [];
+      const reason = c
+        ? `the app's container is not running (exit code ${c.exitCode})${lastLines.length ? `; last lines:\n${lastLines.join("\n")}` : ""}`
+        : d.status === "running" ? "the app's container is gone" : "interrupted: Kiln restarted during the build";
+      await store.deployments.update(d.id, { status: "failed", failureReason: reason }, where);
+      this.d.log(d.id, `reconcile: ${reason.split("\n")[0]}`);
+      return;
+    }
+    if (d.status !== "running") {
+      const failureReason = "interrupted: Kiln restarted during the build (still serving the previous build)";
+      await store.deployments.update(d.id, { status: "running", failureReason }, where);
+    }
+    if (c.published && c.published !== d.upstream) await store.deployments.update(d.id, { upstream: c.published }, where);
+    if (boot) this.d.watcher.watch(d.id, c.id);
+  }
+
+  /** Runs one repair; a move the lifecycle refuses is logged and counted, anything else thrown. */
+  async #tolerant(deploymentId: string, repair: () => Promise<unknown>): Promise<void> {
+    try {
+      await repair();
+    } catch (err) {
+      if (!(err instanceof IllegalMove)) throw err;
+      this.illegalMoves++;
+      this.d.log(deploymentId, `reconcile: ${err.message}`);
     }
   }
 

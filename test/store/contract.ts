@@ -8,7 +8,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Build, Deployment } from "../../src/core/deployment.ts";
 import { KilnError, type ErrorKind } from "../../src/core/errors.ts";
+import { IllegalMove } from "../../src/core/lifecycle.ts";
 import type { LogLine } from "../../src/core/logs.ts";
+import type { PoolMember, TenantClaim } from "../../src/core/pool.ts";
 import type { Store } from "../../src/core/ports/store.ts";
 
 export function storeContract(name: string, makeStore: () => Promise<Store>): void {
@@ -236,6 +238,99 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       });
     });
 
+    describe("lifecycles: a status is written only through its table", () => {
+      test("deployments: an illegal move is refused with the current status, and the row is unchanged", async () => {
+        const d = deployment({ id: "dep-a", name: "alpha" });
+        await store.deployments.insert(d);
+        const err = await refusal(store.deployments.update("dep-a", { status: "deploying", containerId: "c1" }, "contract"));
+        expect([err.entity, err.id, err.from, err.to, err.where]).toEqual(["deployment", "dep-a", "queued", "deploying", "contract"]);
+        await refusal(store.deployments.update("dep-a", { status: "queued" })); // same status, not in the table
+        expect(await store.deployments.get("dep-a")).toEqual(d);
+
+        // allowed moves go through, a same-status write only where the table lists it
+        for (const status of ["building", "deploying", "running", "running", "failed", "stopped"] as const) {
+          expect((await store.deployments.update("dep-a", { status })).status).toBe(status);
+        }
+        const stopped = (await store.deployments.get("dep-a"))!;
+        expect((await refusal(store.deployments.update("dep-a", { status: "running", upstream: "127.0.0.1:1" }))).from).toBe("stopped");
+        expect(await store.deployments.get("dep-a")).toEqual(stopped);
+        // a write without a status is not a move
+        expect((await store.deployments.update("dep-a", { failureReason: "x" })).failureReason).toBe("x");
+      });
+
+      test("builds: an ended build stays ended, and the row is unchanged", async () => {
+        await store.deployments.insert(deployment({ id: "dep-a", name: "alpha" }));
+        const b = build({ id: "b-1", deploymentId: "dep-a", number: 1 });
+        await store.builds.insert(b);
+        expect((await refusal(store.builds.update("b-1", { status: "succeeded", image: "img" }))).from).toBe("queued");
+        expect(await store.builds.get("b-1")).toEqual(b);
+        await store.builds.update("b-1", { status: "running" });
+        const done = await store.builds.update("b-1", { status: "succeeded", finishedAt: 9 });
+        for (const status of ["running", "failed", "cancelled", "succeeded"] as const) {
+          const err = await refusal(store.builds.update("b-1", { status, error: "late" }, "contract"));
+          expect([err.entity, err.from, err.to, err.where]).toEqual(["build", "succeeded", status, "contract"]);
+        }
+        expect(await store.builds.get("b-1")).toEqual(done);
+        await expectKind(store.builds.update("nope", { status: "running" }), "not_found");
+      });
+
+      test("pool members: an illegal move is refused, and the row is unchanged", async () => {
+        const m = member("m1", { status: "claimed", tenantId: "a", claimedAt: 5 });
+        await store.pools.insertMember(m);
+        for (const status of ["ready", "warming", "draining", "claimed"] as const) {
+          const err = await refusal(store.pools.updateMember("m1", { status, tenantId: null }, "contract"));
+          expect([err.entity, err.id, err.from, err.to, err.where]).toEqual(["pool member", "m1", "claimed", status, "contract"]);
+        }
+        expect(await store.pools.getMember("m1")).toEqual(m);
+        expect((await store.pools.updateMember("m1", { status: "releasing" })).status).toBe("releasing");
+        expect((await store.pools.updateMember("m1", { status: "claimed" })).status).toBe("claimed"); // the upload failed
+        expect((await store.pools.updateMember("m1", { lastActiveAt: 7 })).lastActiveAt).toBe(7); // not a move
+        await expectKind(store.pools.updateMember("nope", { status: "ready" }), "not_found");
+      });
+
+      test("tenants: an illegal move is refused, and the row (or its absence) is unchanged", async () => {
+        const t = tenant({ status: "releasing" });
+        expect((await refusal(store.pools.putTenant(t, "contract"))).from).toBe("released"); // no row counts as released
+        expect(await store.pools.getTenant("a", "w")).toBeNull();
+
+        const claimed = tenant({ status: "claimed" });
+        await store.pools.putTenant(claimed);
+        const err = await refusal(store.pools.putTenant({ ...claimed, status: "release_failed", memberId: null, updatedAt: 2 }, "contract"));
+        expect([err.entity, err.id, err.from, err.to, err.where]).toEqual(["tenant", "a/w", "claimed", "release_failed", "contract"]);
+        expect(await store.pools.getTenant("a", "w")).toEqual(claimed);
+
+        // the whole release path, a failed one first; lastSync may be rewritten in any status
+        for (const status of ["claimed", "releasing", "release_failed", "release_failed", "releasing", "released", "released", "claimed"] as const) {
+          await store.pools.putTenant({ ...claimed, status, updatedAt: 3 });
+          expect((await store.pools.getTenant("a", "w"))?.status).toBe(status);
+        }
+        await refusal(store.pools.putTenant({ ...claimed, status: "release_failed" }));
+        expect((await store.pools.getTenant("a", "w"))?.status).toBe("claimed");
+      });
+
+      test("takeReady never returns a member that was not ready, and changes no other", async () => {
+        const others = [
+          member("m1", { status: "warming", readyAt: null }),
+          member("m2", { status: "claimed", tenantId: "x" }),
+          member("m3", { status: "releasing", tenantId: "y" }),
+          member("m4", { status: "draining" }),
+          member("m5", { status: "destroyed" }),
+          member("m6", { specHash: "old" }),
+          member("m7", { workloadId: "v" }),
+        ];
+        for (const m of others) await store.pools.insertMember(m);
+        expect(await store.pools.takeReady("w", "h1", "a", 100)).toBeNull();
+        for (const m of others) expect(await store.pools.getMember(m.id)).toEqual(m);
+
+        for (const n of [10, 11, 12]) await store.pools.insertMember(member(`r${n}`, { readyAt: n }));
+        const got = await Promise.all(["a", "b", "c", "d", "e"].map((t) => store.pools.takeReady("w", "h1", t, 100)));
+        expect(got.map((m) => m?.id ?? null).sort()).toEqual([null, null, "r10", "r11", "r12"]);
+        for (const m of got) if (m) expect(m).toMatchObject({ status: "claimed", claimedAt: 100, lastActiveAt: 100 });
+        for (const m of others) expect(await store.pools.getMember(m.id)).toEqual(m);
+        expect(await store.pools.drainIfReady("r10")).toBe(false); // claimed now
+      });
+    });
+
     describe("secrets", () => {
       test("put, get, overwrite; missing is null", async () => {
         expect(await store.secrets.get("deployment/a/env")).toBeNull();
@@ -306,6 +401,27 @@ export function build(overrides: Partial<Build> = {}): Build {
   };
 }
 
+export function member(id: string, overrides: Partial<PoolMember> = {}): PoolMember {
+  return {
+    id,
+    workloadId: "w",
+    specHash: "h1",
+    containerId: `c-${id}`,
+    status: "ready",
+    tenantId: null,
+    endpoint: "127.0.0.1:1",
+    createdAt: 1,
+    readyAt: 1,
+    claimedAt: null,
+    lastActiveAt: null,
+    ...overrides,
+  };
+}
+
+export function tenant(overrides: Partial<TenantClaim> = {}): TenantClaim {
+  return { tenantId: "a", workloadId: "w", memberId: "m1", status: "claimed", lastSync: null, claimedAt: 1, releasedAt: null, updatedAt: 1, ...overrides };
+}
+
 /** Lines first..last with text `${prefix}${seq}` and streams rotating. */
 export function lines(first: number, last: number, prefix = "line "): LogLine[] {
   const streams = ["build", "runtime", "system"] as const;
@@ -317,6 +433,17 @@ export function lines(first: number, last: number, prefix = "line "): LogLine[] 
 }
 
 const seqs = (ls: LogLine[]) => ls.map((l) => l.seq);
+
+/** The IllegalMove a refused status write rejects with (a conflict). */
+async function refusal(promise: Promise<unknown>): Promise<IllegalMove> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(IllegalMove);
+  expect((err as IllegalMove).kind).toBe("conflict");
+  return err as IllegalMove;
+}
 
 async function expectKind(promise: Promise<unknown>, kind: ErrorKind): Promise<void> {
   const err = await promise.then(

@@ -47,6 +47,7 @@ test("tenants are upserted per (tenant, workload)", async () => {
   const store = SqliteStore.open(":memory:");
   const t = { tenantId: "a", workloadId: "w", memberId: "m1", status: "claimed" as const, lastSync: null, claimedAt: 1, releasedAt: null, updatedAt: 1 };
   await store.pools.putTenant(t);
+  await store.pools.putTenant({ ...t, status: "releasing", updatedAt: 2 });
   await store.pools.putTenant({ ...t, status: "release_failed", lastSync: { direction: "upload", ok: false, at: 2, error: "boom" }, updatedAt: 2 });
   await store.pools.putTenant({ ...t, workloadId: "v" });
   expect(await store.pools.getTenant("a", "w")).toMatchObject({ status: "release_failed", lastSync: { ok: false, error: "boom" } });

@@ -104,6 +104,13 @@ CREATE TABLE tenants (
   PRIMARY KEY (tenant_id, workload_id)
 )`,
   },
+  {
+    id: 3,
+    name: "log chunks keyed by stream",
+    // A log stream is a deployment's (key = its id, so stored lines keep their key) or a tenant's
+    // (src/logs/streams.ts); the index on (stream, last_seq) follows the rename.
+    sql: "ALTER TABLE log_chunks RENAME COLUMN deployment_id TO stream",
+  },
 ];
 
 /** The migrations not yet applied, in id order. Throws if the list itself is malformed. */

@@ -1,4 +1,5 @@
 /** Small SQL text builders shared by the SQLite repos. */
+import type { Lifecycle } from "../../core/lifecycle.ts";
 import type { SqlValue } from "./rows.ts";
 
 export function insertSql(table: string, cols: ReadonlyArray<[string, SqlValue]>): string {
@@ -11,4 +12,15 @@ export function setClause(cols: ReadonlyArray<[string, SqlValue]>): string {
 
 export function values(cols: ReadonlyArray<[string, SqlValue]>): SqlValue[] {
   return cols.map(([, v]) => v);
+}
+
+/**
+ * The WHERE part that lets a status write happen only from a status its lifecycle allows:
+ * ` AND status IN (?, …)` with the sources of `to`, or nothing when the write sets no status.
+ */
+export function statusGuard<S extends string>(lifecycle: Lifecycle<S>, to: S | undefined, column = "status"): { sql: string; params: S[] } {
+  if (to === undefined) return { sql: "", params: [] };
+  const from = lifecycle.sourcesOf(to);
+  if (from.length === 0) return { sql: " AND 0", params: [] };
+  return { sql: ` AND ${column} IN (${from.map(() => "?").join(", ")})`, params: from };
 }

@@ -1,11 +1,18 @@
-/** Pool members and tenant claims in SQLite. `takeReady` is one UPDATE … RETURNING: atomic. */
+/**
+ * Pool members and tenant claims in SQLite. `takeReady` is one UPDATE … RETURNING: atomic. Every
+ * status write is conditional on the lifecycle (src/core/pool.ts): `takeReady` and `drainIfReady`
+ * move only from `ready` by their own WHERE (checked against the tables below at load).
+ */
 import type { Database } from "bun:sqlite";
 import { conflict, notFound } from "../../core/errors.ts";
-import type { PoolMember, TenantClaim } from "../../core/pool.ts";
+import { memberLifecycle, tenantLifecycle, type MemberStatus, type PoolMember, type TenantClaim } from "../../core/pool.ts";
 import type { PoolRepo } from "../../core/ports/store.ts";
 import { memberColumns, rowToMember, rowToTenant, tenantValues, type MemberRow, type TenantRow } from "./pool-rows.ts";
 import type { SqlValue } from "./rows.ts";
-import { insertSql, setClause, values } from "./sql.ts";
+import { insertSql, setClause, statusGuard, values } from "./sql.ts";
+
+memberLifecycle.assert("ready", "claimed", "SqlitePools.takeReady");
+memberLifecycle.assert("ready", "draining", "SqlitePools.drainIfReady");
 
 export class SqlitePools implements PoolRepo {
   constructor(private readonly db: Database) {}
@@ -27,17 +34,23 @@ export class SqlitePools implements PoolRepo {
     return rows.map(rowToMember);
   }
 
-  async updateMember(id: string, patch: Partial<Omit<PoolMember, "id" | "workloadId" | "createdAt">>): Promise<PoolMember> {
+  /** A status only from a status the member lifecycle allows (one conditional UPDATE), else IllegalMove. */
+  async updateMember(id: string, patch: Partial<Omit<PoolMember, "id" | "workloadId" | "createdAt">>, where = "pools.updateMember"): Promise<PoolMember> {
     const cols = memberColumns(patch);
+    const guard = statusGuard(memberLifecycle, patch.status);
     let row: MemberRow | null;
     try {
-      row = this.db.query<MemberRow, SqlValue[]>(`UPDATE pool_members SET ${setClause(cols)} WHERE id = ? RETURNING *`).get(...values(cols), id);
+      row = this.db
+        .query<MemberRow, SqlValue[]>(`UPDATE pool_members SET ${setClause(cols)} WHERE id = ?${guard.sql} RETURNING *`)
+        .get(...values(cols), id, ...guard.params);
     } catch (err) {
       if (String(err).includes("UNIQUE")) throw conflict(`tenant ${patch.tenantId} already holds a member of this workload`);
       throw err;
     }
-    if (!row) throw notFound(`no pool member ${id}`);
-    return rowToMember(row);
+    if (row) return rowToMember(row);
+    const current = this.db.query<{ status: MemberStatus }, [string]>("SELECT status FROM pool_members WHERE id = ?").get(id)?.status;
+    if (!current || !patch.status) throw notFound(`no pool member ${id}`);
+    throw memberLifecycle.illegal(current, patch.status, where, id);
   }
 
   async deleteMember(id: string): Promise<void> {
@@ -53,6 +66,7 @@ export class SqlitePools implements PoolRepo {
       .query<MemberRow, [string, number, number, string, string]>(
         `UPDATE pool_members SET status = 'claimed', tenant_id = ?, claimed_at = ?, last_active_at = ?
          WHERE id = (SELECT id FROM pool_members WHERE workload_id = ? AND spec_hash = ? AND status = 'ready' ORDER BY ready_at, id LIMIT 1)
+           AND status = 'ready'
          RETURNING *`,
       )
       .get(tenantId, now, now, workloadId, specHash);
@@ -70,15 +84,28 @@ export class SqlitePools implements PoolRepo {
     return endpointOfTenant(this.db, workloadId, tenantId);
   }
 
-  async putTenant(t: TenantClaim): Promise<void> {
-    this.db
-      .query(
-        `INSERT INTO tenants (tenant_id, workload_id, member_id, status, last_sync, claimed_at, released_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (tenant_id, workload_id) DO UPDATE SET member_id = excluded.member_id, status = excluded.status,
-           last_sync = excluded.last_sync, claimed_at = excluded.claimed_at, released_at = excluded.released_at, updated_at = excluded.updated_at`,
-      )
-      .run(...tenantValues(t));
+  /**
+   * Upserts the row; its status only from a status the tenant lifecycle allows (a missing row counts
+   * as `released`), else IllegalMove naming the current one. One statement either way.
+   */
+  async putTenant(t: TenantClaim, where = "pools.putTenant"): Promise<void> {
+    const guard = statusGuard(tenantLifecycle, t.status, "tenants.status");
+    const set = `member_id = ?, status = ?, last_sync = ?, claimed_at = ?, released_at = ?, updated_at = ?`;
+    const [tenantId, workloadId, ...rest] = tenantValues(t);
+    const written = tenantLifecycle.can("released", t.status)
+      ? this.db
+          .query<{ status: string }, SqlValue[]>(
+            `INSERT INTO tenants (tenant_id, workload_id, member_id, status, last_sync, claimed_at, released_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (tenant_id, workload_id) DO UPDATE SET ${set} WHERE 1${guard.sql} RETURNING status`,
+          )
+          .get(tenantId!, workloadId!, ...rest, ...rest, ...guard.params)
+      : this.db
+          .query<{ status: string }, SqlValue[]>(`UPDATE tenants SET ${set} WHERE tenant_id = ? AND workload_id = ?${guard.sql} RETURNING status`)
+          .get(...rest, tenantId!, workloadId!, ...guard.params);
+    if (written) return;
+    const current = (await this.getTenant(t.tenantId, t.workloadId))?.status ?? "released";
+    throw tenantLifecycle.illegal(current, t.status, where, `${t.tenantId}/${t.workloadId}`);
   }
 
   async getTenant(tenantId: string, workloadId: string): Promise<TenantClaim | null> {

@@ -9,12 +9,12 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Build, Deployment } from "../../core/deployment.ts";
+import { buildLifecycle, deploymentLifecycle, type Build, type BuildStatus, type Deployment, type DeploymentStatus } from "../../core/deployment.ts";
 import { badRequest, conflict, KilnError, notFound } from "../../core/errors.ts";
-import type { LogLine } from "../../core/logs.ts";
+import type { LogLine, StreamKey } from "../../core/logs.ts";
 import type { BuildRepo, DeploymentRepo, LogRepo, PoolRepo, SecretRepo, Store } from "../../core/ports/store.ts";
 import { SqlitePools } from "./sqlite-pools.ts";
-import { insertSql, setClause, values } from "./sql.ts";
+import { insertSql, setClause, statusGuard, values } from "./sql.ts";
 import { migrations, pendingMigrations, schemaMigrationsTableSql } from "./migrations.ts";
 import {
   buildColumns,
@@ -116,28 +116,34 @@ class SqliteDeployments implements DeploymentRepo {
     return rows.map(rowToDeployment);
   }
 
-  /** Sets the given fields; `updatedAt` is set to now unless the patch gives it. */
-  async update(id: string, patch: Partial<Omit<Deployment, "id" | "createdAt">>): Promise<Deployment> {
+  /**
+   * Sets the given fields; `updatedAt` is set to now unless the patch gives it. A status is set only
+   * from a status its lifecycle allows (one conditional UPDATE), else IllegalMove names the current one.
+   */
+  async update(id: string, patch: Partial<Omit<Deployment, "id" | "createdAt">>, where = "deployments.update"): Promise<Deployment> {
     const cols = patchColumns(deploymentColumns, { ...patch, updatedAt: patch.updatedAt ?? Date.now() }, [
       "id",
       "createdAt",
     ]);
+    const guard = statusGuard(deploymentLifecycle, patch.status);
     let row: DeploymentRow | null;
     try {
       row = this.db
-        .query<DeploymentRow, SqlValue[]>(`UPDATE deployments SET ${setClause(cols)} WHERE id = ? RETURNING *`)
-        .get(...values(cols), id);
+        .query<DeploymentRow, SqlValue[]>(`UPDATE deployments SET ${setClause(cols)} WHERE id = ?${guard.sql} RETURNING *`)
+        .get(...values(cols), id, ...guard.params);
     } catch (err) {
       throw deploymentWriteError(err, id, patch.name ?? "");
     }
-    if (!row) throw notFound(`deployment ${id} not found`);
-    return rowToDeployment(row);
+    if (row) return rowToDeployment(row);
+    const current = currentStatus<DeploymentStatus>(this.db, "deployments", id);
+    if (!current || !patch.status) throw notFound(`deployment ${id} not found`);
+    throw deploymentLifecycle.illegal(current, patch.status, where, id);
   }
 
   /** Removes the deployment, its builds (cascade) and its log chunks. A missing id is a no-op. */
   async delete(id: string): Promise<void> {
     this.db.transaction(() => {
-      this.db.query("DELETE FROM log_chunks WHERE deployment_id = ?").run(id);
+      this.db.query("DELETE FROM log_chunks WHERE stream = ?").run(id); // a deployment's stream key is its id
       this.db.query("DELETE FROM deployments WHERE id = ?").run(id);
     })();
   }
@@ -185,46 +191,50 @@ class SqliteBuilds implements BuildRepo {
     return row?.next ?? 1;
   }
 
-  async update(id: string, patch: Partial<Omit<Build, "id" | "deploymentId" | "createdAt">>): Promise<Build> {
+  /** Like deployments.update: a status only from a status the build lifecycle allows. */
+  async update(id: string, patch: Partial<Omit<Build, "id" | "deploymentId" | "createdAt">>, where = "builds.update"): Promise<Build> {
     const cols = patchColumns(buildColumns, patch, ["id", "deploymentId", "createdAt"]);
+    const guard = statusGuard(buildLifecycle, patch.status);
     const row =
       cols.length === 0
         ? this.db.query<BuildRow, [string]>("SELECT * FROM builds WHERE id = ?").get(id)
         : this.db
-            .query<BuildRow, SqlValue[]>(`UPDATE builds SET ${setClause(cols)} WHERE id = ? RETURNING *`)
-            .get(...values(cols), id);
-    if (!row) throw notFound(`build ${id} not found`);
-    return rowToBuild(row);
+            .query<BuildRow, SqlValue[]>(`UPDATE builds SET ${setClause(cols)} WHERE id = ?${guard.sql} RETURNING *`)
+            .get(...values(cols), id, ...guard.params);
+    if (row) return rowToBuild(row);
+    const current = currentStatus<BuildStatus>(this.db, "builds", id);
+    if (!current || !patch.status) throw notFound(`build ${id} not found`);
+    throw buildLifecycle.illegal(current, patch.status, where, id);
   }
 }
 
 class SqliteLogs implements LogRepo {
   constructor(private readonly db: Database) {}
 
-  async appendChunk(deploymentId: string, lines: LogLine[]): Promise<void> {
+  async appendChunk(stream: StreamKey, lines: LogLine[]): Promise<void> {
     const first = lines[0];
     const last = lines[lines.length - 1];
     if (!first || !last) return;
     try {
       this.db
-        .query("INSERT INTO log_chunks (deployment_id, first_seq, last_seq, lines) VALUES (?, ?, ?, ?)")
-        .run(deploymentId, first.seq, last.seq, encodeLines(lines));
+        .query("INSERT INTO log_chunks (stream, first_seq, last_seq, lines) VALUES (?, ?, ?, ?)")
+        .run(stream, first.seq, last.seq, encodeLines(lines));
     } catch (err) {
       if (sqliteCode(err) === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-        throw conflict(`log lines from seq ${first.seq} of deployment ${deploymentId} are already stored`);
+        throw conflict(`log lines from seq ${first.seq} of stream ${stream} are already stored`);
       }
       throw err;
     }
   }
 
-  async read(deploymentId: string, sinceSeq: number, limit: number): Promise<LogLine[]> {
+  async read(stream: StreamKey, sinceSeq: number, limit: number): Promise<LogLine[]> {
     const out: LogLine[] = [];
     if (!(limit > 0)) return out;
     const chunks = this.db
       .query<{ lines: string }, [string, number]>(
-        "SELECT lines FROM log_chunks WHERE deployment_id = ? AND last_seq >= ? ORDER BY first_seq",
+        "SELECT lines FROM log_chunks WHERE stream = ? AND last_seq >= ? ORDER BY first_seq",
       )
-      .iterate(deploymentId, sinceSeq);
+      .iterate(stream, sinceSeq);
     for (const chunk of chunks) {
       for (const line of decodeLines(chunk.lines)) {
         if (line.seq < sinceSeq) continue;
@@ -235,15 +245,15 @@ class SqliteLogs implements LogRepo {
     return out;
   }
 
-  async lastSeq(deploymentId: string): Promise<number> {
+  async lastSeq(stream: StreamKey): Promise<number> {
     const row = this.db
-      .query<{ last: number | null }, [string]>("SELECT MAX(last_seq) AS last FROM log_chunks WHERE deployment_id = ?")
-      .get(deploymentId);
+      .query<{ last: number | null }, [string]>("SELECT MAX(last_seq) AS last FROM log_chunks WHERE stream = ?")
+      .get(stream);
     return row?.last ?? 0;
   }
 
-  async deleteFor(deploymentId: string): Promise<void> {
-    this.db.query("DELETE FROM log_chunks WHERE deployment_id = ?").run(deploymentId);
+  async deleteFor(stream: StreamKey): Promise<void> {
+    this.db.query("DELETE FROM log_chunks WHERE stream = ?").run(stream);
   }
 }
 
@@ -268,6 +278,11 @@ class SqliteSecrets implements SecretRepo {
   }
 }
 
+
+/** The status of one row, read only after a conditional write matched nothing (to name it in the error). */
+function currentStatus<S extends string>(db: Database, table: "deployments" | "builds", id: string): S | null {
+  return (db.query<{ status: S }, [string]>(`SELECT status FROM ${table} WHERE id = ?`).get(id)?.status ?? null);
+}
 
 function sqliteCode(err: unknown): string | undefined {
   if (err instanceof Error && "code" in err && typeof err.code === "string") return err.code;

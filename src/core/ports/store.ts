@@ -3,7 +3,7 @@
  * written so a Postgres implementation can follow without touching callers (all methods async).
  */
 import type { Build, Deployment } from "../deployment.ts";
-import type { LogLine } from "../logs.ts";
+import type { LogLine, StreamKey } from "../logs.ts";
 import type { PoolMember, TenantClaim } from "../pool.ts";
 
 export interface DeploymentRepo {
@@ -11,7 +11,12 @@ export interface DeploymentRepo {
   get(id: string): Promise<Deployment | null>;
   getByName(name: string): Promise<Deployment | null>;
   list(): Promise<Deployment[]>;
-  update(id: string, patch: Partial<Omit<Deployment, "id" | "createdAt">>): Promise<Deployment>;
+  /**
+   * Sets the given fields. A `status` is written only from a status the lifecycle allows
+   * (src/core/deployment.ts), atomically; otherwise IllegalMove (409) naming the current status and
+   * `where` (the caller, for the reader of the error). Missing: not_found.
+   */
+  update(id: string, patch: Partial<Omit<Deployment, "id" | "createdAt">>, where?: string): Promise<Deployment>;
   delete(id: string): Promise<void>;
 }
 
@@ -20,16 +25,17 @@ export interface BuildRepo {
   get(id: string): Promise<Build | null>;
   listFor(deploymentId: string): Promise<Build[]>; // newest first
   nextNumber(deploymentId: string): Promise<number>;
-  update(id: string, patch: Partial<Omit<Build, "id" | "deploymentId" | "createdAt">>): Promise<Build>;
+  /** Like DeploymentRepo.update, against the build lifecycle. */
+  update(id: string, patch: Partial<Omit<Build, "id" | "deploymentId" | "createdAt">>, where?: string): Promise<Build>;
 }
 
 /** Log lines are stored in chunks (many lines a row), keyed by their first and last seq. */
 export interface LogRepo {
-  appendChunk(deploymentId: string, lines: LogLine[]): Promise<void>;
+  appendChunk(stream: StreamKey, lines: LogLine[]): Promise<void>;
   /** Lines with seq >= sinceSeq, in order, at most `limit`. */
-  read(deploymentId: string, sinceSeq: number, limit: number): Promise<LogLine[]>;
-  lastSeq(deploymentId: string): Promise<number>;
-  deleteFor(deploymentId: string): Promise<void>;
+  read(stream: StreamKey, sinceSeq: number, limit: number): Promise<LogLine[]>;
+  lastSeq(stream: StreamKey): Promise<number>;
+  deleteFor(stream: StreamKey): Promise<void>;
 }
 
 /** Secrets by key (e.g. `deployment/<id>/git-token`, `deployment/<id>/env`). */
@@ -45,13 +51,15 @@ export interface PoolRepo {
   getMember(id: string): Promise<PoolMember | null>;
   /** All members not destroyed, of one workload or all. */
   listMembers(workloadId?: string): Promise<PoolMember[]>;
-  updateMember(id: string, patch: Partial<Omit<PoolMember, "id" | "workloadId" | "createdAt">>): Promise<PoolMember>;
+  /** Like DeploymentRepo.update, against the member lifecycle (src/core/pool.ts). */
+  updateMember(id: string, patch: Partial<Omit<PoolMember, "id" | "workloadId" | "createdAt">>, where?: string): Promise<PoolMember>;
   deleteMember(id: string): Promise<void>;
   /** Atomically move a member from `ready` to `draining`; false when it is no longer ready (just claimed). */
   drainIfReady(id: string): Promise<boolean>;
   /**
    * Atomically move the oldest ready member of `workloadId` made from `specHash` to `claimed` by
-   * `tenantId`. Returns null when none is ready. Two callers never get the same member.
+   * `tenantId`. Returns null when none is ready. Two callers never get the same member, and never
+   * one that was not ready. One statement: no read before or after.
    */
   takeReady(workloadId: string, specHash: string, tenantId: string, now: number): Promise<PoolMember | null>;
   /** The member a tenant holds in a workload (claimed or releasing), if any. */
@@ -62,7 +70,11 @@ export interface PoolRepo {
    * null otherwise.
    */
   endpointOfTenant(workloadId: string, tenantId: string): Promise<string | null>;
-  putTenant(t: TenantClaim): Promise<void>;
+  /**
+   * Inserts or replaces the tenant's row. Its status is written only from a status the tenant
+   * lifecycle allows (a missing row counts as `released`); otherwise IllegalMove, nothing written.
+   */
+  putTenant(t: TenantClaim, where?: string): Promise<void>;
   getTenant(tenantId: string, workloadId: string): Promise<TenantClaim | null>;
   /** Tenants, of one tenant id (all its workloads) or all. */
   listTenants(tenantId?: string): Promise<TenantClaim[]>;
