@@ -51,7 +51,7 @@ test("a malformed packet gets FORMERR, and the server keeps answering", async ()
   });
   const replies: Uint8Array[] = [];
   sock.send(new Uint8Array([0xab, 0xcd, 0, 0, 0, 9]), server.port, "127.0.0.1");
-  for (let i = 0; i < 100 && replies.length === 0; i++) await Bun.sleep(10);
+  for (let i = 0; i < 1000 && replies.length === 0; i++) await Bun.sleep(10); // at most 10 s: a loaded machine
   sock.close();
   expect(replies[0]?.[0]).toBe(0xab);
   expect(replies[0]![3]! & 0xf).toBe(1);

@@ -1,11 +1,14 @@
 /** The CLI's tenant-pool commands as their own process against a real Kiln: claim, tenants, release, pools. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
-import { workloadYaml, writeWorkload } from "../helpers/workloads.ts";
+import { workloadYaml, writeWorkload, ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS } from "../helpers/workloads.ts";
 import { runCli } from "./run-cli.ts";
 
 let kiln: TestKiln;
 let env: Record<string, string>;
+
+// The image the workloads run, assembled on first use: slow on a fresh machine.
+beforeAll(ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS);
 
 beforeAll(async () => {
   kiln = await startTestKiln();

@@ -11,6 +11,7 @@ import { ensureNodeBaseImage } from "../../src/adapters/docker/base-image.ts";
 import { DockerEngine } from "../../src/adapters/docker/engine.ts";
 import { run } from "../../src/adapters/exec/run.ts";
 import { tarStream } from "../../src/adapters/docker/rootfs-tar.ts";
+import { until } from "../helpers/wait.ts";
 
 const SOCKET = "/var/run/docker.sock";
 const TEST_LABELS = { "kiln.managed": "true", "kiln.test": "1", "kiln.test.suite": "docker-engine" };
@@ -68,7 +69,7 @@ afterAll(cleanup, 60_000);
 
 describe("DockerEngine (real engine)", () => {
   test("ping", async () => {
-    await engine.ping();
+    await expect(engine.ping()).resolves.toBeUndefined();
   });
 
   test("ensureNetwork is idempotent and race-safe", async () => {
@@ -92,7 +93,6 @@ describe("DockerEngine (real engine)", () => {
   test(
     "Node base image: assembled from the host when the preferred image cannot be pulled; reused after",
     async () => {
-      const t0 = performance.now();
       const ref = await ensureNodeBaseImage(engine, { preferred: "node:20-bookworm-slim", ref: BASE_REF, labels: TEST_LABELS });
       expect(ref).toBe(BASE_REF);
       const first = await raw<{ Id: string }>(`/images/${encodeURIComponent(BASE_REF)}/json`);
@@ -101,7 +101,6 @@ describe("DockerEngine (real engine)", () => {
       expect(again).toBe(BASE_REF);
       const second = await raw<{ Id: string }>(`/images/${encodeURIComponent(BASE_REF)}/json`);
       expect(second.body.Id).toBe(first.body.Id);
-      expect(performance.now() - t0).toBeLessThan(30_000);
 
       const out = await runToExit(
         spec("node-e", {
@@ -119,7 +118,7 @@ describe("DockerEngine (real engine)", () => {
       expect(npm.lines[0]).toMatch(/^\d+\.\d+\.\d+$/);
       expect(npm.lines[1]).toStartWith("drwxrwxrwt");
     },
-    60_000,
+    300_000, // assembling the image from the host is slow on a fresh machine
   );
 
   test(
@@ -179,7 +178,6 @@ describe("DockerEngine (real engine)", () => {
     "a build is cancelled by its signal",
     async () => {
       const ac = new AbortController();
-      const t0 = performance.now();
       const err = await engine
         .buildImage({
           context: context({ Dockerfile: `FROM ${BASE_REF}\nRUN echo started-${Date.now()} && sleep 60\n` }),
@@ -194,7 +192,7 @@ describe("DockerEngine (real engine)", () => {
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).name).toBe("AbortError");
-      expect(performance.now() - t0).toBeLessThan(20_000);
+      // Not built: had the abort been ignored, the 60 s step would have finished and tagged it (or the test timed out).
       expect(await engine.imageExists("kiln-test/docker-engine-cancel:1")).toBe(false);
     },
     30_000,
@@ -240,11 +238,7 @@ describe("DockerEngine (real engine)", () => {
       expect((await engine.listContainers(TEST_LABELS)).map((c) => c.id)).toContain(id);
 
       // The app answers on the published address.
-      let body = "";
-      for (let i = 0; i < 50 && body !== "ok"; i++) {
-        body = await fetch(`http://${info?.published}/`).then((r) => r.text()).catch(() => "");
-        if (body !== "ok") await Bun.sleep(100);
-      }
+      const body = await until("the app to answer", () => fetch(`http://${info?.published}/`).then((r) => r.text()).then((t) => t === "ok" && t).catch(() => false), 60_000);
       expect(body).toBe("ok");
 
       // followLogs until aborted: resolves quietly.
@@ -268,7 +262,7 @@ describe("DockerEngine (real engine)", () => {
         signal: new AbortController().signal,
         onLine: (_s, t) => recent.push(t),
       });
-      await Bun.sleep(300);
+      await until("a tick newer than `since`", async () => recent.some((t) => t.startsWith("tick")), 30_000);
       await engine.stopContainer(id, 1);
       await following;
       expect(recent.some((t) => t.startsWith("tick"))).toBe(true);

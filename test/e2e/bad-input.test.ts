@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { encodeTar, type TarInputEntry } from "../../src/formats/tar/writer.ts";
 import type { LogLine } from "../../src/core/logs.ts";
 import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
+import { until } from "../helpers/wait.ts";
 
 /** Unique per run: every file an attack might create carries it in its name. */
 const U = `kiln-bad-${process.pid}-${Date.now().toString(36)}`;
@@ -288,8 +289,10 @@ describe("bad git sources → 400 before anything runs", () => {
     expect(JSON.stringify(err)).not.toContain("hunter2-pw");
   });
 
-  test("nothing ran: no /tmp/pwned, no build directories, no logs", async () => {
-    await Bun.sleep(300);
+  test("nothing ran: nothing stored to build, no /tmp/pwned, no build directories", async () => {
+    // Each request above was refused before anything was stored, and a build job exists only for a
+    // stored deployment: with none stored, there is no job that could still run.
+    expect(await deploymentCount()).toBe(0);
     expect(existsSync(PWNED)).toBe(false);
     expectNoBuildLeftovers();
   });
@@ -446,7 +449,11 @@ describe("bad tarballs → failed, naming the entry, nothing written outside", (
       const err = await errorOf(res, 413);
       expect(err.message).toContain("over the limit");
     }
-    await Bun.sleep(200);
+    // The refused bytes are dropped once the server has seen the connection through: wait for that.
+    await until("the refused upload's file to be removed", async () => {
+      const uploads = join(dataDir, "uploads");
+      return !(existsSync(uploads) && readdirSync(uploads).some((n) => n.startsWith("incoming-")));
+    }, 30_000);
     expect(await deploymentCount()).toBe(before);
     expectNoIncomingUploads();
   });
@@ -513,8 +520,10 @@ describe("secrets are never shown back", () => {
 
     // a redeploy carries the same secrets and still shows none of them
     expect((await kiln.api(`/deployments/${dep.id}/redeploy`, { method: "POST" })).status).toBe(202);
-    const again = await kiln.waitFor(dep.id, ["failed", "running"], 30_000);
-    await Bun.sleep(100);
+    const again = await until("the redeploy's build #2 to finish", async () => {
+      const d = (await (await kiln.api(`/deployments/${dep.id}`)).json()) as Json;
+      return d.currentBuild?.number === 2 && d.currentBuild.finishedAt !== null && ["failed", "running"].includes(d.status) && d;
+    }, 30_000);
     const later = JSON.stringify([again, await kiln.logs(dep.id, { timeoutMs: 1000 })]);
     expect(later).not.toContain(SECRET_VALUE);
     expect(later).not.toContain(GIT_TOKEN);

@@ -1,6 +1,27 @@
 /** Test workloads: small YAML files written into a Kiln's workloads folder. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensureNodeBaseImage } from "../../src/adapters/docker/base-image.ts";
+import { DockerEngine } from "../../src/adapters/docker/engine.ts";
+
+/** The image every test workload runs (see workloadYaml). */
+export const WORKLOAD_IMAGE = "kiln/node-runtime:20-host";
+let imageReady: Promise<void> | null = null;
+
+/**
+ * Make sure WORKLOAD_IMAGE exists before a pool warms. On a fresh machine Kiln's node base image is
+ * assembled from the host's node on first use, which takes a while: call this in beforeAll, with a
+ * timeout that allows for it (WORKLOAD_IMAGE_TIMEOUT_MS), before starting Kiln.
+ */
+export function ensureWorkloadImage(): Promise<void> {
+  imageReady ??= ensureNodeBaseImage(new DockerEngine()).then((ref) => {
+    if (ref !== WORKLOAD_IMAGE) throw new Error(`test workloads run ${WORKLOAD_IMAGE}, but this host's node gives ${ref}`);
+  });
+  return imageReady;
+}
+
+/** Enough for ensureWorkloadImage on a cold machine, plus starting a Kiln. */
+export const WORKLOAD_IMAGE_TIMEOUT_MS = 300_000;
 
 /** A Node HTTP server on 8080 answering with /state's files and /secrets/key; writes /state/hits. */
 export const ECHO_COMMAND = [
@@ -21,7 +42,7 @@ export const ECHO_COMMAND = [
 export function workloadYaml(id: string, opts: { min?: number; max?: number; idle?: string; extra?: string; healthInterval?: string } = {}): string {
   return [
     `id: ${id}`,
-    "image: kiln/node-runtime:20-host",
+    `image: ${WORKLOAD_IMAGE}`,
     "volumes:",
     "  state: { target: /state }",
     "  secrets: { target: /secrets }",

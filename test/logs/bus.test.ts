@@ -9,6 +9,7 @@ import type { LogLine } from "../../src/core/logs.ts";
 import type { LogRepo } from "../../src/core/ports/store.ts";
 import { LogBus } from "../../src/logs/bus.ts";
 import { MAX_LINE_BYTES } from "../../src/logs/lines.ts";
+import { until } from "../helpers/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kiln-bus-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,13 +18,25 @@ const freshPath = () => join(dir, `bus-${++n}.db`);
 
 const DEP = "dep-1";
 
-/** The real store's log repo with a random delay before each call, to widen every race window. */
-function sluggish(repo: LogRepo, maxDelayMs: number): LogRepo {
+/**
+ * The real store's log repo with a random delay before each call, to widen every race window.
+ * `settled()` resolves once every write begun so far has landed.
+ */
+function sluggish(repo: LogRepo, maxDelayMs: number): LogRepo & { settled(): Promise<void> } {
   const pause = () => Bun.sleep(Math.random() * maxDelayMs);
+  const writes = new Set<Promise<void>>();
   return {
-    appendChunk: async (id, lines) => {
-      await pause();
-      await repo.appendChunk(id, lines);
+    settled: async () => {
+      while (writes.size > 0) await Promise.allSettled([...writes]);
+    },
+    appendChunk: (id, lines) => {
+      const write = (async () => {
+        await pause();
+        await repo.appendChunk(id, lines);
+      })();
+      writes.add(write);
+      void write.catch(() => {}).finally(() => writes.delete(write));
+      return write;
     },
     read: async (id, since, limit) => {
       await pause();
@@ -174,10 +187,11 @@ describe("LogBus", () => {
   test("a full chunk is written at once; the rest waits for the timer", async () => {
     const path = freshPath();
     const store = SqliteStore.open(path);
-    const bus = new LogBus({ store: store.logs, flushIntervalMs: 150, maxChunkLines: 10 });
+    // The timer is far off (2 s): the two full chunks are written long before it fires.
+    const bus = new LogBus({ store: store.logs, flushIntervalMs: 2000, maxChunkLines: 10 });
     await bus.open(DEP);
     for (let i = 0; i < 25; i++) bus.publish(DEP, "build", `l${i}`);
-    await Bun.sleep(20);
+    await until("the two full chunks to be written", async () => (await store.logs.lastSeq(DEP)) >= 20, 1500);
     expect(await store.logs.lastSeq(DEP)).toBe(20);
     expect(chunkRows(path)).toBe(2);
 
@@ -186,7 +200,7 @@ describe("LogBus", () => {
     const stop = await bus.subscribe(DEP, 3, (l) => seen.push(l));
     expectRun(seen, 3, 25);
 
-    await Bun.sleep(300);
+    await until("the timer to write the rest", async () => (await store.logs.lastSeq(DEP)) >= 25, 10_000);
     expect(await store.logs.lastSeq(DEP)).toBe(25);
     expect(chunkRows(path)).toBe(3);
     stop();
@@ -260,7 +274,8 @@ describe("LogBus", () => {
 
   test("forget drops unwritten lines and subscribers; later publishes are discarded", async () => {
     const store = SqliteStore.open(":memory:");
-    const bus = new LogBus({ store: sluggish(store.logs, 5), flushIntervalMs: 1, maxChunkLines: 4 });
+    const logs = sluggish(store.logs, 5);
+    const bus = new LogBus({ store: logs, flushIntervalMs: 1, maxChunkLines: 4 });
     await bus.open(DEP);
     const got: number[] = [];
     await bus.subscribe(DEP, 1, (l) => got.push(l.seq));
@@ -270,7 +285,8 @@ describe("LogBus", () => {
 
     expect(bus.publish(DEP, "build", "late").seq).toBe(0);
     await bus.flush();
-    await Bun.sleep(20);
+    await logs.settled(); // every write the bus began has landed: none of them brought lines back
+
     expect(got.length).toBe(10);
     expect(await store.logs.lastSeq(DEP)).toBe(0);
 

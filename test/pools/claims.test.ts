@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
-import { workloadYaml, writeWorkload } from "../helpers/workloads.ts";
+import { workloadYaml, writeWorkload, ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS } from "../helpers/workloads.ts";
 
 let kiln: TestKiln;
 let workloads: string;
@@ -23,6 +23,9 @@ async function waitReady(workload: string, n: number, timeoutMs = 60_000): Promi
   }
   throw new Error(`pool ${workload} never had ${n} ready members`);
 }
+
+// The image the workloads run, assembled on first use: slow on a fresh machine.
+beforeAll(ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS);
 
 beforeAll(async () => {
   kiln = await startTestKiln();
@@ -147,7 +150,7 @@ test("a tenant's log stream replays its claims and releases over the WebSocket",
   const lines: string[] = [];
   await new Promise<void>((resolve, reject) => {
     const ws = new WebSocket(`${kiln.apiUrl.replace("http", "ws")}/api/v1/tenants/a/logs?workload=echo&token=${kiln.token}`);
-    const timer = setTimeout(() => (ws.close(), reject(new Error(`got only: ${lines.join(" | ")}`))), 5000);
+    const timer = setTimeout(() => (ws.close(), reject(new Error(`got only: ${lines.join(" | ")}`))), 30_000);
     ws.onmessage = (ev) => {
       lines.push(JSON.parse(String(ev.data)).text);
       if (lines.some((l) => l.startsWith("released")) && lines.filter((l) => l.startsWith("claimed")).length >= 2) {

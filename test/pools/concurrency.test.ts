@@ -3,21 +3,20 @@
  * no container is ever held by two tenants.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { until } from "../helpers/wait.ts";
 import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
-import { workloadYaml, writeWorkload } from "../helpers/workloads.ts";
+import { workloadYaml, writeWorkload, ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS } from "../helpers/workloads.ts";
 
 let kiln: TestKiln;
+
+// The image the workloads run, assembled on first use: slow on a fresh machine.
+beforeAll(ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS);
 
 beforeAll(async () => {
   kiln = await startTestKiln({ KILN_POOL_CONCURRENCY: "4" });
   // the whole pool is warm before the storm: the test is about who gets what, not warm-up speed
   writeWorkload(kiln.config.pools.workloadsDir, "busy", workloadYaml("busy", { min: 20, max: 20 }));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const pools = (await (await kiln.api("/pools")).json()) as any;
-    if (pools.pools[0]?.counts.ready >= 20 || Date.now() > deadline) break;
-    await Bun.sleep(200);
-  }
+  await until("20 ready members", async () => ((await (await kiln.api("/pools")).json()) as any).pools[0]?.counts.ready >= 20, 150_000);
 }, 180_000);
 
 afterAll(async () => {

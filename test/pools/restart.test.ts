@@ -2,11 +2,11 @@
  * Kiln killed with SIGKILL while claims are held, then started again: it adopts its labelled
  * containers, existing claims still answer, the pool refills, nothing is orphaned.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, test, beforeAll } from "bun:test";
 import { join } from "node:path";
 import { kilnProcess } from "../helpers/kiln-process.ts";
 import { until } from "../helpers/wait.ts";
-import { workloadYaml, writeWorkload } from "../helpers/workloads.ts";
+import { workloadYaml, writeWorkload, ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS } from "../helpers/workloads.ts";
 
 const k = kilnProcess("kiln-pool-kill");
 const { dataDir, env } = k;
@@ -22,6 +22,9 @@ async function labelled(): Promise<any[]> {
   const id = (await Bun.file(join(dataDir, "instance-id")).text()).trim();
   return (await (await engine(`/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`kiln.instance=${id}`, "kiln.kind=pool-member"] }))}`)).json()) as any[];
 }
+
+// The image the workloads run, assembled on first use: slow on a fresh machine.
+beforeAll(ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS);
 
 afterAll(async () => {
   const proc = await serve();

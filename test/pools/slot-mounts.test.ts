@@ -3,6 +3,9 @@
  * capabilities dropped) whose slots are bound rslave. Attaching a tenant shows its directories
  * inside the running container at once; secrets are read-only inside; detaching takes them away
  * again; a second tenant never sees the first's files. Everything is cleaned up afterwards.
+ * Each container also counts its loop's rounds in a directory of its own (/beat, outside the
+ * slots): "nothing reached the tenant" is checked once the loop has provably run again, never
+ * after a sleep. Attach and detach times are bench/slot-mounts.bench.ts's business.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,25 +16,31 @@ import { isAtOrUnder, mountsUnder, parseMountInfo, topMountAt } from "../../src/
 import { SlotMounts } from "../../src/adapters/mounts/slot-mounts.ts";
 import type { ContainerSpec } from "../../src/core/ports/runtime.ts";
 import { ensureTenantDirs, tenantDirs, type TenantDirs } from "../../src/pools/tenant-dirs.ts";
+import { ensureNodeBaseImage } from "../../src/adapters/docker/base-image.ts";
+import { until } from "../helpers/wait.ts";
 
 const BASE = "/tmp/kiln-test-slot-mounts";
 const SLOTS = `${BASE}/slots`;
 const STAGING = `${BASE}/staging`;
 const DATA = `${BASE}/data`;
-const IMAGE = "kiln/node-runtime:20-host";
+const BEATS = `${BASE}/beats`;
+/** A cold machine assembles the base image first, and starts containers slowly. */
+const COLD_MS = 120_000;
+let image = "";
 const SUITE = { "kiln.managed": "true", "kiln.test": "1", "kiln.test.suite": "slot-mounts" };
 const OWNER = { uid: 1000, gid: 1000 };
 const engine = new DockerEngine();
 const slots = new SlotMounts({ slotsRoot: SLOTS, stagingRoot: STAGING });
 
-/** Reads the secret, shows what it sees, proves it is alive, tries to write the secrets. */
+/** Reads the secret, shows what it sees, proves it is alive, tries to write the secrets; counts its rounds in /beat/n. */
 const LOOP = [
-  "echo started;",
+  "i=0;",
   "while true; do",
   "  cat /secrets/key > /state/seen 2>/dev/null;",
   "  ls -A /state /secrets > /state/listing 2>/dev/null;",
   "  { echo x > /secrets/probe; } 2> /state/write-error;",
   "  date +%s > /state/alive 2>/dev/null;",
+  "  i=$((i+1)); echo $i > /beat/n;",
   "  sleep 0.01;",
   "done",
 ].join(" ");
@@ -55,9 +64,12 @@ async function cleanupMounts(): Promise<void> {
 
 async function startMember(memberId: string): Promise<string> {
   const slot = await slots.slotFor(memberId);
+  const beat = `${BEATS}/${memberId}`;
+  mkdirSync(beat, { recursive: true });
+  chownSync(beat, OWNER.uid, OWNER.gid);
   const spec: ContainerSpec = {
     name: `kiln-test-slot-mounts-${memberId}`,
-    image: IMAGE,
+    image,
     labels: SUITE,
     env: {},
     cmd: ["sh", "-c", LOOP],
@@ -70,6 +82,7 @@ async function startMember(memberId: string): Promise<string> {
     mounts: [
       { source: slot.state, target: "/state", readOnly: false, propagation: "rslave" },
       { source: slot.secrets, target: "/secrets", readOnly: true, propagation: "rslave" },
+      { source: beat, target: "/beat", readOnly: false },
     ],
   };
   const id = await engine.createContainer(spec);
@@ -88,33 +101,24 @@ async function makeTenant(name: string, secret: string, files: Record<string, st
 
 const read = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : null);
 
-/** Poll until `check` holds; ms it took. Throws after `limitMs`. */
-async function within(limitMs: number, what: string, check: () => boolean): Promise<number> {
-  const t0 = performance.now();
-  while (!check()) {
-    if (performance.now() - t0 > limitMs) throw new Error(`not within ${limitMs} ms: ${what}`);
-    await Bun.sleep(2);
-  }
-  return performance.now() - t0;
-}
+/** Poll until `check` holds (the container is already running: this is about the kernel, not a cold start). */
+const within = (what: string, check: () => boolean) => until(what, async () => check(), 30_000);
 
-/** The container's loop is running (it said so on stdout). */
-async function waitStarted(containerId: string): Promise<void> {
-  const t0 = performance.now();
-  while (!(await engine.tailLogs(containerId, 5)).some((l) => l.includes("started"))) {
-    if (performance.now() - t0 > 10_000) throw new Error(`container ${containerId} did not start its loop`);
-    await Bun.sleep(20);
-  }
-}
+/** How many rounds member `memberId`'s loop has completed (0 before its first). */
+const rounds = (memberId: string) => Number.parseInt(read(`${BEATS}/${memberId}/n`) ?? "", 10) || 0;
 
-const ms = (t: number) => `${t.toFixed(1)} ms`;
+/** Wait until the loop has completed `n` more rounds than `since`: everything it does in a round has happened. */
+async function roundsPast(memberId: string, since: number, n = 2): Promise<void> {
+  await until(`${memberId}'s loop to run ${n} more rounds`, async () => rounds(memberId) >= since + n, COLD_MS);
+}
 
 beforeAll(async () => {
   await removeTestContainers();
   await cleanupMounts();
   mkdirSync(BASE, { recursive: true });
   await slots.prepare();
-});
+  image = await ensureNodeBaseImage(engine); // assembled from the host's node on first use: slow on a fresh machine
+}, 300_000);
 
 afterAll(async () => {
   await removeTestContainers().catch((err: unknown) => console.error("container cleanup:", err));
@@ -135,36 +139,29 @@ describe("SlotMounts on the real kernel, with Docker", () => {
 
   test("tenant A into a running container: state written, secret read, secrets read-only; detach takes it away", async () => {
     const a = await makeTenant("tenant-a", "secret-A", { "a-only.txt": "A's file" });
-    const m1 = await startMember("m1");
-    await waitStarted(m1);
+    await startMember("m1");
     // Before the claim its slot is root's: the workload (uid 1000) cannot write there.
-    await Bun.sleep(100);
+    await roundsPast("m1", 0);
     expect(existsSync(`${SLOTS}/m1/state/alive`)).toBe(false);
 
-    const t0 = performance.now();
     await slots.attach("m1", { state: a.state, secrets: a.secrets });
-    const attachMs = performance.now() - t0;
-    const seenMs = await within(5000, "m1 reads A's secret into A's state", () => read(`${a.state}/seen`) === "secret-A");
-    console.log(`attach (state + staged read-only secrets): ${ms(attachMs)}; container saw it after ${ms(seenMs)} more`);
-
-    await within(5000, "m1 writes alive into A's state", () => read(`${a.state}/alive`) !== null);
-    await within(5000, "m1 reports its write to /secrets", () => (read(`${a.state}/write-error`) ?? "").length > 0);
+    await within("m1 reads A's secret into A's state", () => read(`${a.state}/seen`) === "secret-A");
+    await within("m1 writes alive into A's state", () => read(`${a.state}/alive`) !== null);
+    await within("m1 reports its write to /secrets", () => (read(`${a.state}/write-error`) ?? "").length > 0);
     expect(read(`${a.state}/write-error`)).toContain("Read-only file system");
     expect(existsSync(`${a.secrets}/probe`)).toBe(false);
     expect(read(`${a.state}/listing`)).toContain("a-only.txt");
     // The pre-claim writes stay in the member's slot, not in the tenant's state.
     expect(await slots.attached()).toEqual(["m1"]);
 
-    const t1 = performance.now();
     const result = await slots.detach("m1");
-    const detachMs = performance.now() - t1;
-    console.log(`detach (3 unmounts + remove slot dirs): ${ms(detachMs)}; lazy: ${JSON.stringify(result.lazy)}`);
-    expect(result.lazy).toEqual([]);
+    // The loop writes into /state all the time: an unmount may meet it busy and go lazy (see "busy mount").
+    expect(result.unmounted).toEqual(expect.arrayContaining(result.lazy));
     expect(result.unmounted.sort()).toEqual([`${SLOTS}/m1/secrets`, `${SLOTS}/m1/state`, `${STAGING}/m1-secrets`]);
 
-    // The container no longer reaches A: nothing it does changes A's state.
+    // The container no longer reaches A: two more rounds of its loop leave A's state alone.
     rmSync(`${a.state}/seen`);
-    await Bun.sleep(300);
+    await roundsPast("m1", rounds("m1"));
     expect(existsSync(`${a.state}/seen`)).toBe(false);
     expect(existsSync(`${SLOTS}/m1`)).toBe(false);
     expect(existsSync(`${STAGING}/m1-secrets`)).toBe(false);
@@ -174,21 +171,22 @@ describe("SlotMounts on the real kernel, with Docker", () => {
     // A's data survived the slot removal.
     expect(read(`${a.state}/a-only.txt`)).toBe("A's file");
     expect(read(`${a.secrets}/key`)).toBe("secret-A");
-  });
+  }, 300_000);
 
   test("tenant B on a second container never sees A's files", async () => {
     const a = tenantDirs(DATA, "notebook", "tenant-a");
     const aAliveBefore = read(`${a.state}/alive`);
     const b = await makeTenant("tenant-b", "secret-B");
-    await waitStarted(await startMember("m2"));
+    await startMember("m2");
+    await roundsPast("m2", 0);
     await slots.attach("m2", { state: b.state, secrets: b.secrets });
-    await within(5000, "m2 reads B's secret", () => read(`${b.state}/seen`) === "secret-B");
-    await within(5000, "m2 lists its view", () => (read(`${b.state}/listing`) ?? "").includes("key"));
+    await within("m2 reads B's secret", () => read(`${b.state}/seen`) === "secret-B");
+    await within("m2 lists its view", () => (read(`${b.state}/listing`) ?? "").includes("key"));
     const listing = read(`${b.state}/listing`)!;
     expect(listing).not.toContain("a-only.txt");
     expect(listing).toContain("seen");
     // the loop rewrites the file (truncate, then write): poll for a complete read
-    await within(5000, "m2 reads its own secret", () => read(`${b.state}/seen`) === "secret-B");
+    await within("m2 reads its own secret", () => read(`${b.state}/seen`) === "secret-B");
     expect(read(`${a.state}/alive`)).toBe(aAliveBefore);
     expect(existsSync(`${a.state}/listing`) && read(`${a.state}/listing`)!.includes("secret-B")).toBe(false);
 
@@ -199,28 +197,7 @@ describe("SlotMounts on the real kernel, with Docker", () => {
     expect((await afterCrash.detach("m2")).unmounted).toHaveLength(3);
     expect(await slots.attached()).toEqual([]);
     expect(mountsUnder(await mountinfo(), `${SLOTS}/m2`)).toEqual([]);
-  });
-
-  test("attach and detach times (no container)", async () => {
-    const c = await makeTenant("tenant-c", "secret-C");
-    const attachTimes: number[] = [];
-    const detachTimes: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      await slots.slotFor(`bench${i}`);
-      const t0 = performance.now();
-      await slots.attach(`bench${i}`, { state: c.state, secrets: c.secrets });
-      const t1 = performance.now();
-      await slots.detach(`bench${i}`);
-      attachTimes.push(t1 - t0);
-      detachTimes.push(performance.now() - t1);
-    }
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-    console.log(
-      `attach median ${ms(median(attachTimes))} (min ${ms(Math.min(...attachTimes))}, max ${ms(Math.max(...attachTimes))}); ` +
-        `detach median ${ms(median(detachTimes))} (min ${ms(Math.min(...detachTimes))}, max ${ms(Math.max(...detachTimes))})`,
-    );
-    expect(await slots.attached()).toEqual([]);
-  });
+  }, 300_000);
 
   test("busy mount: detach falls back to a lazy unmount and says so", async () => {
     const d = await makeTenant("tenant-d", "secret-D");

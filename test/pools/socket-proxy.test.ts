@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DockerEngine } from "../../src/adapters/docker/engine.ts";
 import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
 import { socketProxyAllows, startSocketProxy, type ProxiedRequest, type SocketProxy } from "../helpers/socket-proxy.ts";
-import { workloadYaml, writeWorkload } from "../helpers/workloads.ts";
+import { workloadYaml, writeWorkload, ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS } from "../helpers/workloads.ts";
 
 const ALLOW = { CONTAINERS: true, IMAGES: true, POST: true };
 const SOCKET = "/var/run/docker.sock";
@@ -61,6 +61,9 @@ async function clearNetwork(removeNetwork: boolean): Promise<void> {
   for (const c of left) await real.removeContainer(c.Id);
   if (removeNetwork) await (await engine(`/networks/${NETWORK}`, "DELETE")).text();
 }
+
+// The image the workloads run, assembled on first use: slow on a fresh machine.
+beforeAll(ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS);
 
 beforeAll(async () => {
   await clearNetwork(false);

@@ -11,7 +11,7 @@ import { join, relative } from "node:path";
 import type { LogLine } from "../../src/core/logs.ts";
 import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
 import { startS3, type TestS3 } from "../helpers/s3.ts";
-import { workloadYaml, writeWorkload } from "../helpers/workloads.ts";
+import { workloadYaml, writeWorkload, ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS } from "../helpers/workloads.ts";
 import { until } from "../helpers/wait.ts";
 
 const BUCKET = "kiln-state";
@@ -92,6 +92,9 @@ const containerRunning = async (id: string): Promise<boolean> => {
   if (res.status === 404) return false;
   return ((await res.json()) as any).State.Running === true;
 };
+
+// The image the workloads run, assembled on first use: slow on a fresh machine.
+beforeAll(ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS);
 
 beforeAll(async () => {
   s3 = await startS3();

@@ -12,8 +12,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuildInput, BuildOutput, ImageBuilder } from "../../core/ports/builder.ts";
 import type { ContainerRuntime } from "../../core/ports/runtime.ts";
-import { defaultPackDir, freeContextDir, withFilesInFront, type PackDir } from "./build-context.ts";
-import { ignoreMatcher, readDockerignore } from "./dockerignore.ts";
+import { defaultPackDir, freeContextDir, loadDockerignore, withFilesInFront, type PackDir } from "./build-context.ts";
 
 export interface DockerfileBuilderOptions {
   runtime: Pick<ContainerRuntime, "buildImage">;
@@ -41,7 +40,7 @@ export class DockerfileBuilder implements ImageBuilder {
     if (Object.keys(input.secrets).length > 0) {
       input.log("build", "kiln: build-time secrets are not passed to Dockerfile builds; the app gets its environment when it runs");
     }
-    const matcher = ignoreMatcher(await readDockerignore(input.srcDir));
+    const matcher = await loadDockerignore(input.srcDir);
     const packed = await (this.opts.packDir ?? defaultPackDir)(input.srcDir, {
       ignore: (relPath, info) => !ALWAYS_SENT.has(relPath) && matcher(relPath, info),
     });

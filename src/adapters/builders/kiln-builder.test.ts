@@ -31,7 +31,7 @@ function fakeRuntime() {
     async buildImage(req: ImageBuildRequest) {
       requests.push(req);
       req.onLine("#1 built");
-      return { imageId: "sha256:abc" };
+      return { imageId: "sha256:abc", cachedSteps: ["[2/4] RUN npm ci"] };
     },
   };
 }
@@ -73,7 +73,7 @@ describe("KilnBuilder", () => {
     const inp = input(src);
     const out = await builder.build(inp);
 
-    expect(out).toEqual({ image: "kiln/app-x:b1", port: 3000 });
+    expect(out).toEqual({ image: "kiln/app-x:b1", port: 3000, cachedSteps: ["[2/4] RUN npm ci"] }); // the runtime's cache report passes through
     const req = runtime.requests[0]!;
     expect(req.dockerfile).toBe(".kiln/Dockerfile");
     expect(req.tag).toBe("kiln/app-x:b1");

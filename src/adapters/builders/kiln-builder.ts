@@ -8,14 +8,14 @@
  * them, and the app's environment (secrets included) is given to its container at run time.
  */
 import type { BuildInput, BuildOutput, ImageBuilder } from "../../core/ports/builder.ts";
-import type { ContainerRuntime } from "../../core/ports/runtime.ts";
-import { defaultPackDir, freeContextDir, withFilesInFront, type PackDir } from "./build-context.ts";
+import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
+import { defaultPackDir, freeContextDir, loadDockerignore, withFilesInFront, type PackDir } from "./build-context.ts";
 import { detectApp, type AppPlan, type PlanChoice } from "./detect.ts";
 import { generateDockerfile } from "./dockerfile-gen.ts";
-import { ignoreMatcher, readDockerignore } from "./dockerignore.ts";
 
 export interface KilnBuilderOptions {
-  runtime: Pick<ContainerRuntime, "buildImage">;
+  /** ContainerRuntime's buildImage; DockerEngine's also names the steps reused from the build cache. */
+  runtime: { buildImage(req: ImageBuildRequest): Promise<{ imageId: string; cachedSteps?: string[] }> };
   /** The image apps are built FROM (e.g. ensureNodeBaseImage's), made on first use. */
   baseImage: () => Promise<string>;
   /** Packs the source tree (default: the tar writer's packDirectoryStream). */
@@ -24,6 +24,11 @@ export interface KilnBuilderOptions {
   nodeMajor?: number;
   /** Let corepack verify registry signatures (see DockerfileOptions). Default false. */
   corepackSignatures?: boolean;
+}
+
+/** What a zero-config build made, and which of its steps the build cache served (when the runtime says). */
+export interface KilnBuildOutput extends BuildOutput {
+  cachedSteps?: string[];
 }
 
 /** Never sent in a zero-config build context: dependencies are installed fresh in the image. */
@@ -39,7 +44,7 @@ export class KilnBuilder implements ImageBuilder {
     return true;
   }
 
-  async build(input: BuildInput): Promise<BuildOutput> {
+  async build(input: BuildInput): Promise<KilnBuildOutput> {
     const baseImage = await this.opts.baseImage();
     const plan = await detectApp(input.srcDir, { nodeMajor: this.opts.nodeMajor ?? nodeMajorOf(baseImage) });
     for (const line of planSummary(plan)) input.log("build", line);
@@ -49,9 +54,9 @@ export class KilnBuilder implements ImageBuilder {
     const kilnDir = await freeContextDir(input.srcDir);
     const dockerfilePath = `${kilnDir}/Dockerfile`;
     const dockerfile = generateDockerfile(plan, { baseImage, kilnDir, corepackSignatures: this.opts.corepackSignatures });
-    const ignore = ignoreMatcher([...ALWAYS_IGNORED, ...(await readDockerignore(input.srcDir))]);
+    const ignore = await loadDockerignore(input.srcDir, ALWAYS_IGNORED);
     const packed = await (this.opts.packDir ?? defaultPackDir)(input.srcDir, { ignore });
-    await this.opts.runtime.buildImage({
+    const built = await this.opts.runtime.buildImage({
       context: withFilesInFront({ [dockerfilePath]: dockerfile }, packed),
       dockerfile: dockerfilePath,
       tag: input.tag,
@@ -59,7 +64,9 @@ export class KilnBuilder implements ImageBuilder {
       signal: input.signal,
       onLine: (line) => input.log("build", line),
     });
-    return { image: input.tag, port: plan.port };
+    const output: KilnBuildOutput = { image: input.tag, port: plan.port };
+    if (built.cachedSteps) output.cachedSteps = built.cachedSteps;
+    return output;
   }
 }
 

@@ -17,7 +17,7 @@ function decodeAll(auxes: string[]) {
   const decoder = new BuildTraceDecoder((l) => lines.push(l));
   for (const aux of auxes) decoder.push(aux);
   decoder.flush();
-  return { lines, failure: decoder.failure() };
+  return { lines, failure: decoder.failure(), cachedSteps: decoder.cachedSteps() };
 }
 
 // Tiny protobuf encoder for hand-made cases.
@@ -66,9 +66,12 @@ describe("decodeStatus", () => {
 
 describe("BuildTraceDecoder on a captured successful build", () => {
   test("vertex names, CACHED, RUN output (stdout and stderr), DONE", async () => {
-    const { lines, failure } = decodeAll(await captured("build-ok.jsonl"));
+    const { lines, failure, cachedSteps } = decodeAll(await captured("build-ok.jsonl"));
     expect(failure).toBeNull();
     expect(lines).toContain("[1/3] FROM docker.io/kiln/test-node:20 CACHED");
+    expect(cachedSteps).toEqual(lines.filter((l) => l.endsWith(" CACHED")).map((l) => l.slice(0, -" CACHED".length)));
+    expect(cachedSteps).toContain("[1/3] FROM docker.io/kiln/test-node:20");
+    expect(cachedSteps).not.toContain("[2/3] RUN echo hello-out && echo hello-err >&2");
     const run = lines.indexOf("[2/3] RUN echo hello-out && echo hello-err >&2");
     expect(run).toBeGreaterThan(-1);
     expect(lines.slice(run + 1, run + 3)).toEqual(["hello-out", "hello-err"]);
@@ -125,6 +128,13 @@ describe("BuildTraceDecoder on hand-made messages", () => {
     d.push(b64(msg(cached)));
     d.push(b64(msg(cached)));
     expect(lines).toEqual(["[2/5] RUN npm ci CACHED"]);
+    expect(d.cachedSteps()).toEqual(["[2/5] RUN npm ci"]);
+  });
+
+  test("a step that ran is not among the cached steps", () => {
+    const d = new BuildTraceDecoder(() => {});
+    d.push(b64(msg(vertex(bytesField(5, ts(1)), bytesField(6, ts(2))))));
+    expect(d.cachedSteps()).toEqual([]);
   });
 
   test("warnings are shown", () => {

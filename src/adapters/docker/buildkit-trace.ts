@@ -10,6 +10,7 @@
  *
  * Lines produced: the vertex name when it starts ("[2/3] RUN npm ci"), "<name> CACHED",
  * "<name> DONE 1.2s", its output split into lines, and "ERROR <name>: <error>".
+ * The names of the steps BuildKit reused from its cache are kept (cachedSteps()).
  */
 import { fields, utf8 } from "../../formats/protobuf-wire.ts";
 
@@ -103,6 +104,7 @@ export interface BuildFailure {
 interface VertexState {
   name: string;
   announced: boolean;
+  cached: boolean;
   done: boolean;
   partial: string;
   tail: string[];
@@ -137,6 +139,11 @@ export class BuildTraceDecoder {
     for (const state of this.#vertexes.values()) this.#flushPartial(state);
   }
 
+  /** The names of the steps reused from the build cache, in the order BuildKit reported them. */
+  cachedSteps(): string[] {
+    return [...this.#vertexes.values()].filter((s) => s.cached).map((s) => s.name);
+  }
+
   /** The first vertex that reported an error, if any. */
   failure(): BuildFailure | null {
     return this.#failure;
@@ -145,7 +152,7 @@ export class BuildTraceDecoder {
   #state(digest: string, name = ""): VertexState {
     let s = this.#vertexes.get(digest);
     if (!s) {
-      s = { name, announced: false, done: false, partial: "", tail: [] };
+      s = { name, announced: false, cached: false, done: false, partial: "", tail: [] };
       this.#vertexes.set(digest, s);
     }
     if (name) s.name = name;
@@ -154,6 +161,7 @@ export class BuildTraceDecoder {
 
   #vertex(v: TraceVertex): void {
     const s = this.#state(v.digest, v.name);
+    if (v.cached) s.cached = true;
     if (!s.announced && (v.startedMs !== undefined || v.cached)) {
       s.announced = true;
       this.onLine(v.cached ? `${s.name} CACHED` : s.name);
