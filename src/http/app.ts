@@ -9,6 +9,7 @@ import { Health } from "./schemas.ts";
 import { tenantRoutes, type TenantRoutesDeps } from "./routes/tenants.ts";
 import { notFound } from "../core/errors.ts";
 import { dashboardRoutes } from "./dashboard.ts";
+import type { HealthReport } from "./health.ts";
 
 export const API_VERSION = "0.1.0";
 
@@ -17,8 +18,9 @@ export interface HttpDeps extends DeploymentRoutesDeps {
   bus: LogSubscriber;
   pools: TenantRoutesDeps;
   tenantStream: (tenantId: string, workloadId: string) => Promise<string>;
-  health: () => Promise<{ docker: boolean; caddy: boolean; tenantResolver: boolean }>;
-  /** The built dashboard (default: the repository's web/dist). */
+  /** Docker, Caddy and the tenant resolver: probed, cached briefly (http/health.ts). */
+  health: () => Promise<HealthReport>;
+  /** The built dashboard (default: the one embedded in the binary, else the repository's web/dist). */
   webDir?: string;
 }
 
@@ -27,10 +29,19 @@ export function createHttpApp(deps: HttpDeps) {
   api.onError((err, c) => errorResponse(c, err));
   api.use("*", requireToken(deps.token, ["/api/v1/health", "/api/v1/openapi.json"]));
   api.openapi(
-    createRoute({ method: "get", path: "/health", summary: "Liveness and the state of Docker, Caddy and the tenant resolver (no auth)", responses: { 200: { description: "ok", content: { "application/json": { schema: Health } } } } }),
+    createRoute({
+      method: "get",
+      path: "/health",
+      summary: "200 when Docker, Caddy's admin API and the tenant resolver all answer; 503 naming each one down, with a hint (no auth)",
+      responses: {
+        200: { description: "all dependencies answer", content: { "application/json": { schema: Health } } },
+        503: { description: "at least one dependency does not answer", content: { "application/json": { schema: Health } } },
+      },
+    }),
     async (c) => {
-      const h = await deps.health();
-      return c.json({ ok: true, version: API_VERSION, ...h }, 200);
+      const { ok, ...states } = await deps.health();
+      const body = { ok, version: API_VERSION, ...states };
+      return ok ? c.json(body, 200) : c.json(body, 503);
     },
   );
   api.route("/", deploymentRoutes(deps));

@@ -3,14 +3,24 @@
  * A file that exists is sent as it is (hashed assets cached for a year); any other path gets
  * index.html so the app's own router can show it. When web/dist was never built, `/` answers a
  * short page that says how to build it — never a crash.
+ *
+ * Run from source, the files come from the repository's web/dist. In the single binary they come
+ * from inside it: scripts/build-binary.sh builds the dashboard into a folder named `dashboard` and
+ * embeds it with `bun build --compile --asset`, which puts it at `<import.meta.dir>/dashboard` in
+ * the binary's own file system, where `node:fs` and `Bun.file` read it like any other folder.
  */
 import { Hono } from "hono";
 import { existsSync, statSync } from "node:fs";
 import { join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The repository's web/dist, next to src/. */
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
+/** The folder name scripts/build-binary.sh embeds the built dashboard under. */
+export const EMBEDDED_WEB_DIR_NAME = "dashboard";
+
+/** The dashboard embedded in the compiled binary, else the repository's web/dist next to src/. */
+export const DEFAULT_WEB_DIR = Bun.isStandaloneExecutable
+  ? join(import.meta.dir, EMBEDDED_WEB_DIR_NAME)
+  : fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy":
@@ -23,7 +33,8 @@ export const NOT_BUILT_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Kiln</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#8882;padding:.1em .3em;border-radius:4px}</style></head>
 <body><h1>Kiln</h1><p>The API is running, but the dashboard has not been built.</p>
-<p>Run <code>bun run build:web</code> in the Kiln folder, then reload this page.</p>
+<p>Run <code>bun run build:web</code> in the Kiln folder, then reload this page (for a single binary
+that carries it: <code>bun run build:binary</code>).</p>
 <p>The API lives under <a href="/api/v1/openapi.json"><code>/api/v1</code></a>.</p></body></html>`;
 
 /**

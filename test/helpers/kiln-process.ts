@@ -16,7 +16,8 @@ export interface KilnProcess {
   publicPort: number;
   api(path: string, init?: RequestInit | { body: unknown }): Promise<Response>;
   viaCaddy(host: string, path?: string): Promise<Response>;
-  serve(): Promise<Subprocess>;
+  /** Start `bun bin/kiln serve` in the repository, or `cmd` in `cwd` (e.g. a compiled binary), and wait for /health. */
+  serve(opts?: { cmd?: string[]; cwd?: string }): Promise<Subprocess>;
   /** Kill any Caddy it started, unmount its slots, remove its data dir. */
   cleanup(): void;
 }
@@ -47,8 +48,8 @@ export function kilnProcess(prefix: string): KilnProcess {
       return fetch(`${base}${path}`, { ...(init as RequestInit), headers: { ...headers, ...((init as RequestInit).headers ?? {}) } });
     },
     viaCaddy: (host, path = "/") => fetch(`http://127.0.0.1:${env.KILN_PUBLIC_PORT}${path}`, { headers: { host } }),
-    async serve() {
-      const proc = Bun.spawn(["bun", "bin/kiln", "serve"], { cwd: ROOT, env, stdout: "ignore", stderr: "inherit" });
+    async serve(opts = {}) {
+      const proc = Bun.spawn(opts.cmd ?? ["bun", "bin/kiln", "serve"], { cwd: opts.cwd ?? ROOT, env, stdout: "ignore", stderr: "inherit" });
       for (let i = 0; i < 100; i++) {
         if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) return proc;
         await Bun.sleep(100);

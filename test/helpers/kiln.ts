@@ -98,7 +98,7 @@ export async function startTestKiln(env: Record<string, string> = {}): Promise<T
 
 /** The hello-node example, or any folder, as tar bytes. */
 export async function tarOf(dir: string, gzip = false): Promise<Uint8Array> {
-  const { packDirectory } = await import("../../src/formats/tar/writer.ts");
+  const { packDirectory } = await import("../../src/adapters/fs/pack-directory.ts");
   const tar = await packDirectory(dir);
   return gzip ? Bun.gzipSync(tar as Uint8Array<ArrayBuffer>) : tar;
 }

@@ -39,8 +39,8 @@ export class DockerEngine implements ContainerRuntime {
     this.#warn = warn;
   }
 
-  async ping(): Promise<void> {
-    await this.#http.send({ path: "/_ping" });
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.#http.send({ path: "/_ping", signal });
   }
 
   /**
@@ -127,7 +127,8 @@ export class DockerEngine implements ContainerRuntime {
     );
   }
 
-  async buildImage(req: ImageBuildRequest): Promise<{ imageId: string }> {
+  /** Builds with BuildKit; `cachedSteps` names the steps it reused from its cache. */
+  async buildImage(req: ImageBuildRequest): Promise<{ imageId: string; cachedSteps: string[] }> {
     const trace = new BuildTraceDecoder(req.onLine);
     let imageId = "";
     let failure: string | null = null;
@@ -163,7 +164,7 @@ export class DockerEngine implements ContainerRuntime {
       const image = await this.#http.json<{ Id: string }>({ path: `/images/${enc(req.tag)}/json` });
       imageId = image.Id;
     }
-    return { imageId };
+    return { imageId, cachedSteps: trace.cachedSteps() };
   }
 
   async removeImage(ref: string): Promise<void> {
