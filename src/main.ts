@@ -16,12 +16,14 @@ import { TarballFetcher } from "./adapters/sources/tarball.ts";
 import { SqliteStore } from "./adapters/store/sqlite.ts";
 import { createBuilders } from "./adapters/builders/index.ts";
 import { LogBus } from "./logs/bus.ts";
+import { deploymentStream, tenantStream } from "./logs/streams.ts";
 import { BuildQueue } from "./deploy/queue.ts";
 import { BuildRunner } from "./deploy/build-runner.ts";
 import { RuntimeWatcher } from "./containers/runtime-watch.ts";
 import { DeploymentService } from "./deploy/service.ts";
 import { Reconciler } from "./reconcile/deployments.ts";
 import { createHttpApp } from "./http/app.ts";
+import { HealthCheck, explainDown } from "./http/health.ts";
 import { websocket } from "hono/bun";
 import { MANAGED } from "./core/labels.ts";
 import { notFound } from "./core/errors.ts";
@@ -35,10 +37,6 @@ import { Tenants } from "./pools/tenants.ts";
 import { PoolService } from "./pools/pool-service.ts";
 import { TenantResolverProcess, resolverAnswers } from "./routing/resolver-process.ts";
 
-/** The log stream of one tenant's use of one workload (claims, releases, rclone progress). */
-export function tenantLogKey(workloadId: string, tenantId: string): string {
-  return `tenant:${workloadId}:${tenantId}`;
-}
 
 export interface Kiln {
   config: Config;
@@ -77,6 +75,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     dbPath,
     publicHost: config.publicHost,
     port: config.pools.dnsPort,
+    env: config.childEnv,
     onMoved: async (address) => {
       routes.setTenantResolver(address);
       await reconciler?.reloadRoutes();
@@ -93,25 +92,28 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   const caddy = new CaddySupervisor({
     adminUrl: config.caddyAdmin,
     dataDir: config.dataDir,
+    env: config.childEnv,
     onRestart: () => reconciler?.reloadRoutes(),
     log: (line) => say(`caddy: ${line}`),
   });
   if (config.manageCaddy) await caddy.ensureRunning();
 
   const bus = new LogBus({ store: store.logs });
-  const baseImage = () => ensureNodeBaseImage(runtime, { preferred: config.nodeImage });
-  const builders = createBuilders({ runtime, baseImage });
-  const fetchers = { git: new GitFetcher(), tarball: new TarballFetcher() };
+  // Every process Kiln spawns starts from config.childEnv (an allow-list), never from Kiln's own environment.
+  const baseEnv = config.childEnv;
+  const baseImage = () => ensureNodeBaseImage(runtime, { preferred: config.nodeImage, baseEnv });
+  const builders = createBuilders({ runtime, baseImage, railpack: { buildkitHost: config.buildkitHost, baseEnv } });
+  const fetchers = { git: new GitFetcher({ baseEnv }), tarball: new TarballFetcher() };
 
   // Services.
   const queue = new BuildQueue(config.buildConcurrency);
   let service: DeploymentService | null = null;
   const watcher = new RuntimeWatcher(
     runtime,
-    (id) => bus.sink(id),
+    (id) => bus.sink(deploymentStream(id)),
     (crash) => void service?.markCrashed(crash.deploymentId, crash.containerId, crash.exitCode, crash.lastLines),
   );
-  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders }, store, (id) => bus.sink(id), watcher);
+  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders }, store, (id) => bus.sink(deploymentStream(id)), watcher);
   service = new DeploymentService({
     store,
     queue,
@@ -124,18 +126,18 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       validateGitUrl(url);
       if (ref !== undefined) validateGitRef(ref);
     },
-    openLogs: (id) => bus.open(id),
-    log: (id, text) => void bus.publish(id, "system", text),
+    openLogs: (id) => bus.open(deploymentStream(id)),
+    log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
     forgetLogs: async (id) => {
-      await bus.forget(id);
+      await bus.forget(deploymentStream(id));
       await store.logs.deleteFor(id);
     },
   });
-  for (const d of await store.deployments.list()) await bus.open(d.id);
+  for (const d of await store.deployments.list()) await bus.open(deploymentStream(d.id));
 
   // Tenant pools.
   const registry = new WorkloadRegistry(store);
-  const slots = new SlotMounts({ slotsRoot: join(config.dataDir, "slots"), stagingRoot: join(config.dataDir, "slots-staging") });
+  const slots = new SlotMounts({ slotsRoot: join(config.dataDir, "slots"), stagingRoot: join(config.dataDir, "slots-staging"), baseEnv });
   const members = new Members({
     store,
     runtime,
@@ -159,11 +161,11 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     members,
     refiller,
     registry,
-    syncer: new RcloneSyncer(),
+    syncer: new RcloneSyncer({ baseEnv }),
     dataDir: config.dataDir,
     urls: { publicHost: config.publicHost, publicPort: config.publicPort },
     logFor: async (workloadId, tenantId) => {
-      const key = tenantLogKey(workloadId, tenantId);
+      const key = tenantStream(workloadId, tenantId);
       await bus.open(key);
       return bus.sink(key);
     },
@@ -201,7 +203,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     buildsDir: join(config.dataDir, "builds"),
     instanceId,
     busy: (id) => queue.busy(id),
-    log: (id, text) => void bus.publish(id, "system", text),
+    log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
   });
   await pools.start();
   await reconciler.boot();
@@ -210,6 +212,14 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   // Warm the base image in the background so the first build doesn't wait for it.
   void baseImage().catch((err) => say(`base image: ${err instanceof Error ? err.message : String(err)}`));
 
+  const health = new HealthCheck({
+    probes: {
+      docker: (signal) => runtime.ping(signal).then(() => true),
+      caddy: () => routes.healthy(),
+      tenantResolver: () => resolverAnswers(tenantDns.address),
+    },
+    explain: (d) => explainDown(d, { dockerSocket: config.dockerSocket, caddyAdmin: config.caddyAdmin, manageCaddy: config.manageCaddy, tenantResolver: tenantDns.address }),
+  });
   const app = createHttpApp({
     service,
     urls: { publicHost: config.publicHost, publicPort: config.publicPort },
@@ -221,15 +231,11 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     tenantStream: async (tenantId, workloadId) => {
       const claims = await tenants.status(tenantId); // validates the id; 404 for an unknown tenant
       if (!claims.some((c) => c.workload === workloadId)) throw notFound(`tenant ${tenantId} has never claimed ${workloadId}`);
-      const key = tenantLogKey(workloadId, tenantId);
+      const key = tenantStream(workloadId, tenantId);
       await bus.open(key);
       return key;
     },
-    health: async () => ({
-      docker: await runtime.ping().then(() => true, () => false),
-      caddy: await routes.healthy(),
-      tenantResolver: await resolverAnswers(tenantDns.address),
-    }),
+    health: () => health.report(),
   });
   const server = Bun.serve({
     hostname: config.api.host,

@@ -9,6 +9,7 @@ import { upgradeWebSocket } from "hono/bun";
 import type { LogLine } from "../core/logs.ts";
 import type { DeploymentService } from "../deploy/service.ts";
 import { badRequest } from "../core/errors.ts";
+import { deploymentStream, type StreamKey } from "../logs/streams.ts";
 
 export interface LogSubscriber {
   subscribe(streamKey: string, sinceSeq: number, onLine: (line: LogLine) => void): Promise<() => void>;
@@ -18,12 +19,12 @@ export interface LogRoutesDeps {
   service: DeploymentService;
   bus: LogSubscriber;
   /** The stream key of a tenant's log; throws not_found for an unknown tenant or workload. */
-  tenantStream: (tenantId: string, workloadId: string) => Promise<string>;
+  tenantStream: (tenantId: string, workloadId: string) => Promise<StreamKey>;
 }
 
 export function logRoutes(d: LogRoutesDeps) {
   const app = new Hono();
-  const stream = (resolve: (c: Context) => Promise<string>) => [
+  const stream = (resolve: (c: Context) => Promise<StreamKey>) => [
     async (c: Context, next: () => Promise<void>) => {
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
         throw badRequest("this endpoint speaks WebSocket", "connect with a WebSocket client, e.g. `kiln logs -f <name>`");
@@ -54,7 +55,7 @@ export function logRoutes(d: LogRoutesDeps) {
     }),
   ] as const;
 
-  app.get("/deployments/:id/logs", ...stream(async (c) => (await d.service.get(c.req.param("id") ?? "")).id));
+  app.get("/deployments/:id/logs", ...stream(async (c) => deploymentStream((await d.service.get(c.req.param("id") ?? "")).id)));
   app.get(
     "/tenants/:tenantId/logs",
     ...stream(async (c) => {

@@ -1,15 +1,16 @@
 /**
- * The log bus: gives each deployment's log lines a dense seq (1, 2, 3…), fans them out to live
- * subscribers, and persists them to the store in chunks (many lines a row).
+ * The log bus: gives each stream's log lines a dense seq (1, 2, 3…), fans them out to live
+ * subscribers, and persists them to the store in chunks (many lines a row). A stream is a
+ * deployment's log or a tenant's (keys from ./streams.ts).
  *
  *   const bus = new LogBus({ store: store.logs });
- *   await bus.open(deploymentId);                 // loads the last stored seq once
- *   const sink = bus.sink(deploymentId);          // a LogSink for the pipeline
- *   const stop = await bus.subscribe(deploymentId, 1, (line) => ws.send(...));
+ *   await bus.open(key);                 // loads the last stored seq once
+ *   const sink = bus.sink(key);          // a LogSink for the pipeline
+ *   const stop = await bus.subscribe(key, 1, (line) => ws.send(...));
  *
  * Seqs are assigned synchronously in `publish`, so concurrent publishers never share one. That is
- * why a deployment must be opened first: `open` reads the store's last seq, so numbering continues
- * after a restart. Publishing to a deployment never opened is a bug and throws.
+ * why a stream must be opened first: `open` reads the store's last seq, so numbering continues
+ * after a restart. Publishing to a stream never opened is a bug and throws.
  *
  * Subscribers are called synchronously inside `publish`. Their callbacks must be cheap — enqueue
  * and return. Buffering and dropping slow clients is the WebSocket layer's job; a callback that
@@ -23,6 +24,7 @@ import { KilnError } from "../core/errors.ts";
 import type { LogLine, LogSink, LogStream } from "../core/logs.ts";
 import type { LogRepo } from "../core/ports/store.ts";
 import { capLine, splitLines } from "./lines.ts";
+import type { StreamKey } from "./streams.ts";
 
 export type LogListener = (line: LogLine) => void;
 
@@ -39,7 +41,7 @@ export interface LogBusOptions {
 /** Lines read from the store per page while replaying. */
 const REPLAY_PAGE = 1000;
 
-interface DeploymentLog {
+interface StreamLog {
   readonly id: string;
   /** The last seq handed out. */
   lastSeq: number;
@@ -58,9 +60,9 @@ export class LogBus {
   private readonly flushIntervalMs: number;
   private readonly maxChunkLines: number;
   private readonly onError: (err: unknown) => void;
-  private readonly logs = new Map<string, DeploymentLog>();
-  private readonly loading = new Map<string, Promise<DeploymentLog>>();
-  /** Deployments dropped by `forget`: late lines from them are discarded, not an error. */
+  private readonly logs = new Map<string, StreamLog>();
+  private readonly loading = new Map<string, Promise<StreamLog>>();
+  /** Streams dropped by `forget`: late lines from them are discarded, not an error. */
   private readonly forgotten = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
@@ -72,24 +74,24 @@ export class LogBus {
     this.onError = options.onError ?? ((err) => console.error("log bus:", err));
   }
 
-  /** Loads the deployment's last stored seq, once. Must be awaited before `publish`. Idempotent. */
-  async open(deploymentId: string): Promise<void> {
-    await this.load(deploymentId);
+  /** Loads the stream's last stored seq, once. Must be awaited before `publish`. Idempotent. */
+  async open(key: StreamKey): Promise<void> {
+    await this.load(key);
   }
 
   /**
    * Publishes `text` as one line per newline (each capped at 8 KiB) and returns the last line.
-   * A deployment dropped by `forget` swallows the text and returns a line with seq 0.
+   * A stream dropped by `forget` swallows the text and returns a line with seq 0.
    */
-  publish(deploymentId: string, stream: LogStream, text: string): LogLine {
-    const log = this.logs.get(deploymentId);
+  publish(key: StreamKey, stream: LogStream, text: string): LogLine {
+    const log = this.logs.get(key);
     const ts = Date.now();
     if (!log) {
-      if (this.forgotten.has(deploymentId)) return { seq: 0, ts, stream, text };
+      if (this.forgotten.has(key)) return { seq: 0, ts, stream, text };
       throw new KilnError(
         "internal",
-        `log bus: deployment ${deploymentId} was published to before it was opened`,
-        "await bus.open(deploymentId) before handing out its log sink",
+        `log bus: stream ${key} was published to before it was opened`,
+        "await bus.open(key) before handing out its log sink",
       );
     }
     let line: LogLine | undefined;
@@ -108,17 +110,17 @@ export class LogBus {
     return line!; // splitLines always yields at least one line
   }
 
-  /** A LogSink writing to this deployment. Throws now, rather than at the first line, if it was never opened. */
-  sink(deploymentId: string): LogSink {
-    if (!this.logs.has(deploymentId) && !this.forgotten.has(deploymentId)) {
+  /** A LogSink writing to this stream. Throws now, rather than at the first line, if it was never opened. */
+  sink(key: StreamKey): LogSink {
+    if (!this.logs.has(key) && !this.forgotten.has(key)) {
       throw new KilnError(
         "internal",
-        `log bus: a sink was asked for deployment ${deploymentId} before it was opened`,
-        "await bus.open(deploymentId) first",
+        `log bus: a sink was asked for stream ${key} before it was opened`,
+        "await bus.open(key) first",
       );
     }
     return (stream, text) => {
-      this.publish(deploymentId, stream, text);
+      this.publish(key, stream, text);
     };
   }
 
@@ -127,8 +129,8 @@ export class LogBus {
    * live lines as they are published — in order, with no gap and no repeat. Resolves once the past
    * has been delivered; the returned function stops the subscription.
    */
-  async subscribe(deploymentId: string, sinceSeq: number, onLine: LogListener): Promise<() => void> {
-    const log = await this.load(deploymentId);
+  async subscribe(key: StreamKey, sinceSeq: number, onLine: LogListener): Promise<() => void> {
+    const log = await this.load(key);
     const since = Number.isFinite(sinceSeq) ? Math.max(1, Math.floor(sinceSeq)) : 1;
     let lastDelivered = since - 1;
     let replaying = true;
@@ -153,7 +155,7 @@ export class LogBus {
     try {
       let next = since;
       while (next < inMemoryFrom) {
-        const page = await this.store.read(deploymentId, next, Math.min(REPLAY_PAGE, inMemoryFrom - next));
+        const page = await this.store.read(key, next, Math.min(REPLAY_PAGE, inMemoryFrom - next));
         const last = page[page.length - 1];
         if (!last) break;
         for (const line of page) if (line.seq < inMemoryFrom && active) deliver(line);
@@ -174,9 +176,9 @@ export class LogBus {
     };
   }
 
-  /** The last seq handed out for the deployment (0 if none); opens it if needed. */
-  async lastSeq(deploymentId: string): Promise<number> {
-    return (await this.load(deploymentId)).lastSeq;
+  /** The last seq handed out for the stream (0 if none); opens it if needed. */
+  async lastSeq(key: StreamKey): Promise<number> {
+    return (await this.load(key)).lastSeq;
   }
 
   /** Writes every line published so far to the store. Rejects if the store does. */
@@ -193,15 +195,15 @@ export class LogBus {
   }
 
   /**
-   * Drops the deployment's in-memory state (unwritten lines, subscribers) — for a deleted
-   * deployment. Resolves once any write in flight has settled, so the caller can then delete its
+   * Drops the stream's in-memory state (unwritten lines, subscribers) — for a deleted
+   * stream (its deployment deleted). Resolves once any write in flight has settled, so the caller can then delete its
    * stored logs without a late chunk reappearing. Later publishes to it are discarded.
    */
-  async forget(deploymentId: string): Promise<void> {
-    const log = this.logs.get(deploymentId);
-    this.logs.delete(deploymentId);
-    this.loading.delete(deploymentId);
-    this.forgotten.add(deploymentId);
+  async forget(key: StreamKey): Promise<void> {
+    const log = this.logs.get(key);
+    this.logs.delete(key);
+    this.loading.delete(key);
+    this.forgotten.add(key);
     if (!log) return;
     log.forgotten = true;
     log.listeners.clear();
@@ -209,38 +211,38 @@ export class LogBus {
     await log.writing?.catch(() => {});
   }
 
-  private load(deploymentId: string): Promise<DeploymentLog> {
-    const known = this.logs.get(deploymentId);
+  private load(key: StreamKey): Promise<StreamLog> {
+    const known = this.logs.get(key);
     if (known) return Promise.resolve(known);
-    const pending = this.loading.get(deploymentId);
+    const pending = this.loading.get(key);
     if (pending) return pending;
-    const loading: Promise<DeploymentLog> = this.store.lastSeq(deploymentId).then(
+    const loading: Promise<StreamLog> = this.store.lastSeq(key).then(
       (lastSeq) => {
-        const log: DeploymentLog = {
-          id: deploymentId,
+        const log: StreamLog = {
+          id: key,
           lastSeq,
           unflushed: [],
           listeners: new Set(),
           writing: null,
           forgotten: false,
         };
-        if (this.loading.get(deploymentId) === loading) {
-          this.loading.delete(deploymentId);
-          this.forgotten.delete(deploymentId);
-          this.logs.set(deploymentId, log);
+        if (this.loading.get(key) === loading) {
+          this.loading.delete(key);
+          this.forgotten.delete(key);
+          this.logs.set(key, log);
         }
         return log;
       },
       (err: unknown) => {
-        if (this.loading.get(deploymentId) === loading) this.loading.delete(deploymentId);
+        if (this.loading.get(key) === loading) this.loading.delete(key);
         throw err;
       },
     );
-    this.loading.set(deploymentId, loading);
+    this.loading.set(key, loading);
     return loading;
   }
 
-  private scheduleWrite(log: DeploymentLog): void {
+  private scheduleWrite(log: StreamLog): void {
     if (log.unflushed.length >= this.maxChunkLines && !log.writing) {
       this.write(log, "full chunks").catch((err) => this.writeFailed(err));
     }
@@ -270,17 +272,17 @@ export class LogBus {
 
   /**
    * Writes chunks from the front of the buffer: only full ones, or everything (the last chunk
-   * partial). At most one writer per deployment, so chunks land in order; if one is already
+   * partial). At most one writer per stream, so chunks land in order; if one is already
    * running, this returns it.
    */
-  private write(log: DeploymentLog, what: "full chunks" | "everything"): Promise<void> {
+  private write(log: StreamLog, what: "full chunks" | "everything"): Promise<void> {
     log.writing ??= this.writeChunks(log, what === "full chunks" ? this.maxChunkLines : 1).finally(() => {
       log.writing = null;
     });
     return log.writing;
   }
 
-  private async writeChunks(log: DeploymentLog, minLines: number): Promise<void> {
+  private async writeChunks(log: StreamLog, minLines: number): Promise<void> {
     while (log.unflushed.length >= minLines && !log.forgotten) {
       const chunk = log.unflushed.slice(0, this.maxChunkLines);
       await this.store.appendChunk(log.id, chunk);
@@ -288,7 +290,7 @@ export class LogBus {
     }
   }
 
-  private async writeAll(log: DeploymentLog): Promise<void> {
+  private async writeAll(log: StreamLog): Promise<void> {
     while (log.unflushed.length > 0 && !log.forgotten) await this.write(log, "everything");
   }
 }

@@ -39,7 +39,7 @@ export function GitDeployForm({ onCreated }: { onCreated: (d: Deployment) => voi
       <div className="field-row">
         <label className="field">
           <span>Name (optional)</span>
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="generated" pattern="[a-z0-9-]*" title="lowercase letters, digits and -" />
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="generated" pattern="[a-z0-9\-]*" title="lowercase letters, digits and -" />
         </label>
         <label className="field">
           <span>Ref (optional)</span>

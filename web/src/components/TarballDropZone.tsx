@@ -63,7 +63,7 @@ export function TarballDropZone({ onCreated }: { onCreated: (d: Deployment) => v
       <h3>From a folder or a tarball</h3>
       <label className="field">
         <span>Name (optional)</span>
-        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="generated" pattern="[a-z0-9-]*" title="lowercase letters, digits and -" />
+        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="generated" pattern="[a-z0-9\-]*" title="lowercase letters, digits and -" />
       </label>
       <label
         className={`dropzone${over ? " over" : ""}${busy ? " busy" : ""}`}
