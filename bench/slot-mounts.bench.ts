@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { run } from "../src/adapters/exec/run.ts";
 import { SlotMounts } from "../src/adapters/mounts/slot-mounts.ts";
-import { ensureTenantDirs, tenantDirs } from "../src/pools/tenant-dirs.ts";
+import { ensureTenantDirs, tenantDirs } from "../src/adapters/fs/tenant-dirs.ts";
 
 const BASE = `/tmp/kiln-bench-slot-mounts-${process.pid}`;
 const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1] || 20) || 20;

@@ -11,7 +11,7 @@ import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
 import { INSTANCE, MANAGED } from "../core/labels.ts";
 import type { Members, Slots } from "../pools/members.ts";
-import { tenantDirs } from "../pools/tenant-dirs.ts";
+import { tenantDirs } from "../adapters/fs/tenant-dirs.ts";
 import type { WorkloadRegistry } from "../pools/workload-registry.ts";
 
 export interface AdoptDeps {

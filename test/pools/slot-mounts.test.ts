@@ -15,7 +15,7 @@ import { run } from "../../src/adapters/exec/run.ts";
 import { isAtOrUnder, mountsUnder, parseMountInfo, topMountAt } from "../../src/adapters/mounts/mountinfo.ts";
 import { SlotMounts } from "../../src/adapters/mounts/slot-mounts.ts";
 import type { ContainerSpec } from "../../src/core/ports/runtime.ts";
-import { ensureTenantDirs, tenantDirs, type TenantDirs } from "../../src/pools/tenant-dirs.ts";
+import { ensureTenantDirs, tenantDirs, type TenantDirs } from "../../src/adapters/fs/tenant-dirs.ts";
 import { ensureNodeBaseImage } from "../../src/adapters/docker/base-image.ts";
 import { until } from "../helpers/wait.ts";
 

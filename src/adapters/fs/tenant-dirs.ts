@@ -23,11 +23,9 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { lchown, readdir } from "node:fs/promises";
 import { resolve, sep } from "node:path";
-import { KilnError, badRequest } from "../core/errors.ts";
-import { isWorkloadId, validateTenantId } from "../core/names.ts";
+import { KilnError, badRequest } from "../../core/errors.ts";
+import { isWorkloadId, validateTenantId } from "../../core/names.ts";
 
-/** Tenant ids are checked in core/names.ts; re-exported for the pool code that imports them from here. */
-export { validateTenantId };
 
 export interface TenantDirs {
   /** <dataDir>/tenants/<workload>/<tenant> */

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KilnError } from "../core/errors.ts";
+import { KilnError } from "../../core/errors.ts";
 import {
   chownTree,
   ensureTenantDirs,
