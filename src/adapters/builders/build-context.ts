@@ -3,11 +3,10 @@
  * packDirectoryStream), filtered by its .dockerignore, plus files Kiln adds — a generated
  * Dockerfile — put in front of the packed tree, so the user's directory is never written to.
  */
-import { lstat, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { encodeEntry, encodeTar } from "../../formats/tar/writer.ts";
 import { concatBytes } from "../../formats/tar/bytes.ts";
 import { dockerignoreMatcher, parseDockerignore, type IgnorePredicate } from "../../formats/ignore.ts";
+import { readBeneath, readdirBeneath } from "../fs/beneath.ts";
 import { packDirectoryStream } from "../fs/pack-directory.ts";
 
 export type ContextArchive = Uint8Array | ReadableStream<Uint8Array>;
@@ -28,7 +27,7 @@ export const defaultPackDir: PackDir = (dir, opts) => packDirectoryStream(dir, {
  * reject fails with a bad_request naming the line.
  */
 export async function loadDockerignore(dir: string, defaults: readonly string[] = []): Promise<IgnorePredicate> {
-  const text = await readFile(join(dir, ".dockerignore"), "utf8").catch(() => "");
+  const text = (await readBeneath(dir, ".dockerignore")) ?? "";
   return dockerignoreMatcher([...parseDockerignore(defaults.join("\n"), "Kiln's default ignore list"), ...parseDockerignore(text, ".dockerignore")]);
 }
 
@@ -82,9 +81,10 @@ export function filesArchive(files: Record<string, string>): Uint8Array {
 
 /** A top-level name for Kiln's files that the source tree does not use: `.kiln`, else `.kiln-2`, … */
 export async function freeContextDir(srcDir: string, base = ".kiln"): Promise<string> {
+  const used = new Set((await readdirBeneath(srcDir)).map((e) => e.name));
   for (let i = 1; ; i++) {
     const name = i === 1 ? base : `${base}-${i}`;
-    if (!(await lstat(join(srcDir, name)).catch(() => null))) return name;
+    if (!used.has(name)) return name;
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { StepError } from "../../core/errors.ts";
@@ -263,6 +263,32 @@ describe("other kinds and errors", () => {
   test("broken package.json and railpack.json are StepErrors", async () => {
     expect((await detectError(tree({ "package.json": "{" }))).message).toContain("package.json is not valid JSON");
     expect((await detectError(tree({ "railpack.json": "{" }))).message).toContain("railpack.json is not valid JSON");
+  });
+
+  test("a parse error gives line and column, never the file's text", async () => {
+    const pkgErr = await detectError(tree({ "package.json": '{\n  "name": secret-token-abc }' }));
+    expect(pkgErr.message).toBe("package.json is not valid JSON (line 2, column 11)");
+    const rpErr = await detectError(tree({ "railpack.json": "// ok\nroot:x:0:0" }));
+    expect(rpErr.message).toBe("railpack.json is not valid JSON (line 2, column 1)");
+  });
+
+  test.each(["package.json", "Procfile", "railpack.json", "index.html", "package-lock.json", "yarn.lock", ".npmrc"])(
+    "%s linked out of the tree fails naming it, with nothing of the target",
+    async (name) => {
+      const dir = tree(name === "package.json" ? {} : { "package.json": pkg({ scripts: { start: "node s.js" } }) });
+      symlinkSync("/etc/passwd", join(dir, name));
+      const err = await detectError(dir);
+      expect(err.message).toBe(`${name} is a symbolic link out of the source tree; Kiln does not follow it`);
+      expect(`${err.message}${err.hint}`).not.toContain("root:");
+    },
+  );
+
+  test("a link inside the tree is read; a package.json \"main\" climbing out fails", async () => {
+    const dir = tree({ "app/package.json": pkg({ scripts: { start: "node s.js" } }) });
+    symlinkSync("app/package.json", join(dir, "package.json"));
+    expect((await detectApp(dir)).startCmd).toBe("node s.js");
+    const out = tree({ "package.json": pkg({ main: "../../etc/passwd" }) });
+    expect((await detectError(out)).message).toBe("../../etc/passwd leads out of the source tree; Kiln does not follow it");
   });
 });
 

@@ -1,16 +1,18 @@
 /**
  * Zero-config detection: read a source tree and decide how to build and start it. The result,
  * an AppPlan, says what was chosen and why (`reasons`, shown in the build log), and
- * dockerfile-gen.ts turns it into a Dockerfile. Reads files only; never runs anything.
+ * dockerfile-gen.ts turns it into a Dockerfile. Reads files only (through fs/beneath.ts: never
+ * through a symbolic link out of the tree, at most 1 MiB each); never runs anything.
  *
  *   package.json            → a node app; the lockfile (or "packageManager") picks npm/pnpm/yarn
  *   Procfile web: (no pkg)  → the web command, run with sh
  *   index.html / public/    → a static site served by busybox httpd
  *   railpack.json           → its install/build commands and deploy.startCommand win
  */
-import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { StepError } from "../../core/errors.ts";
+import { isFileBeneath, readBeneath, readdirBeneath, statBeneath } from "../fs/beneath.ts";
+import { jsonErrorWhere } from "./json-error.ts";
 import { DETECTED, joinCommands, parseRailpackConfig, type RailpackCommands } from "./railpack-config.ts";
 
 export type AppKind = "node" | "static" | "procfile";
@@ -75,7 +77,7 @@ export async function detectApp(srcDir: string, opts: DetectOptions = {}): Promi
   if (tree.pkg) return nodePlan(tree, tree.pkg, warnings, opts);
   const command = tree.railpack?.start ?? tree.procfileWeb;
   if (command !== undefined) return commandPlan(tree, warnings);
-  const staticDir = tree.names.has("index.html") ? "." : (await isFile(join(srcDir, "public", "index.html"))) ? "public" : null;
+  const staticDir = (await isFileBeneath(srcDir, "index.html")) ? "." : (await isFileBeneath(srcDir, "public/index.html")) ? "public" : null;
   if (staticDir !== null) return staticPlan(staticDir, warnings);
   throw new StepError(
     "could not detect how to build this app",
@@ -84,9 +86,19 @@ export async function detectApp(srcDir: string, opts: DetectOptions = {}): Promi
   );
 }
 
+/**
+ * Every top-level name detection looks at. Each one present is checked through fs/beneath.ts, so a
+ * symbolic link out of the tree under one of these names fails the build naming it.
+ */
+function lookedAt(): string[] {
+  const entry = ["package.json", "Procfile", "railpack.json", "index.html", "public", "index.js", "server.js"];
+  return [...entry, ...Object.values(LOCKFILES).flat(), ...INSTALL_CONFIG, ".yarn", "bun.lockb", "bun.lock"];
+}
+
 async function readTree(dir: string): Promise<Tree> {
-  const names = new Set(await readdir(dir));
-  const text = async (name: string) => (names.has(name) && (await isFile(join(dir, name))) ? readFile(join(dir, name), "utf8") : null);
+  const names = new Set((await readdirBeneath(dir)).map((e) => e.name));
+  for (const name of lookedAt()) if (names.has(name)) await statBeneath(dir, name);
+  const text = (name: string) => (names.has(name) ? readBeneath(dir, name) : Promise.resolve(null));
   const pkgText = await text("package.json");
   const procfile = await text("Procfile");
   const railpackText = await text("railpack.json");
@@ -103,8 +115,8 @@ export function parsePackageJson(text: string): PackageJson {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
-    throw new StepError(`package.json is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, "fix the syntax of package.json");
+  } catch {
+    throw new StepError(`package.json is not valid JSON${jsonErrorWhere(text)}`, "fix the syntax of package.json");
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new StepError("package.json must hold a JSON object");
   const obj = raw as Record<string, unknown>;
@@ -147,6 +159,8 @@ const LOCKFILES: Record<PackageManager, string[]> = {
 const INSTALL_CONFIG = [".npmrc", ".yarnrc", ".yarnrc.yml", "pnpm-workspace.yaml", ".pnpmfile.cjs"];
 /** Lifecycle scripts that run during install and may need the whole tree. */
 const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepare"];
+/** A yarn 2+ lockfile says `__metadata:` in its first lines: only its head is read. */
+const LOCK_HEAD = { maxBytes: 64 * 1024, head: true };
 
 interface ManagerChoice {
   pm: PackageManager;
@@ -267,7 +281,7 @@ async function choosePackageManager(tree: Tree, pkg: PackageJson, warnings: stri
   let berry = false;
   if (pm === "yarn") {
     if (fieldName === "yarn" && fieldMajor !== undefined) berry = fieldMajor >= 2;
-    else berry = tree.names.has(".yarnrc.yml") || (lockfile !== undefined && (await readFile(join(tree.dir, lockfile), "utf8")).includes("__metadata:"));
+    else berry = tree.names.has(".yarnrc.yml") || (lockfile !== undefined && ((await readBeneath(tree.dir, lockfile, LOCK_HEAD)) ?? "").includes("__metadata:"));
     if (berry && fieldName !== "yarn") {
       warnings.push('a yarn 2+ project without "packageManager" in package.json: add e.g. "packageManager": "yarn@4.5.0" so the right yarn is used');
     }
@@ -316,11 +330,11 @@ async function nodeStart(tree: Tree, pkg: PackageJson, hasBuild: boolean): Promi
   }
   if (pkg.main) {
     const candidates = [pkg.main, `${pkg.main}.js`, join(pkg.main, "index.js")];
-    for (const c of candidates) if (await isFile(join(tree.dir, c))) return { cmd: `node ${shellWord(c)}`, reason: `"main": ${JSON.stringify(pkg.main)} in package.json` };
+    for (const c of candidates) if (await isFileBeneath(tree.dir, c)) return { cmd: `node ${shellWord(c)}`, reason: `"main": ${JSON.stringify(pkg.main)} in package.json` };
     if (hasBuild) return { cmd: `node ${shellWord(pkg.main)}`, reason: `"main": ${JSON.stringify(pkg.main)} in package.json (made by the build)` };
   }
   for (const file of ["index.js", "server.js"]) {
-    if (await isFile(join(tree.dir, file))) return { cmd: `node ${file}`, reason: `found ${file}` };
+    if (await isFileBeneath(tree.dir, file)) return { cmd: `node ${file}`, reason: `found ${file}` };
   }
   throw new StepError(
     "could not find how to start the app",
@@ -387,8 +401,4 @@ export function majorSatisfies(major: number, range: string): boolean {
 /** A path as one shell word (quoted when it holds anything but safe characters). */
 function shellWord(s: string): string {
   return /^[A-Za-z0-9_./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => null))?.isFile() ?? false;
 }

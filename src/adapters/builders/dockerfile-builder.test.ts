@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { BuildInput } from "../../core/ports/builder.ts";
@@ -57,6 +57,18 @@ describe("DockerfileBuilder", () => {
     expect(await b.applies(FIXTURE)).toBe(true);
     expect(await b.applies(tree({ "dockerfile.txt": "" }))).toBe(false);
     expect(await b.applies(tree({ "Dockerfile/x": "" }))).toBe(false);
+  });
+
+  test("a Dockerfile or .dockerignore linked out of the tree fails naming it; nothing is built", async () => {
+    const { runtime, requests, input } = setup();
+    const b = new DockerfileBuilder({ runtime });
+    const linked = tree({});
+    symlinkSync("/etc/passwd", join(linked, "Dockerfile"));
+    await expect(b.applies(linked)).rejects.toThrow("Dockerfile is a symbolic link out of the source tree; Kiln does not follow it");
+    const ignoreLinked = tree({ Dockerfile: "FROM base\n" });
+    symlinkSync("../../../../etc/passwd", join(ignoreLinked, ".dockerignore"));
+    await expect(b.build(input(ignoreLinked))).rejects.toThrow(".dockerignore is a symbolic link out of the source tree");
+    expect(requests).toEqual([]);
   });
 
   test("the fixture: built as is, .dockerignore applied, the EXPOSEd port reported", async () => {

@@ -8,10 +8,10 @@
  * Build-time secrets are not passed: the build API here has no secret mounts, and build
  * args would stay in the image history.
  */
-import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { StepError } from "../../core/errors.ts";
 import type { BuildInput, BuildOutput, ImageBuilder } from "../../core/ports/builder.ts";
 import type { ContainerRuntime } from "../../core/ports/runtime.ts";
+import { isFileBeneath, readBeneath } from "../fs/beneath.ts";
 import { defaultPackDir, freeContextDir, loadDockerignore, withFilesInFront, type PackDir } from "./build-context.ts";
 
 export interface DockerfileBuilderOptions {
@@ -30,11 +30,12 @@ export class DockerfileBuilder implements ImageBuilder {
   constructor(private readonly opts: DockerfileBuilderOptions) {}
 
   async applies(srcDir: string): Promise<boolean> {
-    return (await stat(join(srcDir, "Dockerfile")).catch(() => null))?.isFile() ?? false;
+    return isFileBeneath(srcDir, "Dockerfile");
   }
 
   async build(input: BuildInput): Promise<BuildOutput> {
-    const original = await readFile(join(input.srcDir, "Dockerfile"), "utf8");
+    const original = await readBeneath(input.srcDir, "Dockerfile");
+    if (original === null) throw new StepError("the Dockerfile is gone from the source", "deploy again");
     const { text, directive } = this.opts.keepSyntaxDirective ? { text: original, directive: null } : stripSyntaxDirective(original);
     input.log("build", "kiln: building the app's own Dockerfile");
     if (Object.keys(input.secrets).length > 0) {

@@ -140,3 +140,22 @@ describe("build", () => {
     await expect(setup({ loadImage: undefined }).builder.build(input())).rejects.toBeInstanceOf(StepError);
   });
 });
+
+describe("links out of the tree", () => {
+  test("a tree with a symbolic link out of it fails before railpack reads it on the host", async () => {
+    const { mkdtempSync, mkdirSync, rmSync, symlinkSync } = await import("node:fs");
+    const src = mkdtempSync("/tmp/kiln-rp-links-");
+    try {
+      mkdirSync(`${src}/config`);
+      symlinkSync("/etc/passwd", `${src}/config/users`);
+      const { builder, commands, builds } = setup();
+      await expect(builder.build(input({ srcDir: src }))).rejects.toThrow(
+        "config/users is a symbolic link out of the source tree; Kiln does not follow it",
+      );
+      expect(commands).toEqual([]);
+      expect(builds).toEqual([]);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+});

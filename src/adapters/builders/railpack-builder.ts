@@ -6,6 +6,8 @@
  *
  * Applies only when `railpack` and `buildctl` are on PATH, the BuildKit daemon (option
  * `buildkitHost`: config's BUILDKIT_HOST) answers and an image loader is wired. See docs/railpack.md.
+ * `railpack prepare` reads the source tree on the host and would follow symbolic links, so a tree
+ * with any link leading out of it (fs/beneath.ts findLinkOut) fails before it runs.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,6 +15,7 @@ import { join } from "node:path";
 import { StepError } from "../../core/errors.ts";
 import type { BuildInput, BuildOutput, ImageBuilder } from "../../core/ports/builder.ts";
 import type { ContainerRuntime } from "../../core/ports/runtime.ts";
+import { findLinkOut } from "../fs/beneath.ts";
 import { run, type Command, type RunOptions, type RunResult } from "../exec/run.ts";
 import { filesArchive } from "./build-context.ts";
 import { buildctlCommand, prepareCommand, probeCommand, railpackPaths, secretsHash } from "./railpack-commands.ts";
@@ -74,6 +77,9 @@ export class RailpackBuilder implements ImageBuilder {
     const addr = this.#addr;
     const loadImage = this.opts.loadImage;
     if (!addr || !loadImage) throw new StepError("railpack is not set up on this Kiln", "see docs/railpack.md");
+    // railpack reads the tree itself on the host (any file it likes): no link out of it is allowed.
+    const linkOut = await findLinkOut(input.srcDir);
+    if (linkOut) throw linkOut;
     const workDir = await mkdtemp(join(this.opts.tmpDir ?? tmpdir(), "kiln-railpack-"));
     const paths = railpackPaths(workDir);
     const loaded = `kiln/railpack-load:${input.buildId}`;

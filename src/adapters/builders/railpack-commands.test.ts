@@ -83,6 +83,11 @@ test("checkSecretNames sorts and accepts env-var names", () => {
   expect(checkSecretNames({ b_2: new Secret("1"), A: new Secret("2") })).toEqual(["A", "b_2"]);
 });
 
+test("checkSecretNames refuses names the API forbids (a deployment stored before the deny-list)", () => {
+  expect(() => checkSecretNames({ LD_PRELOAD: new Secret("/tmp/x.so") })).toThrow("env LD_PRELOAD is not allowed");
+  expect(() => prepareCommand({ srcDir: "/s", paths, secrets: { https_proxy: new Secret("http://evil") } })).toThrow("env https_proxy is not allowed");
+});
+
 test("probeCommand", () => {
   expect(probeCommand("unix:///run/buildkit/buildkitd.sock")).toEqual({
     argv: ["buildctl", "--addr", "unix:///run/buildkit/buildkitd.sock", "debug", "workers"],

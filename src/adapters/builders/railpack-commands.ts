@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { StepError } from "../../core/errors.ts";
-import { isEnvName } from "../../core/names.ts";
+import { FORBIDDEN_ENV_HINT, forbiddenEnvMessage, isEnvName } from "../../core/names.ts";
 import type { Secret } from "../../core/secret.ts";
 import type { Command } from "../exec/run.ts";
 
@@ -33,7 +33,11 @@ export function railpackPaths(workDir: string): RailpackPaths {
   return { workDir, plan: join(workDir, PLAN_FILE), info: join(workDir, INFO_FILE), imageTar: join(workDir, IMAGE_TAR) };
 }
 
-/** Secret names become `--env NAME` and `--secret id=NAME,env=NAME`: plain env-var names only. */
+/**
+ * Secret names become `--env NAME` and `--secret id=NAME,env=NAME`: plain env-var names only, and
+ * none that the API refuses (a deployment stored before the deny-list may still hold one): these
+ * values are railpack's and buildctl's own process environment on the host.
+ */
 export function checkSecretNames(secrets: Record<string, Secret>): string[] {
   const names = Object.keys(secrets).sort();
   for (const name of names) {
@@ -43,6 +47,8 @@ export function checkSecretNames(secrets: Record<string, Secret>): string[] {
         "use letters, digits and '_', not starting with a digit",
       );
     }
+    const forbidden = forbiddenEnvMessage(name);
+    if (forbidden) throw new StepError(forbidden, FORBIDDEN_ENV_HINT);
   }
   return names;
 }

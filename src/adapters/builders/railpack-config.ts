@@ -8,6 +8,7 @@
  * path/copy/file objects have no equivalent here and are skipped with a warning.
  */
 import { StepError } from "../../core/errors.ts";
+import { jsonErrorWhere } from "./json-error.ts";
 
 /** Marks where the detected commands go in a step's commands. */
 export const DETECTED = "...";
@@ -26,9 +27,9 @@ export function parseRailpackConfig(text: string): RailpackCommands {
   let raw: unknown;
   try {
     raw = Bun.JSONC.parse(text);
-  } catch (err) {
+  } catch {
     throw new StepError(
-      `railpack.json is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      `railpack.json is not valid JSON${jsonErrorWhere(text, { jsonc: true })}`,
       "fix the syntax of railpack.json (comments and trailing commas are allowed)",
     );
   }

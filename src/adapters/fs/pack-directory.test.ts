@@ -58,6 +58,42 @@ describe("packDirectory", () => {
     expect(seen).not.toContain("node_modules/x/");
   });
 
+  test("links out of the tree stay links: nothing is read through them", async () => {
+    const hostile = mkdtempSync(join(tmpdir(), "kiln-tarw-links-"));
+    try {
+      const marker = `KILN-HOST-MARKER-${process.pid}`;
+      writeFileSync(join(hostile, "..", `kiln-tarw-secret-${process.pid}`), marker);
+      symlinkSync(`../kiln-tarw-secret-${process.pid}`, join(hostile, "package.json"));
+      symlinkSync("/etc", join(hostile, "etc"));
+      symlinkSync("/etc/passwd", join(hostile, "Dockerfile"));
+      const tar = await packDirectory(hostile);
+      const entries = await readTarEntries(tar);
+      expect(entries.map((e) => `${e.entry.type}:${e.entry.path}->${e.entry.linkname}`)).toEqual([
+        "symlink:Dockerfile->/etc/passwd",
+        "symlink:etc->/etc",
+        `symlink:package.json->../kiln-tarw-secret-${process.pid}`,
+      ]);
+      expect(entries.every((e) => e.data.length === 0)).toBe(true);
+      const text = Buffer.from(tar).toString("latin1");
+      expect(text).not.toContain(marker);
+      expect(text).not.toContain("root:x:");
+    } finally {
+      rmSync(hostile, { recursive: true, force: true });
+      rmSync(join(hostile, "..", `kiln-tarw-secret-${process.pid}`), { force: true });
+    }
+  });
+
+  test("a FIFO in the tree is skipped, never opened", async () => {
+    const withFifo = mkdtempSync(join(tmpdir(), "kiln-tarw-fifo-"));
+    try {
+      writeFileSync(join(withFifo, "a.txt"), "a");
+      expect(Bun.spawnSync(["mkfifo", join(withFifo, "pipe")]).exitCode).toBe(0);
+      expect((await readTarEntries(await packDirectory(withFifo))).map((e) => e.entry.path)).toEqual(["a.txt"]);
+    } finally {
+      rmSync(withFifo, { recursive: true, force: true });
+    }
+  });
+
   test("is deterministic with a fixed mtime", async () => {
     const a = await packDirectory(dir, { mtime: 0 });
     const b = await packDirectory(dir, { mtime: 0 });

@@ -4,9 +4,12 @@
  * directories and symlinks, with their modes, in a deterministic order (byte-wise sorted,
  * parents first), skipping what `ignore` rejects; a directory it rejects is not entered.
  * `hostFileChunks` streams one file's bytes, failing when the file changed size meanwhile.
+ * Symlinks are packed as symlinks and never read through: directories are entered only when
+ * lstat says so, and a file is opened with O_NOFOLLOW (a file swapped for a link fails the pack).
  * This is I/O, so it lives outside formats/ (which the browser imports).
  */
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TYPEFLAG, paddingFor } from "../../formats/tar/format.ts";
 import { encodeHeader, endOfArchive } from "../../formats/tar/encode.ts";
@@ -63,7 +66,7 @@ async function* walk(root: string, rel: string, opts: PackOptions): AsyncGenerat
       yield encodeHeader({ path: relPath, typeflag: TYPEFLAG.symlink, mode, size: 0, mtime, linkname: target });
     } else if (st.isFile()) {
       yield encodeHeader({ path: relPath, typeflag: TYPEFLAG.file, mode, size: st.size, mtime });
-      yield* hostFileChunks(abs, st.size, relPath);
+      yield* hostFileChunks(abs, st.size, relPath, { noFollow: true });
       const pad = paddingFor(st.size);
       if (pad > 0) yield new Uint8Array(pad);
     }
@@ -71,15 +74,34 @@ async function* walk(root: string, rel: string, opts: PackOptions): AsyncGenerat
   }
 }
 
-/** Exactly `size` bytes of the file at `abs`; a file that changes size meanwhile is an error naming `label`. */
-export async function* hostFileChunks(abs: string, size: number, label: string): AsyncGenerator<Uint8Array> {
+/**
+ * Exactly `size` bytes of the file at `abs`; a file that changes size meanwhile is an error naming
+ * `label`. With `noFollow`, a symlink at `abs` (or anything but a regular file) is an error too.
+ */
+export async function* hostFileChunks(abs: string, size: number, label: string, opts: { noFollow?: boolean } = {}): AsyncGenerator<Uint8Array> {
   let sent = 0;
-  for await (const chunk of Bun.file(abs).stream()) {
-    if (sent + chunk.length > size) throw new Error(`"${label}" grew while it was being packed`);
-    sent += chunk.length;
-    yield chunk;
+  const handle = opts.noFollow ? await openRegularNoFollow(abs, label) : null;
+  try {
+    for await (const chunk of (handle ? Bun.file(handle.fd) : Bun.file(abs)).stream()) {
+      if (sent + chunk.length > size) throw new Error(`"${label}" grew while it was being packed`);
+      sent += chunk.length;
+      yield chunk;
+    }
+  } finally {
+    await handle?.close();
   }
   if (sent !== size) throw new Error(`"${label}" shrank while it was being packed`);
+}
+
+async function openRegularNoFollow(abs: string, label: string) {
+  const handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`"${label}" changed while it was being packed (${err.code ?? "open failed"})`);
+  });
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw new Error(`"${label}" changed while it was being packed (no longer a regular file)`);
+  }
+  return handle;
 }
 
 function compareBytes(a: string, b: string): number {

@@ -1,6 +1,6 @@
 /** Step 1: put the source tree in ctx.srcDir (git clone or tarball extraction). */
-import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { readdirBeneath } from "../../adapters/fs/beneath.ts";
 import type { Step } from "../context.ts";
 
 export const fetchSource: Step = {
@@ -21,8 +21,8 @@ export const fetchSource: Step = {
 
 /** A tarball made with `tar -czf app.tgz app/` wraps the app in one folder: build from inside it. */
 async function appRoot(dir: string): Promise<string> {
-  const entries = await readdir(dir, { withFileTypes: true });
+  const entries = await readdirBeneath(dir);
   const only = entries[0];
-  if (entries.length === 1 && only && only.isDirectory()) return join(dir, only.name);
+  if (entries.length === 1 && only && only.kind === "directory") return join(dir, only.name);
   return dir;
 }
