@@ -4,16 +4,21 @@ import {
   DEPLOYMENT_NAME,
   ENV_NAME,
   ENV_NAME_PATTERN,
+  FORBIDDEN_ENV_HINT,
+  forbiddenEnvMessage,
+  forbiddenEnvReason,
   generateDeploymentName,
   isDeploymentName,
   isDnsLabel,
   isEnvName,
+  isForbiddenEnvName,
   isHostName,
   isImageRef,
   isMemberId,
   isS3Bucket,
   isTenantId,
   isWorkloadId,
+  validateDeploymentEnv,
   validateDeploymentName,
   validateTenantId,
 } from "./names.ts";
@@ -154,6 +159,41 @@ describe("env var names", () => {
     expect(inner.exec("S3_KEY:-x")?.[1]).toBe("S3_KEY");
     expect(inner.exec("1A:-x")).toBeNull();
     expect(ENV_NAME.source).toBe(`^${ENV_NAME_PATTERN}$`);
+  });
+});
+
+describe("forbidden deployment env names", () => {
+  test.each([
+    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "ld_preload", "DYLD_INSERT_LIBRARIES", "GLIBC_TUNABLES",
+    "HTTP_PROXY", "https_proxy", "Https_Proxy", "ALL_PROXY", "NO_PROXY", "no_proxy", "FTP_PROXY",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE",
+    "GIT_SSH_COMMAND", "GIT_CONFIG_GLOBAL", "DOCKER_HOST", "DOCKER_CONFIG", "BUILDKIT_HOST",
+    "PATH", "HOME", "BASH_ENV", "ENV", "TMPDIR",
+  ])("refuses %s", (name) => {
+    expect(isForbiddenEnvName(name)).toBe(true);
+    expect(forbiddenEnvMessage(name)).toStartWith(`env ${name} is not allowed: `);
+  });
+
+  test.each(["DATABASE_URL", "NODE_ENV", "NODE_OPTIONS", "RAILPACK_BUILD_CMD", "PROXY_URL", "MY_PATH", "LDAP_URL", "ENVIRONMENT", "GITHUB_TOKEN", "SECRET_KEY"])(
+    "allows %s",
+    (name) => {
+      expect(isForbiddenEnvName(name)).toBe(false);
+      expect(forbiddenEnvMessage(name)).toBeNull();
+    },
+  );
+
+  test("each family says why", () => {
+    expect(forbiddenEnvReason("LD_PRELOAD")).toContain("loader");
+    expect(forbiddenEnvReason("HTTPS_PROXY")).toContain("proxy");
+    expect(forbiddenEnvReason("SSL_CERT_FILE")).toContain("certificate");
+  });
+
+  test("validateDeploymentEnv: a bad_request naming the first forbidden key, with a hint", () => {
+    expect(() => validateDeploymentEnv({ A: "1", NODE_OPTIONS: "--max-old-space-size=512" })).not.toThrow();
+    const err = refusal(() => validateDeploymentEnv({ A: "1", LD_PRELOAD: "/tmp/x.so" }));
+    expect(err.kind).toBe("bad_request");
+    expect(err.message).toBe("env LD_PRELOAD is not allowed: loader and C library variables change how every program starts");
+    expect(err.hint).toBe(FORBIDDEN_ENV_HINT);
   });
 });
 

@@ -11,6 +11,7 @@
  *   tenant id         a DNS label of 1–63                                    that URL, a directory, a storage prefix
  *   pool member id    1–63 of a-z 0-9 '_' '-', starting with a-z or 0-9      a slot directory name
  *   env var name      letters, digits, '_', not starting with a digit        a container's or a child's env
+ *     (deployment)    and not a loader, proxy, certificate… variable         railpack/buildctl on the host too
  *   S3 bucket         3–63 of a-z 0-9 '.' '-', a-z or 0-9 at either end      rclone's remote path
  *   image reference   a letter or digit, then letters, digits, . _ - / : @   FROM lines, workload `image`
  *
@@ -98,6 +99,49 @@ export const ENV_NAME_PATTERN = "[A-Za-z_][A-Za-z0-9_]*";
 export const ENV_NAME = new RegExp(`^${ENV_NAME_PATTERN}$`);
 export const ENV_NAME_RULE = "letters, digits and '_', not starting with a digit";
 export const isEnvName = (s: string): boolean => ENV_NAME.test(s);
+
+/**
+ * Env names a deployment may not set. A deployment's env reaches host-side build tools that run
+ * as root (railpack and buildctl get it as their process environment, for build secrets), so
+ * names that change how a program is loaded, where it connects, which certificates it trusts or
+ * which files and binaries it picks up are refused. Compared case-insensitively. Each entry says
+ * why, for the 400's message. Allowed on purpose: NODE_OPTIONS (no host-side tool is Node) and
+ * RAILPACK_* (Railpack's own build settings, applied inside the build).
+ */
+const FORBIDDEN_ENV: readonly [test: (upper: string) => boolean, why: string][] = [
+  [(n) => n.startsWith("LD_") || n.startsWith("DYLD_") || ["GLIBC_TUNABLES", "GCONV_PATH", "LOCPATH", "NLSPATH", "HOSTALIASES", "RES_OPTIONS", "LOCALDOMAIN"].includes(n),
+    "loader and C library variables change how every program starts"],
+  [(n) => n.endsWith("_PROXY") || n === "NO_PROXY", "proxy variables reroute the build tools' connections"],
+  [(n) => ["SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "NODE_TLS_REJECT_UNAUTHORIZED", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "GODEBUG"].includes(n),
+    "certificate variables change which servers the build tools trust"],
+  [(n) => n.startsWith("GIT_") || n.startsWith("DOCKER_") || n.startsWith("BUILDKIT_"), "git, Docker and BuildKit variables change how Kiln's own tools run"],
+  [(n) => ["PATH", "HOME", "TMPDIR", "XDG_CONFIG_HOME", "ENV", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "IFS"].includes(n),
+    "it changes which binaries, configuration or shell start-up files the build tools use"],
+];
+
+/** Why a deployment may not set env `name`, or null when it may. */
+export function forbiddenEnvReason(name: string): string | null {
+  const upper = name.toUpperCase();
+  for (const [test, why] of FORBIDDEN_ENV) if (test(upper)) return why;
+  return null;
+}
+export const isForbiddenEnvName = (name: string): boolean => forbiddenEnvReason(name) !== null;
+export const FORBIDDEN_ENV_HINT =
+  "remove it from env: Kiln's build tools run on the host with the deployment's environment. If the app needs it at run time, set it in the image (ENV in a Dockerfile)";
+
+/** The message refusing env `name` (for the API's 400), or null when the name is allowed. */
+export function forbiddenEnvMessage(name: string): string | null {
+  const why = forbiddenEnvReason(name);
+  return why && `env ${name} is not allowed: ${why}`;
+}
+
+/** Throws bad_request for the first forbidden name in `env`. */
+export function validateDeploymentEnv(env: Record<string, string>): void {
+  for (const name of Object.keys(env)) {
+    const message = forbiddenEnvMessage(name);
+    if (message) throw badRequest(message, FORBIDDEN_ENV_HINT);
+  }
+}
 
 // ── S3 bucket names ──
 

@@ -9,7 +9,7 @@ import { deploymentLifecycle } from "../core/deployment.ts";
 import { badRequest, conflict, notFound } from "../core/errors.ts";
 import { IllegalMove } from "../core/lifecycle.ts";
 import { newId } from "../core/ids.ts";
-import { generateDeploymentName, validateDeploymentName } from "../core/names.ts";
+import { generateDeploymentName, validateDeploymentEnv, validateDeploymentName } from "../core/names.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { RouteTable } from "../core/ports/routes.ts";
 import type { FetchRequest } from "../core/ports/source.ts";
@@ -26,6 +26,8 @@ export interface GitDeployRequest {
   name?: string;
   env?: Record<string, string>;
   gitToken?: string;
+  /** User-named Docker networks the app joins besides Kiln's isolated one. */
+  networks?: string[];
 }
 
 export interface DeploymentServiceDeps {
@@ -36,6 +38,8 @@ export interface DeploymentServiceDeps {
   runtime: ContainerRuntime;
   routes: RouteTable;
   uploadsDir: string;
+  /** Kiln's own isolated network (KILN_DOCKER_NETWORK): never a shared network an app may name. */
+  ownNetwork: string;
   /** Throws a bad_request KilnError when the URL or ref is unsafe or unsupported. */
   validateGit: (url: string, ref?: string) => void;
   openLogs: (deploymentId: string) => Promise<void>;
@@ -79,20 +83,22 @@ export class DeploymentService {
       throw badRequest("the git URL carries a password", "pass the token in gitToken instead; it is kept as a secret");
     }
     this.d.validateGit(req.gitUrl, req.ref);
+    validateDeploymentEnv(req.env ?? {});
     const source: SourceSpec = { kind: "git", url: req.gitUrl, ref: req.ref, hasToken: Boolean(req.gitToken) };
-    return this.#create(req.name, source, req.env ?? {}, async (id) => {
+    return this.#create(req.name, source, req.env ?? {}, req.networks ?? [], async (id) => {
       if (req.gitToken) await this.d.store.secrets.put(secretKey.gitToken(id), req.gitToken);
     });
   }
 
   /** `file` is an upload already written to disk; it is moved into Kiln's uploads directory. */
-  async createFromUpload(name: string | undefined, file: string, env: Record<string, string> = {}): Promise<Deployment> {
+  async createFromUpload(name: string | undefined, file: string, env: Record<string, string> = {}, networks: string[] = []): Promise<Deployment> {
+    validateDeploymentEnv(env);
     const uploadId = newId();
     await mkdir(this.d.uploadsDir, { recursive: true });
     const dest = join(this.d.uploadsDir, `${uploadId}.tar`);
     try {
       await rename(file, dest);
-      return await this.#create(name, { kind: "tarball", uploadId }, env, async () => {});
+      return await this.#create(name, { kind: "tarball", uploadId }, env, networks, async () => {});
     } catch (err) {
       await rm(dest, { force: true });
       throw err;
@@ -154,8 +160,20 @@ export class DeploymentService {
     }
   }
 
-  async #create(name: string | undefined, source: SourceSpec, env: Record<string, string>, saveSecrets: (id: string) => Promise<void>): Promise<Deployment> {
+  async #create(
+    name: string | undefined,
+    source: SourceSpec,
+    env: Record<string, string>,
+    networks: string[],
+    saveSecrets: (id: string) => Promise<void>,
+  ): Promise<Deployment> {
     const finalName = name === undefined ? generateDeploymentName() : validateDeploymentName(name);
+    if (networks.includes(this.d.ownNetwork)) {
+      throw badRequest(
+        `networks: ${this.d.ownNetwork} is Kiln's own network, where containers are kept apart`,
+        "name a network of your own (e.g. shared-db) for the apps that must talk to each other",
+      );
+    }
     if (await this.d.store.deployments.getByName(finalName)) {
       throw conflict(`the name ${finalName} is taken`, "choose another name, or redeploy the existing deployment");
     }
@@ -165,6 +183,7 @@ export class DeploymentService {
       name: finalName,
       source,
       envKeys: Object.keys(env).sort(),
+      networks: [...networks],
       status: "queued",
       currentBuildId: null,
       failureReason: null,
