@@ -33,3 +33,15 @@ test("without a detected port the app listens on 3000", () => {
   const spec = appContainerSpec({ ...input, port: undefined, env: {} });
   expect([spec.publishPort, spec.env]).toEqual([3000, { PORT: "3000" }]);
 });
+
+test("shared networks: joined besides Kiln's network, reachable there by the deployment's name", () => {
+  const spec = appContainerSpec({ ...input, sharedNetworks: ["shared-db", "cache"] });
+  expect([spec.network, spec.extraNetworks]).toEqual([
+    "kiln",
+    [
+      { name: "shared-db", aliases: ["web"] },
+      { name: "cache", aliases: ["web"] },
+    ],
+  ]);
+  expect(appContainerSpec({ ...input, sharedNetworks: [] }).extraNetworks).toBeUndefined();
+});

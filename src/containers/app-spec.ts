@@ -1,7 +1,9 @@
 /**
  * A deployment's build → the ContainerSpec of its app container. Pure: the app gets its env plus
  * PORT, the deployment's labels, the app limits, and Docker's on-failure restarts; the app port is
- * published on loopback for Caddy. Env values are revealed here and nowhere earlier.
+ * published on loopback for Caddy. Env values are revealed here and nowhere earlier. It is created on
+ * Kiln's isolated network and joins the shared networks its deployment names, where other apps
+ * reach it by its deployment name.
  */
 import { containerName, deploymentLabels } from "../core/labels.ts";
 import type { ContainerSpec } from "../core/ports/runtime.ts";
@@ -21,6 +23,8 @@ export interface AppContainerInput {
   port?: number;
   limits: Limits;
   network: string;
+  /** User-named networks the app joins too (the deployment's `networks`). */
+  sharedNetworks?: readonly string[];
   instanceId: string;
 }
 
@@ -35,6 +39,7 @@ export function appContainerSpec(a: AppContainerInput): ContainerSpec {
     labels: deploymentLabels(a.instanceId, a.deploymentId, a.buildId),
     env,
     network: a.network,
+    ...(a.sharedNetworks?.length ? { extraNetworks: a.sharedNetworks.map((name) => ({ name, aliases: [a.name] })) } : {}),
     publishPort: port,
     ...limitsSpec(a.limits),
     restartPolicy: "on-failure",

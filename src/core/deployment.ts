@@ -13,6 +13,8 @@ export interface Deployment {
   source: SourceSpec;
   /** Environment for the app's container. Values may be secrets: the API shows keys only. */
   envKeys: string[];
+  /** User-named Docker networks the app's container joins besides Kiln's isolated one (apps that must talk). */
+  networks: string[];
   status: DeploymentStatus;
   currentBuildId: string | null;
   /** Set for a failure: what went wrong, with the last log lines where useful. */

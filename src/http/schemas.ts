@@ -22,6 +22,21 @@ const envSchema = z
   .refine((env) => Object.keys(env).length <= 200, "at most 200 env variables")
   .refine((env) => !("PORT" in env), "PORT is set by Kiln; remove it from env");
 
+/** Docker's own networks are never joined: `bridge` lets containers reach every other container on it. */
+const DOCKER_NETWORKS = ["bridge", "host", "none", "default"];
+const networkName = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "a network name is 1–63 letters, digits, '_', '.' or '-', starting with a letter or digit")
+  .refine((n) => !DOCKER_NETWORKS.includes(n), "bridge, host, none and default are Docker's own networks: name a network of your own, e.g. shared-db");
+const networksSchema = z
+  .array(networkName)
+  .max(4, "at most 4 networks")
+  .refine((ns) => new Set(ns).size === ns.length, "a network is named twice")
+  .openapi({
+    description: "user-named Docker networks the app joins besides Kiln's isolated one (created when absent); apps naming the same network reach each other there by deployment name",
+    example: ["shared-db"],
+  });
+
 export const CreateGitDeployment = z
   .object({
     gitUrl: z.string().min(1).max(2048).openapi({ example: "https://github.com/acme/hello.git" }),
@@ -29,12 +44,19 @@ export const CreateGitDeployment = z
     name: deploymentName.optional().openapi({ example: "hello" }),
     env: envSchema.optional(),
     gitToken: z.string().min(1).max(4096).optional().openapi({ description: "token for a private https repository; stored as a secret, never returned" }),
+    networks: networksSchema.optional(),
   })
   .strict()
   .openapi("CreateGitDeployment");
 
 export const UploadQuery = z.object({
   name: deploymentName.optional(),
+  networks: z
+    .string()
+    .transform((list) => list.split(","))
+    .pipe(networksSchema)
+    .optional()
+    .openapi({ description: "comma-separated user-named Docker networks the app joins (see CreateGitDeployment.networks)", example: "shared-db" }),
 });
 
 export const StepTimingView = z.object({
@@ -72,6 +94,7 @@ export const DeploymentView = z
       z.object({ kind: z.literal("tarball") }),
     ]),
     envKeys: z.array(z.string()),
+    networks: z.array(z.string()),
     failureReason: z.string().nullable(),
     currentBuild: BuildView.nullable(),
     createdAt: z.string(),

@@ -38,6 +38,7 @@ export function deploymentView(u: UrlShape, d: Deployment, current: Build | null
     ...appUrls(u, d),
     source: d.source.kind === "git" ? { kind: "git", url: redactUrl(d.source.url), ref: d.source.ref ?? null } : { kind: "tarball" },
     envKeys: d.envKeys,
+    networks: d.networks,
     failureReason: d.failureReason,
     currentBuild: current ? buildView(current) : null,
     createdAt: iso(d.createdAt),

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { ContainerSpec } from "../../core/ports/runtime.ts";
-import { containerCreateBody } from "./create-body.ts";
+import { ICC_OPTION, containerCreateBody, isIsolatedNetwork, networkConnectBody, networkCreateBody } from "./create-body.ts";
 
 const spec: ContainerSpec = {
   name: "kiln-app-web-1",
@@ -96,4 +96,40 @@ test("bind mounts carry their propagation; a healthcheck is in nanoseconds", () 
     { Type: "bind", Source: "/slots/m/secrets", Target: "/secrets", ReadOnly: true },
   ]);
   expect(body.Healthcheck).toEqual({ Test: ["CMD", "true"], Interval: 1_000_000_000, Timeout: 500_000_000, Retries: 3, StartPeriod: 0 });
+});
+
+describe("network bodies", () => {
+  const labels = { "kiln.managed": "true" };
+
+  test("Kiln's own network: a bridge with inter-container traffic off", () => {
+    expect(networkCreateBody("kiln", labels, "isolated")).toEqual({
+      Name: "kiln",
+      Driver: "bridge",
+      CheckDuplicate: true,
+      Labels: { "kiln.managed": "true" },
+      Options: { "com.docker.network.bridge.enable_icc": "false" },
+    });
+  });
+
+  test("a shared network: inter-container traffic on", () => {
+    expect(networkCreateBody("shared-db", { ...labels, "kiln.shared-network": "shared-db" }, "shared")).toEqual({
+      Name: "shared-db",
+      Driver: "bridge",
+      CheckDuplicate: true,
+      Labels: { "kiln.managed": "true", "kiln.shared-network": "shared-db" },
+      Options: { "com.docker.network.bridge.enable_icc": "true" },
+    });
+  });
+
+  test("isolated only when a bridge says enable_icc=false", () => {
+    expect(isIsolatedNetwork({ Driver: "bridge", Options: { [ICC_OPTION]: "false" } })).toBe(true);
+    expect(isIsolatedNetwork({ Driver: "bridge", Options: {} })).toBe(false);
+    expect(isIsolatedNetwork({ Driver: "bridge", Options: null })).toBe(false);
+    expect(isIsolatedNetwork({ Driver: "bridge", Options: { [ICC_OPTION]: "true" } })).toBe(false);
+    expect(isIsolatedNetwork({ Driver: "macvlan", Options: { [ICC_OPTION]: "false" } })).toBe(false);
+  });
+
+  test("joining a network: the container and its aliases", () => {
+    expect(networkConnectBody("c1", ["web"])).toEqual({ Container: "c1", EndpointConfig: { Aliases: ["web"] } });
+  });
 });

@@ -3,8 +3,10 @@
  * container gets is visible (and tested) in one place:
  * all capabilities dropped, no-new-privileges, an init process, limits on memory/CPU/pids,
  * rotated logs, and a published port bound to 127.0.0.1 only (Caddy is the way in).
+ * Also the bodies of the network calls: Kiln's own network is a bridge with inter-container
+ * traffic off, so its containers reach neither each other nor (through 127.0.0.1) the host's services.
  */
-import type { ContainerSpec } from "../../core/ports/runtime.ts";
+import type { ContainerSpec, Labels, NetworkKind } from "../../core/ports/runtime.ts";
 
 export interface CreateContainerBody {
   Image: string;
@@ -81,4 +83,35 @@ export function containerCreateBody(spec: ContainerSpec): CreateContainerBody {
     body.Healthcheck = { Test: [...h.test], Interval: ns(h.intervalMs), Timeout: ns(h.timeoutMs), Retries: h.retries, StartPeriod: ns(h.startPeriodMs) };
   }
   return body;
+}
+
+/** The bridge option that turns traffic between a network's containers off (`docker network create -o …=false`). */
+export const ICC_OPTION = "com.docker.network.bridge.enable_icc";
+
+export interface NetworkCreateBody {
+  Name: string;
+  Driver: "bridge";
+  CheckDuplicate: true;
+  Labels: Labels;
+  Options: Record<string, string>;
+}
+
+export function networkCreateBody(name: string, labels: Labels, kind: NetworkKind): NetworkCreateBody {
+  return {
+    Name: name,
+    Driver: "bridge",
+    CheckDuplicate: true,
+    Labels: { ...labels },
+    Options: { [ICC_OPTION]: kind === "isolated" ? "false" : "true" },
+  };
+}
+
+/** Whether a network (as the engine lists it) keeps its containers apart: a bridge with inter-container traffic off. */
+export function isIsolatedNetwork(n: { Driver: string; Options?: Record<string, string> | null }): boolean {
+  return n.Driver === "bridge" && n.Options?.[ICC_OPTION] === "false";
+}
+
+/** `POST /networks/{id}/connect`: a created container joins one more network, reachable there by its aliases. */
+export function networkConnectBody(containerId: string, aliases: readonly string[]): { Container: string; EndpointConfig: { Aliases: string[] } } {
+  return { Container: containerId, EndpointConfig: { Aliases: [...aliases] } };
 }

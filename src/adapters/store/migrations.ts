@@ -111,6 +111,12 @@ CREATE TABLE tenants (
     // (src/logs/streams.ts); the index on (stream, last_seq) follows the rename.
     sql: "ALTER TABLE log_chunks RENAME COLUMN deployment_id TO stream",
   },
+  {
+    id: 4,
+    name: "deployments join user-named networks",
+    // JSON array of Docker network names; existing deployments join none.
+    sql: "ALTER TABLE deployments ADD COLUMN networks TEXT NOT NULL DEFAULT '[]'",
+  },
 ];
 
 /** The migrations not yet applied, in id order. Throws if the list itself is malformed. */

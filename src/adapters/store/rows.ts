@@ -1,6 +1,6 @@
 /**
  * Row ↔ domain mapping for the SQL stores. Column names and encodings live here and nowhere else;
- * `source`, `env_keys`, `steps` and log chunk `lines` are JSON kept in TEXT columns.
+ * `source`, `env_keys`, `networks`, `steps` and log chunk `lines` are JSON kept in TEXT columns.
  */
 import type {
   Build,
@@ -26,6 +26,7 @@ export interface DeploymentRow {
   name: string;
   source: string;
   env_keys: string;
+  networks: string;
   status: string;
   current_build_id: string | null;
   failure_reason: string | null;
@@ -40,6 +41,7 @@ export const deploymentColumns: ColumnMap<Deployment> = {
   name: { column: "name", encode: asIs },
   source: { column: "source", encode: asJson },
   envKeys: { column: "env_keys", encode: asJson },
+  networks: { column: "networks", encode: asJson },
   status: { column: "status", encode: asIs },
   currentBuildId: { column: "current_build_id", encode: asIs },
   failureReason: { column: "failure_reason", encode: asIs },
@@ -55,6 +57,7 @@ export function rowToDeployment(r: DeploymentRow): Deployment {
     name: r.name,
     source: JSON.parse(r.source) as SourceSpec,
     envKeys: JSON.parse(r.env_keys) as string[],
+    networks: JSON.parse(r.networks) as string[],
     status: r.status as DeploymentStatus,
     currentBuildId: r.current_build_id,
     failureReason: r.failure_reason,

@@ -13,7 +13,10 @@ export interface ContainerSpec {
   labels: Labels;
   env: Record<string, string>;
   cmd?: string[];
+  /** The network the container is created on: Kiln's isolated one (no traffic between its containers). */
   network: string;
+  /** Networks the container joins too, before it starts (user-named shared networks), each with DNS aliases. */
+  extraNetworks?: NetworkAttachment[];
   /** Container port to publish on 127.0.0.1 (host port chosen by the engine). */
   publishPort?: number;
   memoryBytes: number;
@@ -29,6 +32,18 @@ export interface ContainerSpec {
   /** Docker's HEALTHCHECK; the container counts as healthy once it passes. */
   healthcheck?: { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number };
 }
+
+export interface NetworkAttachment {
+  name: string;
+  aliases: string[];
+}
+
+/**
+ * How a network Kiln ensures treats traffic between its containers: `isolated` (Kiln's own network:
+ * inter-container traffic off, so no member or app reaches another) or `shared` (a network the user
+ * names for apps that must talk to each other).
+ */
+export type NetworkKind = "isolated" | "shared";
 
 export interface BindMount {
   source: string;
@@ -66,16 +81,35 @@ export interface ImageBuildRequest {
   onLine: (text: string) => void;
 }
 
+/** One image in the engine, as garbage collection sees it. */
+export interface ImageSummary {
+  id: string;
+  /** repo:tag references; empty for a dangling image. */
+  tags: string[];
+  labels: Labels;
+  /** When the engine made it (ms since the epoch). */
+  createdAt: number;
+}
+
 export interface ContainerRuntime {
   ping(): Promise<void>;
-  ensureNetwork(name: string, labels: Labels): Promise<void>;
+  /**
+   * Make sure a bridge network of this name and kind exists (default `isolated`). An isolated one
+   * found with inter-container traffic on is recreated when nothing is attached, else refused.
+   */
+  ensureNetwork(name: string, labels: Labels, kind?: NetworkKind): Promise<void>;
   imageExists(ref: string): Promise<boolean>;
   /** `docker import`: make an image from a rootfs tar stream. */
   importImage(rootfsTar: ReadableStream<Uint8Array> | Uint8Array, ref: string, changes: string[]): Promise<void>;
   buildImage(req: ImageBuildRequest): Promise<{ imageId: string }>;
-  removeImage(ref: string): Promise<void>;
+  /** Forced by default; `force: false` leaves an image a container uses (the engine answers 409: thrown). */
+  removeImage(ref: string, opts?: { force?: boolean }): Promise<void>;
   /** Image refs (repo:tag) carrying all of the given labels. */
   listImages(labels: Labels): Promise<{ id: string; tags: string[]; labels: Labels }[]>;
+  /** Every top-level image in the engine, dangling ones included, whoever made it (for garbage collection). */
+  listAllImages(): Promise<ImageSummary[]>;
+  /** The image ids every container in the engine (any state, any owner) was made from. */
+  imagesInUse(): Promise<Set<string>>;
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;

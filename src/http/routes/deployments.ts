@@ -55,10 +55,10 @@ export function deploymentRoutes(deps: DeploymentRoutesDeps) {
       responses: { 202: json(DeploymentView, "accepted; the build is queued"), 413: json(ErrorBody, "upload too large"), ...errors },
     }),
     async (c) => {
-      const { name } = c.req.valid("query");
+      const { name, networks } = c.req.valid("query");
       const length = c.req.header("content-length");
       const file = await receiveUpload(c.req.raw.body, join(deps.dataDir, "uploads"), deps.maxUploadBytes, length ? Number(length) : undefined);
-      const d = await service.createFromUpload(name, file);
+      const d = await service.createFromUpload(name, file, {}, networks);
       return c.json(await view(d), 202);
     },
   );

@@ -142,8 +142,8 @@ describe("deploy.resources.limits", () => {
 
 describe("security settings", () => {
   test("read_only, user, network_mode", () => {
-    const f = parse({ read_only: false, user: 1000, network_mode: "bridge" });
-    expect([f.read_only, f.user, f.network_mode]).toEqual([false, "1000", "bridge"]);
+    const f = parse({ read_only: false, user: 1000, network_mode: "none" });
+    expect([f.read_only, f.user, f.network_mode]).toEqual([false, "1000", "none"]);
     expect(parse({ user: "1000:1000" }).user).toBe("1000:1000");
     expect(parse({ read_only: "true" }).read_only).toBe(true); // as ${VAR} gives it
   });
@@ -153,7 +153,9 @@ describe("security settings", () => {
     ]);
     expect(problems({ user: "1000:app" })[0]).toStartWith("user: must be a numeric uid");
   });
-  test("network_mode: host and container: are refused", () => {
+  test("network_mode: only none; host, container: and other networks are refused", () => {
+    expect(problems({ network_mode: "bridge" })[0]).toStartWith('network_mode: only "none" is allowed: members always run on Kiln');
+    expect(problems({ network_mode: "shared-db" })[0]).toStartWith('network_mode: only "none" is allowed');
     expect(problems({ network_mode: "host" })[0]).toStartWith("network_mode: host networking is not allowed");
     expect(problems({ network_mode: "container:abc" })[0]).toStartWith("network_mode: joining another container's network is not allowed");
     expect(problems({ read_only: "yes" })).toEqual(["read_only: must be true or false"]);
@@ -199,8 +201,10 @@ describe("sync", () => {
         sink: { ...sink, region: "us-east-1", endpoint: "http://127.0.0.1:9000", access_key_id: "AK", secret_access_key: "SK", prefix: "t/${tenantId}/", rclone_flags: ["--s3-force-path-style"] },
         mappings: [{ path: "credentials/", direction: "upload", mode: "copy" }, { path: "/" }, { path: "./a/b" }],
         policy: { on_claim: false, on_release: true, manual: false, periodic: "5m" },
+        timeout: "90s",
       },
     }).sync!;
+    expect(s.timeout).toBe(90_000);
     expect(s.sink.access_key_id).toBeInstanceOf(Secret);
     expect(s.sink.secret_access_key?.reveal()).toBe("SK");
     expect(s.sink.prefix).toBe("t/${tenantId}/");
@@ -221,6 +225,11 @@ describe("sync", () => {
     expect(problems({ sync: { sink: { ...sink, prefix: "../${tenantId}" } } })).toEqual(['sync.sink.prefix: must not contain "." or ".." segments']);
     expect(problems({ sync: { sink: { ...sink, rclone_flags: ["--fast-list", "--config=/x"] } } })).toEqual(["sync.sink.rclone_flags[1]: --config is not allowed: Kiln gives rclone its configuration"]);
     expect(problems({ sync: { sink: { ...sink, rclone_flags: "--fast-list" } } })).toEqual(["sync.sink.rclone_flags: must be a list, not a string"]);
+  });
+
+  test("timeout problems", () => {
+    expect(problems({ sync: { sink, timeout: "500ms" } })).toEqual(["sync.timeout: must be at least 1s"]);
+    expect(problems({ sync: { sink, timeout: 30 } })).toEqual(['sync.timeout: must be a duration with a unit, e.g. "500ms", "30s", "10m" or "1h30m" (a bare number is ambiguous)']);
   });
 
   test("secret values never appear in messages", () => {

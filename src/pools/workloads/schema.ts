@@ -89,7 +89,7 @@ const PORT_HINTS: Record<string, string> = {
 };
 
 function unknownFieldMessage(key: string, known: readonly string[], hints: Record<string, string>): string {
-  const hint = hints[key];
+  const hint = Object.hasOwn(hints, key) ? hints[key] : undefined; // not "constructor" and the like
   if (hint) return `unknown field: ${hint}`;
   const near = closest(key, known);
   return near ? `unknown field: did you mean "${near}"?` : `unknown field (known: ${known.join(", ")})`;
@@ -236,11 +236,11 @@ function envValue(v: unknown, path: (string | number)[]): string {
 
 /** A mapping `KEY: value`, or the Compose list form `- KEY=value`. */
 function environment(v: unknown, report: Report): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = new Map<string, string>(); // a Map: names like "constructor" or "__proto__" are plain names here
   const put = (key: string, value: string, path: (string | number)[]) => {
     if (!isEnvName(key)) return report("must be a shell-style name (letters, digits, _; not starting with a digit)", path);
-    if (key in out) return report(`sets ${key} twice`, path);
-    out[key] = value;
+    if (out.has(key)) return report(`sets ${key} twice`, path);
+    out.set(key, value);
   };
   if (Array.isArray(v)) {
     v.forEach((item, i) => {
@@ -249,7 +249,7 @@ function environment(v: unknown, report: Report): Record<string, string> {
       if (eq < 0) return report(`must be KEY=value (Kiln does not pass through its own variables; write ${item.slice(0, 40)}=\${${item.slice(0, 40)}})`, [i]);
       put(item.slice(0, eq), item.slice(eq + 1), [i]);
     });
-    return out;
+    return Object.fromEntries(out);
   }
   if (typeof v !== "object" || v === null) return fail(`must be a mapping (KEY: value) or a list of KEY=value, not ${typeName(v)}`);
   for (const [k, val] of Object.entries(v)) {
@@ -260,7 +260,7 @@ function environment(v: unknown, report: Report): Record<string, string> {
       else throw e;
     }
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** A list of arguments, or a string run by `sh -c`. */
@@ -303,10 +303,10 @@ function user(v: unknown): string {
 
 function networkMode(v: unknown): string {
   const s = text(v, 128);
+  if (s === "none") return s;
   if (s === "host") fail("host networking is not allowed: pool members are isolated from the host and from each other");
   if (/^(container|service):/.test(s)) fail("joining another container's network is not allowed");
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(s)) fail('must be "none", "bridge" or the name of a Docker network');
-  return s;
+  return fail('only "none" is allowed: members always run on Kiln\'s own network, where they cannot reach each other (remove network_mode, or set it to "none" for no network at all)');
 }
 
 export interface PortValue {
@@ -421,6 +421,7 @@ const Sync = obj({
     manual: opt(bool),
     periodic: opt(durationMs(1000, "1s (leave it out for no periodic sync)")),
   }).nullish(),
+  timeout: opt(durationMs(1000, "1s")),
 });
 
 export const WorkloadFileSchema = obj(

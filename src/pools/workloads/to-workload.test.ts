@@ -50,7 +50,6 @@ test("every field maps to the spec", () => {
     deploy: { resources: { limits: { cpus: "0.5", memory: "1G" } } },
     read_only: false,
     user: "1000:1000",
-    network_mode: "bridge",
     ports: [8080, 9090],
     pool: { min_size: 2, max_size: 5, idle_timeout: "1h" },
   });
@@ -64,7 +63,7 @@ test("every field maps to the spec", () => {
     limits: { nanoCpus: 5e8, memoryBytes: 1024 ** 3 },
     readOnly: false,
     user: "1000:1000",
-    networkMode: "bridge",
+    networkMode: null, // Kiln's own network; "none" is the only other choice (and serves no port)
     port: 8080,
     pool: { minSize: 2, maxSize: 5, idleTimeoutMs: 3_600_000 },
   });
@@ -134,6 +133,7 @@ describe("sync", () => {
       sink: { type: "s3", bucket: "b-1", prefix: "tenants/${tenantId}/", rcloneFlags: [] },
       mappings: [{ path: "/", direction: "bidirectional", mode: "sync" }],
       policy: { onClaim: true, onRelease: true, manual: true, periodicMs: null },
+      timeoutMs: 300_000,
     });
     expect(WORKLOAD_DEFAULTS.sync.prefix).toBe("tenants/${tenantId}/");
   });
@@ -145,8 +145,10 @@ describe("sync", () => {
         sink: { ...sink, region: "eu-west-1", endpoint: "https://s3.example.com", access_key_id: "AK", secret_access_key: "SK", prefix: "x/${tenantId}", rclone_flags: ["--fast-list"] },
         mappings: [{ path: "cache", direction: "upload", mode: "copy" }, { path: "creds" }],
         policy: { on_claim: false, on_release: false, manual: false, periodic: "5m" },
+        timeout: "45s",
       },
     }).sync!;
+    expect(s.timeoutMs).toBe(45_000);
     expect(s.sink).toMatchObject({ region: "eu-west-1", endpoint: "https://s3.example.com", prefix: "x/${tenantId}", rcloneFlags: ["--fast-list"] });
     expect(s.sink.accessKeyId).toBeInstanceOf(Secret);
     expect(s.sink.secretAccessKey?.reveal()).toBe("SK");
