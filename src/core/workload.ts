@@ -39,6 +39,8 @@ export interface SyncSpec {
   sink: SyncSink;
   mappings: SyncMapping[];
   policy: { onClaim: boolean; onRelease: boolean; manual: boolean; periodicMs: number | null };
+  /** Longest one sync may run (the restore on claim, the upload on release, …) before it is stopped. */
+  timeoutMs: number;
 }
 
 export interface WorkloadSpec {

@@ -3,16 +3,31 @@
  * statement and binds the tenant's own state and secrets into it (no restart, no exec); a release
  * uploads the state first when the policy says so (writers paused for consistency), and destroys the
  * member — a member never serves a second tenant.
+ *
+ * Restore on claim (policy.on_claim): whenever the sink holds state for the tenant, it is downloaded
+ * beside the state dir and renamed into place once complete — the remote wins over a local copy —
+ * before a member is taken. A failure or sync.timeout refuses the claim (503) with the tenant's
+ * directory as it was and no member taken. Every sync run is bounded by sync.timeout.
  */
-import { conflict, errorMessage, KilnError, notFound, unavailable } from "../core/errors.ts";
+import { conflict, errorMessage, KilnError, notFound, StepError, unavailable } from "../core/errors.ts";
 import { IllegalMove } from "../core/lifecycle.ts";
 import type { LogSink } from "../core/logs.ts";
 import type { ClaimSource, PoolMember, TenantClaim } from "../core/pool.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
 import type { StateSyncer } from "../core/ports/syncer.ts";
-import type { WorkloadSpec } from "../core/workload.ts";
-import { chownTree, ensureTenantDirs, isNewTenant, parseUser, tenantDirs } from "../adapters/fs/tenant-dirs.ts";
+import type { SyncSpec, WorkloadSpec } from "../core/workload.ts";
+import {
+  type TenantDirs,
+  type WorkloadOwner,
+  chownTree,
+  discardIncoming,
+  ensureTenantDirs,
+  parseUser,
+  prepareIncoming,
+  swapInIncoming,
+  tenantDirs,
+} from "../adapters/fs/tenant-dirs.ts";
 import { validateTenantId } from "../core/names.ts";
 import { KeyedLock } from "./keyed-lock.ts";
 import type { Members, Slots } from "./members.ts";
@@ -75,14 +90,10 @@ export class Tenants {
         return this.#result(w, tenantId, existing, "existing", t0);
       }
       const dirs = tenantDirs(this.d.dataDir, w.id, tenantId);
-      const fresh = await isNewTenant(dirs);
       const owner = parseUser(w.user);
       await ensureTenantDirs(dirs, owner);
       const log = await this.d.logFor(w.id, tenantId);
-      if (w.sync?.policy.onClaim && !fresh) {
-        await this.#sync(w, tenantId, "download", log, "Tenants.claim");
-        if (owner) await chownTree(dirs.state, owner); // rclone writes as root; the workload's user owns its state
-      }
+      if (w.sync?.policy.onClaim) await this.#restore(w.id, w.sync, tenantId, dirs, owner, log);
 
       let member = await this.#takeReady(w, tenantId);
       let source: ClaimSource = "pool";
@@ -243,18 +254,55 @@ export class Tenants {
     }
   }
 
+  /**
+   * The download on claim, when the sink holds state for the tenant: into state.incoming (a copy of
+   * state), renamed into place only once complete and given to the workload's user. The check and
+   * the download share one sync.timeout. Any failure: state.incoming removed, state untouched, 503.
+   */
+  async #restore(workloadId: string, sync: SyncSpec, tenantId: string, dirs: TenantDirs, owner: WorkloadOwner | null, log: LogSink): Promise<void> {
+    if (sync.mappings.every((m) => m.direction === "upload")) return;
+    const signal = AbortSignal.timeout(sync.timeoutMs);
+    let failure: unknown = null;
+    try {
+      if (!(await this.d.syncer.hasState({ spec: sync, tenantId, signal, log }))) {
+        log("system", "sync: nothing stored for this tenant: nothing to restore");
+        return;
+      }
+      const incoming = await prepareIncoming(dirs, owner);
+      await this.d.syncer.run({ spec: sync, tenantId, stateDir: incoming, direction: "download", signal, log });
+      if (owner) await chownTree(incoming, owner); // rclone writes as root; the workload's user owns its state
+      await swapInIncoming(dirs);
+    } catch (err) {
+      failure = signal.aborted ? timedOut("download", sync) : err;
+      await discardIncoming(dirs).catch(() => {});
+    }
+    await this.#recordSync(tenantId, workloadId, "download", failure, "Tenants.claim");
+    if (failure) {
+      throw unavailable(
+        `the state of tenant ${tenantId} could not be restored from the sync sink, so nothing was changed: ${errorMessage(failure).split("\n")[0]}`,
+        "retry the claim; if it keeps failing, check the sync sink (bucket, endpoint, keys) and that the S3 server answers",
+      );
+    }
+  }
+
+  /** One sync of the tenant's state dir in place (release, manual, periodic), bounded by sync.timeout. */
   async #sync(w: WorkloadSpec, tenantId: string, direction: "upload" | "download", log: LogSink, where: string): Promise<void> {
     if (!w.sync) return;
     const dirs = tenantDirs(this.d.dataDir, w.id, tenantId);
+    const signal = AbortSignal.timeout(w.sync.timeoutMs);
     let failure: unknown = null;
     try {
-      await this.d.syncer.run({ spec: w.sync, tenantId, stateDir: dirs.state, direction, log });
+      await this.d.syncer.run({ spec: w.sync, tenantId, stateDir: dirs.state, direction, signal, log });
     } catch (err) {
-      failure = err;
+      failure = signal.aborted ? timedOut(direction, w.sync) : err;
     }
-    const error = failure ? errorMessage(failure).split("\n")[0]! : null;
-    await this.#putTenant(tenantId, w.id, { lastSync: { direction, ok: !failure, at: Date.now(), error } }, where);
+    await this.#recordSync(tenantId, w.id, direction, failure, where);
     if (failure) throw failure;
+  }
+
+  async #recordSync(tenantId: string, workloadId: string, direction: "upload" | "download", failure: unknown, where: string): Promise<void> {
+    const error = failure ? errorMessage(failure).split("\n")[0]! : null;
+    await this.#putTenant(tenantId, workloadId, { lastSync: { direction, ok: !failure, at: Date.now(), error } }, where);
   }
 
   /** Writes the tenant's row over its current one (a tenant without a row counts as released). */
@@ -290,6 +338,13 @@ export class Tenants {
       lastActiveAt: m?.lastActiveAt ? new Date(m.lastActiveAt).toISOString() : null,
     };
   }
+}
+
+function timedOut(direction: "upload" | "download", sync: SyncSpec): StepError {
+  return new StepError(
+    `the state ${direction} did not finish within ${sync.timeoutMs / 1000} s (sync.timeout) and was stopped`,
+    "check that the S3 server answers; raise sync.timeout for a large state",
+  );
 }
 
 export interface TenantView {

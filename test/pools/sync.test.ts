@@ -28,7 +28,7 @@ const unsubscribe: (() => void)[] = [];
 /** Every API answer body, searched for the secret at the end. */
 const answers: string[] = [];
 
-function syncBlock(keyVar: string, policy: { manual: boolean }): string {
+function syncBlock(keyVar: string, policy: { manual: boolean; onClaim?: boolean }): string {
   return [
     "sync:",
     "  sink:",
@@ -40,7 +40,7 @@ function syncBlock(keyVar: string, policy: { manual: boolean }): string {
     "    secret_access_key: ${S3_SECRET}",
     "    prefix: tenants/${tenantId}/",
     "  policy:",
-    "    on_claim: true",
+    `    on_claim: ${policy.onClaim ?? true}`,
     "    on_release: true",
     `    manual: ${policy.manual}`,
   ].join("\n");
@@ -103,7 +103,8 @@ beforeAll(async () => {
   workloadsDir = mkdtempSync(join(tmpdir(), "kiln-sync-workloads-"));
   writeWorkload(workloadsDir, "synced", workloadYaml("synced", { min: 1, max: 3, extra: syncBlock("S3_KEY_ID", { manual: true }) }));
   writeWorkload(workloadsDir, "nomanual", workloadYaml("nomanual", { min: 0, max: 1, extra: syncBlock("S3_KEY_ID", { manual: false }) }));
-  writeWorkload(workloadsDir, "broken", workloadYaml("broken", { min: 0, max: 1, extra: syncBlock("S3_WRONG_KEY_ID", { manual: true }) }));
+  // on_claim off: a claim would look for stored state, and with a refused key it would be refused (503)
+  writeWorkload(workloadsDir, "broken", workloadYaml("broken", { min: 0, max: 1, extra: syncBlock("S3_WRONG_KEY_ID", { manual: true, onClaim: false }) }));
   kiln = await startTestKiln({
     KILN_WORKLOADS_DIR: workloadsDir,
     S3_ENDPOINT: s3.endpoint,

@@ -67,7 +67,7 @@ function sink(over: Partial<SyncSink> = {}): SyncSink {
 }
 
 function spec(mappings: SyncMapping[], over: Partial<SyncSink> = {}): SyncSpec {
-  return { sink: sink(over), mappings, policy: { onClaim: true, onRelease: true, manual: true, periodicMs: null } };
+  return { sink: sink(over), mappings, policy: { onClaim: true, onRelease: true, manual: true, periodicMs: null }, timeoutMs: 60_000 };
 }
 
 const whole = (mode: SyncMapping["mode"] = "sync"): SyncMapping[] => [{ path: "/", direction: "bidirectional", mode }];
@@ -307,6 +307,31 @@ describe("rclone syncer against s3rver", () => {
       expect(err).toBeInstanceOf(StepError);
       expect((err as StepError).message).toContain("cancelled");
       expect(processesOn(src)).toEqual([]); // rclone was stopped, not left retrying
+    },
+    T,
+  );
+
+  test(
+    "hasState: true once anything is stored under the tenant's prefix (even nested), false for none or no bucket",
+    async () => {
+      const q = (tenantId: string, over: Partial<SyncSink> = {}) => ({ spec: spec(whole(), over), tenantId, log: () => {} });
+      expect(await syncer.hasState(q("kappa"))).toBe(false);
+      expect(await syncer.hasState(q("kappa", { bucket: "no-such-bucket" }))).toBe(false);
+      const src = freshDir();
+      await writeTree(src, { "only/nested/file.txt": "x" });
+      await sync(spec(whole()), "kappa", src, "upload");
+      expect(await syncer.hasState(q("kappa"))).toBe(true);
+      expect(await syncer.hasState(q("kapp"))).toBe(false); // a prefix of the id is another tenant
+      // with rclone_flags the direct probe stands aside and rclone answers: the same answers
+      const viaRclone = { rcloneFlags: ["--fast-list"] };
+      expect(await syncer.hasState(q("kappa", viaRclone))).toBe(true);
+      expect(await syncer.hasState(q("kapp", viaRclone))).toBe(false);
+      expect(await syncer.hasState(q("kappa", { ...viaRclone, bucket: "no-such-bucket" }))).toBe(false);
+      const gone = await startS3();
+      await gone.stop();
+      const err = await syncer.hasState(q("kappa", { endpoint: gone.endpoint })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StepError);
+      expect((err as StepError).message).toContain("state check of kilns3:kiln-state/tenants/kappa failed");
     },
     T,
   );

@@ -6,11 +6,13 @@ import {
   type RcloneSetup,
   mkdirCommand,
   parseProbe,
+  parseTenantList,
   planDownload,
   planUpload,
   probeCommand,
   rcloneEnv,
   runsIn,
+  tenantListCommand,
   transferCommand,
 } from "./commands.ts";
 
@@ -102,6 +104,7 @@ describe("commands", () => {
       probeCommand(s, "kilns3:kiln-state/tenants/a"),
       transferCommand(s, { action: "transfer", verb: "sync", src: "/state", dst: "kilns3:kiln-state/tenants/a" }, { noCheckBucket: true }),
       transferCommand(s, { action: "transfer", verb: "copyto", src: "kilns3:kiln-state/tenants/a/db", dst: "/state/db" }),
+      tenantListCommand(s, "kilns3:kiln-state/tenants/a"),
     ];
   };
 
@@ -119,7 +122,7 @@ describe("commands", () => {
   });
 
   test("argv shapes", () => {
-    const [mk, probe, sync, copyto] = commands();
+    const [mk, probe, sync, copyto, list] = commands();
     const common = ["--log-format", "", "--retries", "2", "--low-level-retries", "3", "--contimeout", "10s", "--timeout", "2m"];
     expect(mk?.argv).toEqual(["/usr/bin/rclone", "mkdir", "kilns3:kiln-state", ...common, "--transfers", "8"]);
     expect(probe?.argv).toEqual(["/usr/bin/rclone", "lsjson", "--stat", "kilns3:kiln-state/tenants/a", ...common, "--transfers", "8"]);
@@ -132,6 +135,7 @@ describe("commands", () => {
     expect(copyto?.argv.slice(0, 4)).toEqual(["/usr/bin/rclone", "copyto", "kilns3:kiln-state/tenants/a/db", "/state/db"]);
     expect(copyto?.argv).not.toContain("--fast-list");
     expect(copyto?.argv).not.toContain("--s3-no-check-bucket");
+    expect(list?.argv).toEqual(["/usr/bin/rclone", "lsf", "-R", "--fast-list", "kilns3:kiln-state/tenants/a", ...common, "--transfers", "8"]);
   });
 
   test("copy mode uses rclone copy (no deletions)", () => {
@@ -148,5 +152,14 @@ describe("parseProbe", () => {
   test("junk is an error", () => {
     expect(() => parseProbe("nope")).toThrow(StepError);
     expect(() => parseProbe("{}")).toThrow(StepError);
+  });
+});
+
+describe("parseTenantList", () => {
+  test("any name is stored state; nothing (or blank lines) is none", () => {
+    expect(parseTenantList("hits\nnested/\n")).toBe(true);
+    expect(parseTenantList("nested/")).toBe(true);
+    expect(parseTenantList("")).toBe(false);
+    expect(parseTenantList("\n  \n")).toBe(false);
   });
 });

@@ -2,6 +2,7 @@
  * The rclone commands of a state sync, as data (argv + env). Pure.
  *
  *   rclone mkdir  kilns3:<bucket>                                  (before the first upload)
+ *   rclone lsf -R --fast-list kilns3:<bucket>/<prefix>              (claim: anything stored for the tenant?)
  *   rclone lsjson --stat kilns3:<bucket>/<prefix>/<path>            (download: file or dir?)
  *   rclone sync|copy   <src dir>  <dst dir>  --stats 1s --stats-one-line …   (mode of the mapping)
  *   rclone copyto      <src file> <dst file> …                      (a mapping that is one file)
@@ -123,6 +124,22 @@ export function mkdirCommand(setup: RcloneSetup): Command {
 /** Prints one JSON object (IsDir) for a remote path; exits 3 when the bucket does not exist. */
 export function probeCommand(setup: RcloneSetup, remote: string): Command {
   return command(setup, ["lsjson", "--stat", remote]);
+}
+
+/**
+ * Lists every key under the tenant's prefix, one name a line; exits 3 when the bucket does not
+ * exist. --fast-list asks for plain key pages (ListObjectsV2 without a delimiter: some S3-compatible
+ * servers, s3rver among them, leave out common prefixes of deeper keys, so a delimited listing can
+ * miss state). rclone prints each page as it arrives, so the caller stops it at the first name:
+ * one request, whatever the tenant stores.
+ */
+export function tenantListCommand(setup: RcloneSetup, tenantRemote: string): Command {
+  return command(setup, ["lsf", "-R", "--fast-list", tenantRemote]);
+}
+
+/** What tenantListCommand printed: any name means the tenant has stored state. */
+export function parseTenantList(stdout: string): boolean {
+  return stdout.split("\n").some((line) => line.trim() !== "");
 }
 
 /** What probeCommand printed: a stored file, or a directory (possibly empty: S3 has no real dirs). */

@@ -3,11 +3,12 @@
  * a tenant's state directory and its prefix in the S3 bucket. Commands come from commands.ts;
  * they run here through the exec runner, with rclone's lines streamed to the log as
  * "sync: …" (stream "system"). Any failure throws a StepError with rclone's last lines, redacted.
+ * hasState asks S3 directly when it can (s3-probe.ts), rclone otherwise.
  */
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, isAbsolute } from "node:path";
 import { StepError, errorMessage } from "../../core/errors.ts";
-import type { StateSyncer, SyncRequest, SyncResult } from "../../core/ports/syncer.ts";
+import type { RemoteStateQuery, StateSyncer, SyncRequest, SyncResult } from "../../core/ports/syncer.ts";
 import { type Secret, redact } from "../../core/secret.ts";
 import type { SyncMode, SyncSink } from "../../core/workload.ts";
 import { type Command, type RunResult, run } from "../exec/run.ts";
@@ -18,13 +19,16 @@ import {
   type RcloneSetup,
   mkdirCommand,
   parseProbe,
+  parseTenantList,
   planDownload,
   planUpload,
   probeCommand,
   runsIn,
+  tenantListCommand,
   transferCommand,
 } from "./commands.ts";
 import { cleanLine, failureSummary } from "./output.ts";
+import { probeTenantState } from "./s3-probe.ts";
 import { localPath, mappingRelPath, remotePath } from "./paths.ts";
 
 export interface RcloneSyncerOptions {
@@ -93,6 +97,27 @@ export class RcloneSyncer implements StateSyncer {
     return { ok: true, mappings: transferred, durationMs };
   }
 
+  /** The fast probe (one signed request) when it can answer for sure, else `rclone lsf` stopped at the first name. */
+  async hasState(q: RemoteStateQuery): Promise<boolean> {
+    let quick: boolean | null = null;
+    try {
+      quick = await probeTenantState(q.spec.sink, q.tenantId, q.signal);
+    } catch {
+      throwIfAborted(q.signal); // otherwise rclone gives the answer, or the error
+    }
+    if (quick !== null) return quick;
+    const setup: RcloneSetup = { sink: q.spec.sink, bin: this.#bin, inheritedEnvKeys: Object.keys(this.#baseEnv) };
+    const remote = remotePath(q.spec.sink, q.tenantId, "");
+    const found = new AbortController();
+    const res = await this.#exec(tenantListCommand(setup, remote), q, (line) => {
+      if (parseTenantList(line)) found.abort();
+    }, found.signal);
+    if (found.signal.aborted) return true; // rclone stopped at the first stored name
+    if (res.code === EXIT_DIR_NOT_FOUND) return false; // no bucket, or an empty prefix: nothing stored
+    if (res.code !== 0) throw failure(`check of ${remote}`, res, q.spec.sink);
+    return false;
+  }
+
   async #planUpload(m: Selected): Promise<MappingPlan> {
     return planUpload({ mode: m.mode, local: m.local, remote: m.remote, localKind: await localKind(m.local) });
   }
@@ -116,14 +141,17 @@ export class RcloneSyncer implements StateSyncer {
     else req.log("system", `sync: could not create bucket ${req.spec.sink.bucket} (${failureSummary(res.tail)}); uploading anyway`);
   }
 
-  /** Run one rclone command; stderr goes to the log, stdout to `onStdout` when given (else the log). */
-  async #exec(cmd: Command, req: SyncRequest, onStdout?: (line: string) => void): Promise<RunResult> {
+  /**
+   * Run one rclone command; stderr goes to the log, stdout to `onStdout` when given (else the log).
+   * `stop` ends it early without an error (the caller has what it needed); `req.signal` cancels it.
+   */
+  async #exec(cmd: Command, req: Pick<SyncRequest, "signal" | "log">, onStdout?: (line: string) => void, stop?: AbortSignal): Promise<RunResult> {
     let res: RunResult;
     let last = "";
     try {
       res = await run(cmd, {
         baseEnv: this.#baseEnv,
-        signal: req.signal,
+        signal: stop && req.signal ? AbortSignal.any([req.signal, stop]) : (stop ?? req.signal),
         timeoutMs: this.#timeoutMs,
         onLine: (stream, line) => {
           if (stream === "stdout" && onStdout) return onStdout(line);

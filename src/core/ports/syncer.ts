@@ -24,7 +24,20 @@ export interface SyncResult {
   durationMs: number;
 }
 
+/** Which tenant's stored state to look for. */
+export interface RemoteStateQuery {
+  spec: SyncSpec;
+  tenantId: string;
+  signal?: AbortSignal;
+  log: LogSink;
+}
+
 export interface StateSyncer {
   /** Throws a StepError (message: what failed and the tool's last lines, redacted) on any failure. */
   run(req: SyncRequest): Promise<SyncResult>;
+  /**
+   * Whether the sink holds anything under the tenant's prefix (one short listing, not a walk);
+   * false when the bucket does not exist either. Throws like `run` when the sink cannot answer.
+   */
+  hasState(q: RemoteStateQuery): Promise<boolean>;
 }

@@ -17,6 +17,8 @@ export const WORKLOAD_DEFAULTS = {
     prefix: `tenants/${TENANT_ID_REF}/`,
     mapping: { path: "/", direction: "bidirectional", mode: "sync" },
     policy: { onClaim: true, onRelease: true, manual: true, periodicMs: null },
+    /** A claim waits for its restore: long enough for a large state, short enough to answer. */
+    timeoutMs: 300_000,
   },
 } as const;
 
@@ -119,6 +121,7 @@ function sync(raw: Raw, state: WorkloadSpec["state"], problems: ProblemList): Sy
       manual: p?.manual ?? d.policy.manual,
       periodicMs: p?.periodic ?? d.policy.periodicMs,
     },
+    timeoutMs: s.timeout ?? d.timeoutMs,
   };
 }
 
