@@ -2,6 +2,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { createRoute } from "@hono/zod-openapi";
 import { requireToken } from "./auth.ts";
+import { bodyLimits } from "./body-limit.ts";
 import { errorResponse, validationHook } from "./errors.ts";
 import { deploymentRoutes, type DeploymentRoutesDeps } from "./routes/deployments.ts";
 import { logRoutes, type LogSubscriber } from "./logs-ws.ts";
@@ -15,6 +16,8 @@ export const API_VERSION = "0.1.0";
 
 export interface HttpDeps extends DeploymentRoutesDeps {
   token: string;
+  /** Body cap of every route but the upload (KILN_MAX_JSON_KB). */
+  maxJsonBytes: number;
   bus: LogSubscriber;
   pools: TenantRoutesDeps;
   tenantStream: (tenantId: string, workloadId: string) => Promise<string>;
@@ -56,6 +59,8 @@ export function createHttpApp(deps: HttpDeps) {
   });
 
   const app = new OpenAPIHono();
+  // Every route takes a small (JSON) body but the upload, which streams under the upload cap (upload.ts).
+  app.use("*", bodyLimits(deps.maxJsonBytes, ["/api/v1/deployments/upload"]));
   app.route("/api/v1", api);
   app.route("/", dashboardRoutes(deps.webDir));
   app.notFound((c) => errorResponse(c, notFound(`no route ${c.req.method} ${c.req.path}`, "the API lives under /api/v1; see /api/v1/openapi.json")));

@@ -98,7 +98,7 @@ test(".kilnignore is honoured: a big ignored file is never uploaded", async () =
   rmSync(join(dir, ".kilnignore"));
   const refused = await runCli(["deploy", dir, "--name", "cli-ignore2"], env);
   expect(refused.code).toBe(1);
-  expect(refused.stderr).toContain("size limit");
+  expect(refused.stderr).toContain("over the limit: the upload cap is");
   await runCli(["rm", "cli-ignore", "--yes"], env);
 }, 60_000);
 

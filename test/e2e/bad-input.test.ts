@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
-import { encodeTar, type TarInputEntry } from "../../src/formats/tar/writer.ts";
+import { encodeEntry, encodeTar, type TarInputEntry } from "../../src/formats/tar/writer.ts";
+import { BLOCK, FIELD, headerChecksum } from "../../src/formats/tar/format.ts";
+import { paxRecord } from "../../src/formats/tar/encode.ts";
 import type { LogLine } from "../../src/core/logs.ts";
 import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
 import { until } from "../helpers/wait.ts";
@@ -202,6 +204,111 @@ describe("auth", () => {
   });
 });
 
+/**
+ * A raw HTTP/1.1 POST: with `declared`, a Content-Length header and only a few body bytes; else a
+ * chunked body that never ends (64 KiB chunks, as fast as the server reads). Resolves with the
+ * answer, the body bytes written by then, and whether the server then closed the connection.
+ */
+function rawPost(path: string, body: { declared: number } | "endless"): Promise<{ status: number; text: string; sent: number; closed: boolean }> {
+  const url = new URL(kiln.apiUrl);
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    let sent = 0;
+    let answered = false;
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const sock = connect(Number(url.port), url.hostname, () => {
+      const framing = body === "endless" ? "Transfer-Encoding: chunked" : `Content-Length: ${body.declared}`;
+      sock.write(`POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${kiln.token}\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`);
+      if (body !== "endless") return void sock.write("{\"gitUrl\":");
+      const pump = () => {
+        while (!answered && !sock.destroyed) {
+          sock.write(`${chunk.length.toString(16)}\r\n`);
+          sock.write(chunk);
+          sent += chunk.length;
+          if (!sock.write("\r\n")) return void sock.once("drain", pump);
+        }
+      };
+      pump();
+    });
+    const result = (closed: boolean) => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(buf)?.[1] ?? 0);
+      resolve({ status, text: buf.slice(buf.indexOf("\r\n\r\n") + 4), sent, closed });
+      sock.destroy();
+    };
+    const timer = setTimeout(() => result(false), 20_000);
+    sock.on("data", (d) => {
+      buf += d.toString();
+      if (/\r\n\r\n[\s\S]*\}$/.test(buf)) answered = true;
+    });
+    sock.on("close", () => (clearTimeout(timer), result(true)));
+    sock.on("error", (e: NodeJS.ErrnoException) => (e.code === "EPIPE" || e.code === "ECONNRESET" ? undefined : reject(e)));
+  });
+}
+
+describe("body caps: 413 naming the cap, refused while the body streams", () => {
+  const JSON_CAP = 1024 * 1024; // KILN_MAX_JSON_KB's default
+
+  test("a JSON route with a huge Content-Length → 413 before the body is sent, connection closed", async () => {
+    const res = await rawPost("/api/v1/deployments", { declared: 10 * 1024 ** 3 });
+    expect(res.status).toBe(413);
+    const err = JSON.parse(res.text).error;
+    expect(err).toMatchObject({ kind: "too_large", message: "the request body is over the 1 MiB cap for JSON requests" });
+    expect(err.hint).toContain("KILN_MAX_JSON_KB");
+    expect(res.closed).toBe(true);
+  });
+
+  test("a JSON route with a chunked body that never ends → 413 once past the cap, connection closed", async () => {
+    const before = await deploymentCount();
+    const res = await rawPost("/api/v1/deployments", "endless");
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.text).error.message).toContain("over the 1 MiB cap");
+    expect(res.sent).toBeGreaterThan(JSON_CAP);
+    expect(res.closed).toBe(true);
+    expect(await deploymentCount()).toBe(before);
+  });
+
+  test("a JSON body over the cap sent without Content-Length (streamed) → 413", async () => {
+    const before = await deploymentCount();
+    const big = new TextEncoder().encode(JSON.stringify({ gitUrl: UNREACHABLE_GIT, env: { A: "x".repeat(JSON_CAP) } }));
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < big.length; at += 64 * 1024) controller.enqueue(big.subarray(at, at + 64 * 1024));
+        controller.close();
+      },
+    });
+    const res = await kiln.api("/deployments", { method: "POST", body, headers: { "content-type": "application/json" } }).catch((e: unknown) => e);
+    if (res instanceof Response) expect((await errorOf(res, 413)).message).toContain("over the 1 MiB cap for JSON requests");
+    expect(await deploymentCount()).toBe(before);
+  });
+
+  test("a JSON body under the cap is read and validated as usual", async () => {
+    const res = await postJson("/deployments", { gitUrl: UNREACHABLE_GIT, pad: "x".repeat(JSON_CAP / 2) });
+    expect((await errorOf(res, 400)).message).toMatch(/Unrecognized key.*"pad"/);
+  });
+
+  test("the upload route takes its own cap: a huge Content-Length → 413 naming the upload cap", async () => {
+    const res = await rawPost("/api/v1/deployments/upload", { declared: 10 * 1024 ** 3 });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.text).error.message).toBe(`the upload is ${10 * 1024 ** 3} bytes, over the limit: the upload cap is 1 MiB (1048576 bytes)`);
+    expect(res.closed).toBe(true);
+  });
+
+  test("an upload that never ends is refused once past the upload cap (413, connection closed), nothing kept", async () => {
+    const res = await rawPost("/api/v1/deployments/upload", "endless");
+    // The server answers 413 and closes while this client is still writing; with unread bytes in its
+    // receive buffer the server's kernel then sends a reset, which may discard the answer before this
+    // client reads it (status 0). Either way the refusal came while the body streamed: the connection
+    // closed, more than the cap (1 MiB) but far less than an endless body had been sent, and nothing was kept.
+    if (res.status !== 0) {
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.text).error.message).toContain("the upload cap is 1 MiB");
+    }
+    expect(res.closed).toBe(true);
+    expect(res.sent).toBeGreaterThan(1024 * 1024);
+    expectNoIncomingUploads();
+  });
+});
+
 describe("bad JSON bodies → 400 naming the field", () => {
   const cases: [string, unknown, RegExp][] = [
     ["missing gitUrl", { ref: "main" }, /^gitUrl: /],
@@ -210,6 +317,9 @@ describe("bad JSON bodies → 400 naming the field", () => {
     ["an env key with a space", { gitUrl: UNREACHABLE_GIT, env: { "A B": "1" } }, /^env\.A B: env keys must be shell-style names/],
     ["env containing PORT", { gitUrl: UNREACHABLE_GIT, env: { PORT: "8080" } }, /^env: PORT is set by Kiln/],
     ["an env value that is not a string", { gitUrl: UNREACHABLE_GIT, env: { A: 1 } }, /env/],
+    ["env LD_PRELOAD (a loader variable)", { gitUrl: UNREACHABLE_GIT, env: { LD_PRELOAD: "/tmp/x.so" } }, /^env LD_PRELOAD is not allowed: loader/],
+    ["env https_proxy (a proxy variable, any case)", { gitUrl: UNREACHABLE_GIT, env: { https_proxy: "http://127.0.0.1:9" } }, /^env https_proxy is not allowed: proxy/],
+    ["env SSL_CERT_FILE (a certificate variable)", { gitUrl: UNREACHABLE_GIT, env: { OK: "1", SSL_CERT_FILE: "/tmp/ca.pem" } }, /^env SSL_CERT_FILE is not allowed: certificate/],
     ["name \"My App\"", { gitUrl: UNREACHABLE_GIT, name: "My App" }, /name/],
     ["name \"-x\"", { gitUrl: UNREACHABLE_GIT, name: "-x" }, /name/],
     ["a 41-character name", { gitUrl: UNREACHABLE_GIT, name: "a".repeat(41) }, /name/],
@@ -223,6 +333,13 @@ describe("bad JSON bodies → 400 naming the field", () => {
     const err = await errorOf(await postJson("/deployments", body), 400);
     expect(err.kind).toBe("bad_request");
     expect(err.message).toMatch(field);
+    expect(await deploymentCount()).toBe(0);
+  });
+
+  test("a forbidden env name: the 400's hint says what to do instead", async () => {
+    const err = await errorOf(await postJson("/deployments", { gitUrl: UNREACHABLE_GIT, env: { GIT_SSH_COMMAND: "sh -c id" } }), 400);
+    expect(err.message).toStartWith("env GIT_SSH_COMMAND is not allowed: ");
+    expect(err.hint).toContain("remove it from env");
     expect(await deploymentCount()).toBe(0);
   });
 
@@ -394,6 +511,17 @@ describe("bad tarballs → failed, naming the entry, nothing written outside", (
     const done = await uploadExpectingFailure(app([{ path: "pipe", type: "fifo" }]));
     expect(done.failureReason).toContain('"pipe"');
     expect(done.failureReason).toContain("fifo");
+    expectNoBuildLeftovers();
+  });
+
+  test("a pax header over the 1 MiB cap (2 MiB, gzipped to a few KiB) → failed, naming the cap", async () => {
+    const records = new TextEncoder().encode(paxRecord("comment", "v".repeat(2 * 1024 * 1024)));
+    const pax = encodeEntry({ path: "pax", type: "file", data: records });
+    pax[FIELD.typeflag[0]] = "x".charCodeAt(0);
+    pax.set(new TextEncoder().encode(`${headerChecksum(pax.subarray(0, BLOCK)).toString(8).padStart(6, "0")}\0 `), FIELD.checksum[0]);
+    const tar = Bun.gzipSync(Buffer.concat([pax, app([])]));
+    const done = await uploadExpectingFailure(tar);
+    expect(done.failureReason).toContain(`a pax header of ${records.length} bytes is over the 1 MiB cap`);
     expectNoBuildLeftovers();
   });
 

@@ -3,7 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BLOCK, FIELD, headerChecksum } from "./format.ts";
-import { TarFormatError, parsePax, readTar, readTarEntries } from "./reader.ts";
+import { paxRecord } from "./encode.ts";
+import { META_CAPS, TarFormatError, parsePax, readTar, readTarEntries } from "./reader.ts";
 import { encodeEntry, encodeTar, endOfArchive } from "./writer.ts";
 
 let dir: string;
@@ -140,13 +141,80 @@ describe("readTar refuses broken input", () => {
     const pax = encodeEntry({ path: "x", type: "file", data: "12 path=aaa\n" });
     pax[FIELD.typeflag[0]] = "x".charCodeAt(0);
     fixChecksum(pax);
-    await expect(readTarEntries(concat(...Array(20).fill(pax)))).rejects.toThrow(/extended headers/);
+    await expect(readTarEntries(concat(...Array(20).fill(pax)))).rejects.toThrow("more than 16 extended headers in a row");
+  });
+});
+
+describe("readTar caps metadata (META_CAPS), so a hostile archive cannot take memory or CPU", () => {
+  /** A metadata header (typeflag 'x', 'g', 'L' or 'K') carrying `data`, made with the one encoder. */
+  const meta = (flag: string, data: Uint8Array | string) => {
+    const block = encodeEntry({ path: "meta", type: "file", data });
+    block[FIELD.typeflag[0]] = flag.charCodeAt(0);
+    fixChecksum(block);
+    return block;
+  };
+  /** Just a header declaring `size` bytes of data, and no data: refusing it must not need the data. */
+  const headerOnly = (flag: string, size: number) => meta(flag, new Uint8Array(size)).subarray(0, BLOCK);
+  const file = (path: string) => encodeEntry({ path, type: "file", data: "1" });
+  /** One pax record of exactly `bytes` bytes ("<len> comment=vvv…\n"). */
+  const paxOf = (bytes: number) => paxRecord("comment", "v".repeat(bytes - " comment=\n".length - String(bytes).length));
+
+  test("a pax header over 1 MiB is refused from its header, before its data is read", async () => {
+    const size = 2 * 1024 * 1024;
+    for (const flag of ["x", "g"]) {
+      await expect(readTarEntries(concat(headerOnly(flag, size), file("a")))).rejects.toThrow(`a pax header of ${size} bytes is over the 1 MiB cap`);
+    }
+  });
+
+  test("a pax header of exactly 1 MiB is read", async () => {
+    const pax = paxOf(META_CAPS.paxBytes);
+    expect(new TextEncoder().encode(pax).length).toBe(META_CAPS.paxBytes);
+    const entries = await readTarEntries(concat(meta("x", pax), file("a"), endOfArchive()));
+    expect(entries.map((e) => e.entry.path)).toEqual(["a"]);
+  });
+
+  test("a GNU long name or link name over 64 KiB is refused", async () => {
+    await expect(readTarEntries(concat(headerOnly("L", 65 * 1024), file("a")))).rejects.toThrow("a GNU long name of 66560 bytes is over the 64 KiB cap");
+    await expect(readTarEntries(concat(headerOnly("K", 65 * 1024), file("a")))).rejects.toThrow("a GNU long link name of 66560 bytes is over the 64 KiB cap");
+  });
+
+  test("more than 16 global headers are refused, even one per entry", async () => {
+    const g = meta("g", paxRecord("comment", "hi"));
+    const ok = Array.from({ length: 16 }, (_, i) => concat(g, file(`f${i}`)));
+    expect(await readTarEntries(concat(...ok, endOfArchive()))).toHaveLength(16);
+    await expect(readTarEntries(concat(...ok, g, file("last"), endOfArchive()))).rejects.toThrow("more than 16 global pax headers");
+  });
+
+  test("more than 32 MiB of metadata in one archive is refused", async () => {
+    const x = meta("x", paxOf(META_CAPS.paxBytes));
+    const parts = Array.from({ length: 33 }, (_, i) => concat(x, file(`f${i}`)));
+    const tar = Bun.gzipSync(concat(...parts, endOfArchive()) as Uint8Array<ArrayBuffer>);
+    expect(tar.length).toBeLessThan(1024 * 1024); // small on the wire: the cap is what stops it
+    await expect(readTarEntries(tar)).rejects.toThrow("the extended headers add up to more than the 32 MiB cap");
+  });
+
+  test("pax records the reader does not use (thousands of xattrs) change nothing; path and mtime still apply", async () => {
+    const many = Array.from({ length: 2000 }, (_, i) => paxRecord(`SCHILY.xattr.user.k${i}`, "v")).join("");
+    const g = meta("g", `${many}${paxRecord("mtime", "1700000000")}`);
+    const x = meta("x", `${many}${paxRecord("path", "renamed")}`);
+    const entries = await readTarEntries(concat(g, x, file("a"), file("b"), endOfArchive()));
+    expect(entries.map((e) => [e.entry.path, e.entry.mtime])).toEqual([
+      ["renamed", 1700000000],
+      ["b", 1700000000],
+    ]);
   });
 });
 
 test("parsePax", () => {
   expect(parsePax(new TextEncoder().encode("14 path=ünï\n18 linkpath=a b=c\n"))).toEqual({ path: "ünï", linkpath: "a b=c" });
   expect(() => parsePax(new TextEncoder().encode("99 path=x\n"))).toThrow(TarFormatError);
+  for (const bad of ["6 =ab\n", "7 abcd\n", "x5 a=b\n", "6a=bc\n", "12345678901234567 a=b\n"]) {
+    expect(() => parsePax(new TextEncoder().encode(bad))).toThrow("malformed pax header");
+  }
+  // with keys to keep, only those are returned; the others are still checked
+  const records = new TextEncoder().encode("12 path=abc\n20 SCHILY.xattr.a=b\n12 mtime=17\n");
+  expect(parsePax(records, ["path", "mtime"])).toEqual({ path: "abc", mtime: "17" });
+  expect(() => parsePax(new TextEncoder().encode("12 path=abc\n7 abcd\n"), ["path"])).toThrow("malformed pax header");
 });
 
 function fixChecksum(block: Uint8Array): void {

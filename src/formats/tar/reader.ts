@@ -6,6 +6,10 @@
  * Entries are yielded one at a time; each entry's data must be read (or is skipped) before the
  * next one. The reader validates the archive's structure, never the paths: that is the caller's
  * job (see src/adapters/sources/tarball.ts).
+ *
+ * Metadata is bounded, so a hostile archive cannot take memory or CPU with it (META_CAPS): one pax
+ * header ≤ 1 MiB, a GNU long name ≤ 64 KiB, ≤ 16 metadata headers before an entry, ≤ 16 global
+ * headers and ≤ 32 MiB of metadata in all. Only the pax keys the reader uses are kept.
  */
 import { BLOCK, FIELD, type TarEntry, headerChecksum, paddingFor, typeFromFlag } from "./format.ts";
 import { concatBytes } from "./bytes.ts";
@@ -28,8 +32,23 @@ export interface TarItem {
   bytes(): Promise<Uint8Array>;
 }
 
-const MAX_META_BYTES = 1024 * 1024; // a pax or GNU long-name header larger than this is hostile
-const MAX_META_CHAIN = 16; // meta headers in a row before a real entry
+/** Caps on an archive's metadata headers; over one, the archive is refused (TarFormatError). */
+export const META_CAPS = {
+  /** One pax header's records ('x' or 'g'). */
+  paxBytes: 1024 * 1024,
+  /** One GNU long name or link target ('L', 'K'); PATH_MAX is 4 KiB. */
+  longNameBytes: 64 * 1024,
+  /** Metadata headers in a row before a real entry. */
+  chain: 16,
+  /** Global pax headers ('g') in the whole archive. */
+  globalHeaders: 16,
+  /** All metadata headers' bytes in the whole archive (tens of thousands of long paths fit). */
+  totalBytes: 32 * 1024 * 1024,
+} as const;
+
+/** The pax keys the reader applies; others (xattrs, comments, uid…) are parsed and dropped. */
+const PAX_KEYS = ["path", "linkpath", "size", "mtime"] as const;
+type Pax = Partial<Record<(typeof PAX_KEYS)[number], string>>;
 
 export type TarInput = ReadableStream<Uint8Array> | Uint8Array;
 
@@ -37,11 +56,13 @@ export type TarInput = ReadableStream<Uint8Array> | Uint8Array;
 export async function* readTar(input: TarInput): AsyncGenerator<TarItem> {
   const source = await maybeGunzip(input instanceof Uint8Array ? bytesStream(input) : input);
   const reader = new ByteReader(source);
-  const global: Record<string, string> = {};
-  let local: Record<string, string> = {};
+  const global: Pax = {};
+  let local: Pax = {};
   let longName: string | undefined;
   let longLink: string | undefined;
   let metaChain = 0;
+  let globals = 0;
+  let metaTotal = 0;
   let offset = 0;
   try {
     while (true) {
@@ -53,27 +74,26 @@ export async function* readTar(input: TarInput): AsyncGenerator<TarItem> {
       const size = header.size;
 
       if (header.typeflag === "x" || header.typeflag === "g" || header.typeflag === "L" || header.typeflag === "K") {
-        if (++metaChain > MAX_META_CHAIN) throw new TarFormatError("too many extended headers in a row");
-        if (size > MAX_META_BYTES) throw new TarFormatError(`extended header of ${size} bytes is too large`);
+        checkMeta(header.typeflag, size, { chain: ++metaChain, globals: header.typeflag === "g" ? ++globals : globals, total: (metaTotal += size) });
         const data = await reader.readExact(size + paddingFor(size));
         if (data === null || data.length < size) throw new TarFormatError("archive is truncated");
         offset += data.length;
         const content = data.subarray(0, size);
-        if (header.typeflag === "x") local = { ...local, ...parsePax(content) };
-        else if (header.typeflag === "g") Object.assign(global, parsePax(content));
+        if (header.typeflag === "x") Object.assign(local, parsePax(content, PAX_KEYS));
+        else if (header.typeflag === "g") Object.assign(global, parsePax(content, PAX_KEYS));
         else if (header.typeflag === "L") longName = cString(content);
         else longLink = cString(content);
         continue;
       }
       metaChain = 0;
 
-      const pax = { ...global, ...local };
+      const pax: Pax = { ...global, ...local };
       const entry: TarEntry = {
         path: pax.path ?? longName ?? header.path,
         type: typeFromFlag(header.typeflag),
         typeflag: header.typeflag,
         mode: header.mode,
-        size: pax.size !== undefined ? parsePaxNumber(pax.size, "size") : size,
+        size: pax.size !== undefined ? paxSize(pax.size) : size,
         mtime: pax.mtime !== undefined ? Math.floor(parsePaxNumber(pax.mtime, "mtime")) : header.mtime,
         linkname: pax.linkpath ?? longLink ?? header.linkname,
       };
@@ -121,6 +141,21 @@ export async function readTarEntries(input: TarInput): Promise<Array<{ entry: Ta
   const out: Array<{ entry: TarEntry; data: Uint8Array }> = [];
   for await (const item of readTar(input)) out.push({ entry: item.entry, data: await item.bytes() });
   return out;
+}
+
+const MiB = (n: number) => `${n / (1024 * 1024)} MiB`;
+
+/** Refuse a metadata header over a cap, before its data is read. */
+function checkMeta(typeflag: string, size: number, seen: { chain: number; globals: number; total: number }): void {
+  const pax = typeflag === "x" || typeflag === "g";
+  const cap = pax ? META_CAPS.paxBytes : META_CAPS.longNameBytes;
+  if (size > cap) {
+    const what = pax ? "a pax header" : `a GNU long ${typeflag === "L" ? "name" : "link name"}`;
+    throw new TarFormatError(`${what} of ${size} bytes is over the ${pax ? MiB(cap) : `${cap / 1024} KiB`} cap`);
+  }
+  if (seen.chain > META_CAPS.chain) throw new TarFormatError(`more than ${META_CAPS.chain} extended headers in a row`);
+  if (seen.globals > META_CAPS.globalHeaders) throw new TarFormatError(`more than ${META_CAPS.globalHeaders} global pax headers`);
+  if (seen.total > META_CAPS.totalBytes) throw new TarFormatError(`the extended headers add up to more than the ${MiB(META_CAPS.totalBytes)} cap`);
 }
 
 interface RawHeader {
@@ -182,28 +217,36 @@ function isZeroBlock(block: Uint8Array): boolean {
   return true;
 }
 
-/** pax records: "<len> <key>=<value>\n", len counting the whole record in bytes. */
-export function parsePax(data: Uint8Array): Record<string, string> {
+/**
+ * pax records: "<len> <key>=<value>\n", len counting the whole record in bytes. With `keep`, only
+ * those keys are decoded and returned (the others are checked and skipped, cheaply).
+ */
+export function parsePax(data: Uint8Array, keep?: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   const decoder = new TextDecoder();
+  const malformed = () => new TarFormatError("malformed pax header");
   let i = 0;
   while (i < data.length) {
     if (data[i] === 0) break; // some writers pad with NULs
-    const space = data.indexOf(0x20, i);
-    if (space < 0) throw new TarFormatError("malformed pax header");
-    const lenText = decoder.decode(data.subarray(i, space));
-    if (!/^[0-9]+$/.test(lenText)) throw new TarFormatError("malformed pax header");
-    const len = parseInt(lenText, 10);
-    if (len <= space - i + 1 || i + len > data.length || data[i + len - 1] !== 0x0a) {
-      throw new TarFormatError("malformed pax header");
-    }
-    const record = decoder.decode(data.subarray(space + 1, i + len - 1));
-    const eq = record.indexOf("=");
-    if (eq <= 0) throw new TarFormatError("malformed pax header");
-    out[record.slice(0, eq)] = record.slice(eq + 1);
+    let len = 0;
+    let space = i;
+    for (; space < data.length && space - i < 16 && data[space]! >= 0x30 && data[space]! <= 0x39; space++) len = len * 10 + data[space]! - 0x30;
+    if (space === i || data[space] !== 0x20) throw malformed();
+    const end = i + len - 1; // the record's "\n"
+    if (len <= space - i + 1 || i + len > data.length || data[end] !== 0x0a) throw malformed();
+    const eq = data.indexOf(0x3d, space + 1);
+    if (eq <= space + 1 || eq >= end) throw malformed();
+    const key = decoder.decode(data.subarray(space + 1, eq));
+    if (!keep || keep.includes(key)) out[key] = decoder.decode(data.subarray(eq + 1, end));
     i += len;
   }
   return out;
+}
+
+/** A size is a whole number of bytes: a fraction ("1.5") would leave reads that never finish. */
+function paxSize(text: string): number {
+  if (!/^[0-9]+$/.test(text)) throw new TarFormatError(`bad pax size "${text.slice(0, 40)}"`);
+  return parsePaxNumber(text, "size");
 }
 
 function parsePaxNumber(text: string, name: string): number {
