@@ -4,9 +4,11 @@
  * container or image that no deployment owns is removed; a route that is missing is put back.
  * Status writes go through the lifecycles like everyone's: one the table refuses (the deployment
  * moved since it was listed) is logged on the deployment and counted in `illegalMoves`, and the
- * pass goes on.
+ * pass goes on. Garbage collection (gc.ts decides: old build images, Railpack leftovers, stray
+ * uploads and work dirs) runs after the boot pass and then every few minutes, not every pass.
  */
-import { rm } from "node:fs/promises";
+import { lstat, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { Deployment } from "../core/deployment.ts";
 import { IllegalMove } from "../core/lifecycle.ts";
 import type { AppRoute, RouteTable } from "../core/ports/routes.ts";
@@ -14,6 +16,7 @@ import type { ContainerInfo, ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
 import { instanceAppFilter } from "../core/labels.ts";
 import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
+import { planGarbage, type DirEntry, type Removal } from "./gc.ts";
 
 export interface ReconcilerDeps {
   store: Store;
@@ -21,17 +24,28 @@ export interface ReconcilerDeps {
   routes: RouteTable;
   watcher: RuntimeWatcher;
   buildsDir: string;
+  /** $KILN_DATA_DIR/uploads, where uploaded tarballs wait for their builds. */
+  uploadsDir: string;
+  /** Successful builds whose images each deployment keeps (KILN_KEEP_IMAGES). */
+  keepImages: number;
   instanceId: string;
   /** Deployments with a build queued or running in this process (left alone). */
   busy: (deploymentId: string) => boolean;
   log: (deploymentId: string, text: string) => void;
+  /** Kiln's own log (every garbage collection removal, and what it could not remove). */
+  say: (line: string) => void;
 }
+
+/** How often garbage is collected after boot. */
+export const GC_INTERVAL_MS = 5 * 60_000;
 
 export class Reconciler {
   /** Status writes the lifecycles refused (logged on the deployment, the pass went on). */
   illegalMoves = 0;
   #timer: ReturnType<typeof setInterval> | null = null;
+  #gcTimer: ReturnType<typeof setInterval> | null = null;
   #running: Promise<void> | null = null;
+  #gc: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly d: ReconcilerDeps) {}
 
@@ -48,16 +62,63 @@ export class Reconciler {
     }
     await rm(this.d.buildsDir, { recursive: true, force: true });
     await this.pass({ boot: true, forceRoutes: true });
+    // In the background: a crash may have left many images, and serving needn't wait for them.
+    void this.collectGarbage().catch((err) => this.d.say(`gc: ${err instanceof Error ? err.message : String(err)}`));
   }
 
-  start(intervalMs: number): void {
+  start(intervalMs: number, gcIntervalMs = GC_INTERVAL_MS): void {
     this.#timer = setInterval(() => void this.pass({ boot: false, forceRoutes: false }).catch((err) => console.error("reconcile:", err)), intervalMs);
     this.#timer.unref?.();
+    this.#gcTimer = setInterval(() => void this.collectGarbage().catch((err) => this.d.say(`gc: ${err instanceof Error ? err.message : String(err)}`)), gcIntervalMs);
+    this.#gcTimer.unref?.();
   }
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    if (this.#gcTimer) clearInterval(this.#gcTimer);
+    this.#timer = this.#gcTimer = null;
+  }
+
+  /**
+   * One garbage collection: what gc.ts plans, removed and logged (what and why). Calls run one
+   * after another, each on a fresh look. Returns what was removed.
+   */
+  collectGarbage(): Promise<Removal[]> {
+    const next = this.#gc.catch(() => {}).then(() => this.#collect());
+    this.#gc = next;
+    return next;
+  }
+
+  async #collect(): Promise<Removal[]> {
+    const { store, runtime } = this.d;
+    // The engine and the disk before the store: whatever row explains an entry existed before it, so is seen.
+    const [images, imagesInUse, uploads, workDirs] = await Promise.all([
+      runtime.listAllImages(),
+      runtime.imagesInUse(),
+      dirEntries(this.d.uploadsDir),
+      dirEntries(this.d.buildsDir),
+    ]);
+    const deployments = await store.deployments.list();
+    const builds = (await Promise.all(deployments.map((d) => store.builds.listFor(d.id)))).flat();
+    const plan = planGarbage({ instanceId: this.d.instanceId, keepImages: this.d.keepImages, deployments, builds, images, imagesInUse, uploads, workDirs, now: Date.now() });
+    const removed: Removal[] = [];
+    for (const r of plan) if (await this.#remove(r)) removed.push(r);
+    return removed;
+  }
+
+  /** Removes one thing; never forces an image (the engine refuses one a container uses). */
+  async #remove(r: Removal): Promise<boolean> {
+    const what = r.kind === "image" ? `image ${r.refs.join(", ")}` : r.kind === "upload" ? `upload ${r.name}` : `build work dir ${r.name}`;
+    try {
+      if (r.kind === "image") for (const ref of r.refs) await this.d.runtime.removeImage(ref, { force: false });
+      else await rm(join(r.kind === "upload" ? this.d.uploadsDir : this.d.buildsDir, r.name), { recursive: true, force: true });
+    } catch (err) {
+      this.d.say(`gc: left ${what} (${r.reason}): ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
+    this.d.say(`gc: removed ${what}: ${r.reason}`);
+    if (r.kind === "image" && r.deploymentId) this.d.log(r.deploymentId, `gc: removed ${what}: ${r.reason}`);
+    return true;
   }
 
   /** Re-apply every route (Caddy restarted and forgot them). */
@@ -92,10 +153,7 @@ export class Reconciler {
       await this.#tolerant(d.id, () => this.#repair(d, c, opts.boot));
     }
 
-    // Images of deployments that no longer exist.
-    for (const img of await runtime.listImages(instanceAppFilter(this.d.instanceId))) {
-      if (!byId.has(img.labels["kiln.deployment"] ?? "")) await runtime.removeImage(img.id).catch(() => {});
-    }
+    // (Images of deployments that no longer exist are garbage: collectGarbage removes them.)
 
     // Routes: exactly the running deployments'.
     const expected = await this.#expectedRoutes();
@@ -157,4 +215,18 @@ export class Reconciler {
 
 function changedUpstream(before: Deployment | undefined, now: AppRoute): boolean {
   return !!before && before.upstream !== now.upstream;
+}
+
+/** A directory's entries with their last write times; none when the directory does not exist. */
+async function dirEntries(dir: string): Promise<DirEntry[]> {
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [] as string[];
+    throw err;
+  });
+  const out: DirEntry[] = [];
+  for (const name of names) {
+    const st = await lstat(join(dir, name)).catch(() => null); // gone meanwhile
+    if (st) out.push({ name, isFile: st.isFile(), mtimeMs: st.mtimeMs });
+  }
+  return out;
 }

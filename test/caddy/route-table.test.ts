@@ -57,6 +57,11 @@ async function viaHost(name: string, path = "/"): Promise<Response> {
   return fetch(base() + path, { headers: { host: `${name}.localhost` } });
 }
 
+/** A request with the public host itself (`localhost`, the table's publicHost) as Host, where /d/<id> paths answer. */
+async function viaPublicHost(path: string, host = "localhost"): Promise<Response> {
+  return fetch(base() + path, { headers: { host } });
+}
+
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "kiln-caddy-test-"));
   adminUrl = `http://127.0.0.1:${await freePort()}`;
@@ -97,12 +102,18 @@ test("ensureRunning twice does not start a second caddy", async () => {
   expect(await table.healthy()).toBe(true);
 });
 
-test("a second supervisor finds the running caddy and leaves it alone", async () => {
-  const other = new CaddySupervisor({ adminUrl, dataDir, env, log: () => {} });
-  expect(await other.ensureRunning()).toBe("external");
-  expect(other.pid).toBeNull();
-  await other.stop();
-  expect(await table.healthy()).toBe(true);
+test("a supervisor of another data dir finds the running caddy and leaves it alone", async () => {
+  // (A supervisor of the same data dir adopts it: a restarted Kiln; see src/adapters/caddy/supervisor.test.ts.)
+  const otherDir = await mkdtemp(join(tmpdir(), "kiln-caddy-other-"));
+  try {
+    const other = new CaddySupervisor({ adminUrl, dataDir: otherDir, env, log: () => {} });
+    expect(await other.ensureRunning()).toBe("external");
+    expect(other.pid).toBeNull();
+    await other.stop();
+    expect(await table.healthy()).toBe(true);
+  } finally {
+    await rm(otherDir, { recursive: true, force: true });
+  }
 });
 
 test("upserted routes answer by subdomain and by path", async () => {
@@ -113,21 +124,37 @@ test("upserted routes answer by subdomain and by path", async () => {
   expect(await a.json()).toMatchObject({ app: "alpha", path: "/x?q=1", forwardedPrefix: null });
   expect(await (await viaHost("beta")).json()).toMatchObject({ app: "beta", path: "/" });
 
-  const b = await fetch(`${base()}/d/${beta.deploymentId}/hello`);
+  const b = await viaPublicHost(`/d/${beta.deploymentId}/hello`);
   expect(b.status).toBe(200);
   expect(await b.json()).toMatchObject({ app: "beta", path: "/hello", forwardedPrefix: `/d/${beta.deploymentId}` });
-  expect(await (await fetch(`${base()}/d/${alpha.deploymentId}`)).json()).toMatchObject({ app: "alpha", path: "/" });
+  expect(await (await viaPublicHost(`/d/${alpha.deploymentId}`)).json()).toMatchObject({ app: "alpha", path: "/" });
+  // With the port in the Host header, as a browser sends it: the same route.
+  expect(await (await viaPublicHost(`/d/${alpha.deploymentId}/`, `localhost:${publicPort}`)).json()).toMatchObject({ app: "alpha", path: "/" });
 
   expect((await table.list()).sort()).toEqual([alpha.deploymentId, beta.deploymentId]);
+});
+
+test("a /d/<id> path answers only on the public host: never under another app's host, a tenant's host or an IP", async () => {
+  const path = `/d/${alpha.deploymentId}/`;
+  expect(await (await viaPublicHost(path)).json()).toMatchObject({ app: "alpha" });
+  // Hosts no app owns: Caddy's fallback.
+  for (const host of ["nobody.localhost", "t1.w1.localhost", "127.0.0.1", `127.0.0.1:${publicPort}`, "localhost.evil.example"]) {
+    const res = await viaPublicHost(path, host);
+    expect({ host, status: res.status, body: await res.text() }).toEqual({ host, status: 404, body: "no app is deployed at this address\n" });
+  }
+  // Another app's host is that app's all the way down: beta answers, with the path as sent.
+  for (const host of ["beta.localhost", `beta.localhost:${publicPort}`]) {
+    expect(await (await viaPublicHost(path, host)).json()).toMatchObject({ app: "beta", path, forwardedPrefix: null });
+  }
 });
 
 test("unknown hosts and unknown ids get the 404 fallback", async () => {
   const host = await viaHost("nobody");
   expect(host.status).toBe(404);
   expect(await host.text()).toBe("no app is deployed at this address\n");
-  expect((await fetch(`${base()}/d/zzzz9999/hello`)).status).toBe(404);
+  expect((await viaPublicHost("/d/zzzz9999/hello")).status).toBe(404);
   // A prefix of a known id is not that id.
-  expect((await fetch(`${base()}/d/${alpha.deploymentId}x/`)).status).toBe(404);
+  expect((await viaPublicHost(`/d/${alpha.deploymentId}x/`)).status).toBe(404);
   expect((await fetch(`${base()}/`)).status).toBe(404);
 });
 

@@ -19,13 +19,20 @@ const route = { deploymentId: "abc123", name: "web", upstream: "127.0.0.1:40001"
 describe("appRoute", () => {
   const r = appRoute(route, "apps.example.com");
 
-  test("has the app's @id and matches its host or its /d/<id> path (but not on a tenant's host)", () => {
+  test("has the app's @id and matches its host, or its /d/<id> path on the public host only", () => {
     expect(r["@id"]).toBe("kiln-app-abc123");
     expect(r.match).toEqual([
       { host: ["web.apps.example.com"] },
-      { path: ["/d/abc123", "/d/abc123/*"], not: [{ host: ["*.*.apps.example.com"] }] },
+      { host: ["apps.example.com"], path: ["/d/abc123", "/d/abc123/*"] },
     ]);
     expect(r.terminal).toBe(true);
+  });
+
+  test("the public host is matched lower-cased, like the app's host", () => {
+    expect(appRoute(route, "Apps.Example.COM").match).toEqual([
+      { host: ["web.apps.example.com"] },
+      { host: ["apps.example.com"], path: ["/d/abc123", "/d/abc123/*"] },
+    ]);
   });
 
   test("host requests are proxied as is; path requests get the prefix stripped", () => {

@@ -86,8 +86,11 @@ function reverseProxy(upstream: string, extraRequestHeaders?: Record<string, str
 }
 
 /**
- * One app's route: host `<name>.<publicHost>` proxies as is; path `/d/<id>` and `/d/<id>/*`
- * proxies with the prefix stripped (the app sees `/…`, and the prefix in X-Forwarded-Prefix).
+ * One app's route: host `<name>.<publicHost>` proxies as is; path `/d/<id>` and `/d/<id>/*` on the
+ * public host itself proxies with the prefix stripped (the app sees `/…`, and the prefix in
+ * X-Forwarded-Prefix). Under any other host (another app's, a tenant's, an IP) the path is not
+ * this app's: one app's pages are never served under another's name. Caddy's host matcher ignores
+ * the Host header's port, so `localhost` and `localhost:8080` both match.
  */
 export function appRoute(route: AppRoute, publicHost: string): CaddyRoute {
   validateRoute(route);
@@ -96,8 +99,7 @@ export function appRoute(route: AppRoute, publicHost: string): CaddyRoute {
   const paths = [prefix, `${prefix}/*`];
   return {
     "@id": routeId(route.deploymentId),
-    // A tenant's host is its own all the way down, /d/<id> paths included.
-    match: [{ host: [host] }, { path: paths, not: [{ host: [tenantHosts(publicHost)] }] }],
+    match: [{ host: [host] }, { host: [publicHost.toLowerCase()], path: paths }],
     handle: [
       {
         handler: "subroute",

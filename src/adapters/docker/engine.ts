@@ -5,9 +5,11 @@
  */
 import { KilnError, StepError } from "../../core/errors.ts";
 import type { LogSink } from "../../core/logs.ts";
-import type { ContainerInfo, ContainerRuntime, ContainerSpec, ImageBuildRequest, Labels } from "../../core/ports/runtime.ts";
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, ImageBuildRequest, ImageSummary, Labels, NetworkKind } from "../../core/ports/runtime.ts";
+import { MANAGED } from "../../core/labels.ts";
 import { BuildTraceDecoder } from "./buildkit-trace.ts";
-import { containerCreateBody } from "./create-body.ts";
+import { type BuildLimiter, outOfMemory } from "../cgroups/build-cgroup.ts";
+import { ICC_OPTION, containerCreateBody, isIsolatedNetwork, networkConnectBody, networkCreateBody } from "./create-body.ts";
 import { EngineHttp, readJsonLines, streamError, type EngineRequest } from "./http.ts";
 import { buildQuery, importQuery, pullQuery } from "./image-queries.ts";
 import { demuxLines } from "../../formats/log-demux.ts";
@@ -18,9 +20,11 @@ export interface DockerEngineOptions {
   apiVersion?: string;
   /** Where a warning goes that is not worth failing for (default: console.warn). */
   warn?: (message: string) => void;
+  /** Bounds builds' RUN steps (adapters/cgroups/build-cgroup.ts); asked before every build. */
+  buildLimiter?: BuildLimiter;
 }
 
-type NetworkSummary = { Id: string; Name: string; Created: string };
+type NetworkSummary = { Id: string; Name: string; Created: string; Driver: string; Options: Record<string, string> | null; Labels: Labels | null };
 
 const enc = encodeURIComponent;
 
@@ -31,12 +35,14 @@ export class DockerEngine implements ContainerRuntime {
   readonly #http: EngineHttp;
   readonly #networksInFlight = new Map<string, Promise<void>>();
   readonly #warn: (message: string) => void;
+  readonly #buildLimiter: BuildLimiter | undefined;
   /** Networks whose check was refused and already warned about. */
   readonly #unverifiedNetworks = new Set<string>();
 
-  constructor({ socketPath = "/var/run/docker.sock", apiVersion = "v1.41", warn = (m) => console.warn(`kiln: ${m}`) }: DockerEngineOptions = {}) {
+  constructor({ socketPath = "/var/run/docker.sock", apiVersion = "v1.41", warn = (m) => console.warn(`kiln: ${m}`), buildLimiter }: DockerEngineOptions = {}) {
     this.#http = new EngineHttp(socketPath, apiVersion);
     this.#warn = warn;
+    this.#buildLimiter = buildLimiter;
   }
 
   async ping(signal?: AbortSignal): Promise<void> {
@@ -44,49 +50,98 @@ export class DockerEngine implements ContainerRuntime {
   }
 
   /**
-   * Create a bridge network unless one has this name. The engine does not make creation
-   * atomic (two concurrent creates can both succeed), so calls in this process are merged,
-   * and after creating, any same-named twin is removed: every racer keeps the oldest.
+   * Make sure a bridge network of this name and kind exists. The engine does not make creation
+   * atomic (two concurrent creates can both succeed), so calls in this process are merged, and
+   * after creating, any same-named twin is removed: every racer keeps the oldest.
+   *
+   * `isolated` (the default: Kiln's own network) must have inter-container traffic off. One found
+   * with it on (made by an older Kiln) is removed and made anew when Kiln made it and nothing is
+   * attached (by id, so racers remove it once); otherwise this throws a KilnError saying what to do —
+   * Kiln never quietly puts tenants on a network where they reach each other. A `shared` network
+   * (named by the user) is created with traffic on when absent, and joined as it is when present.
    *
    * Behind a socket proxy without NETWORKS (docker-socket-proxy), the check itself is refused
    * (403). Then the network is assumed to exist — the operator creates it — and that is said once,
    * as a warning; a container on a missing network then fails to start (Docker: network not found).
    * Any other failure, and a refused create, is an error.
    */
-  ensureNetwork(name: string, labels: Labels): Promise<void> {
-    let pending = this.#networksInFlight.get(name);
+  ensureNetwork(name: string, labels: Labels, kind: NetworkKind = "isolated"): Promise<void> {
+    const key = `${kind}:${name}`;
+    let pending = this.#networksInFlight.get(key);
     if (!pending) {
-      pending = this.#ensureNetwork(name, labels).finally(() => this.#networksInFlight.delete(name));
-      this.#networksInFlight.set(name, pending);
+      pending = this.#ensureNetwork(name, labels, kind).finally(() => this.#networksInFlight.delete(key));
+      this.#networksInFlight.set(key, pending);
     }
     return pending;
   }
 
-  async #ensureNetwork(name: string, labels: Labels): Promise<void> {
+  async #ensureNetwork(name: string, labels: Labels, kind: NetworkKind): Promise<void> {
     const existing = await this.#networksNamed(name);
     if (existing === "forbidden") {
       if (!this.#unverifiedNetworks.has(name)) {
         this.#unverifiedNetworks.add(name);
+        const create = kind === "isolated" ? `docker network create -o ${ICC_OPTION}=false ${name}` : `docker network create ${name}`;
         this.#warn(
           `the Docker socket ${this.#http.socketPath} refused to list networks (HTTP 403: a socket proxy without NETWORKS?), ` +
             `so Docker network ${name} is assumed to exist. Behind a socket proxy without NETWORKS, create the network yourself ` +
-            `(docker network create ${name}); containers fail to start without it.`,
+            `(${create}); containers fail to start without it.`,
         );
       }
       return;
     }
-    if (existing.length > 0) return;
+    if (kind === "shared") {
+      if (existing.length === 0) await this.#createNetwork(name, labels, kind);
+      return;
+    }
+    for (const n of existing.filter((n) => !isIsolatedNetwork(n))) await this.#retireOpenNetwork(n);
+    if (!existing.some(isIsolatedNetwork)) await this.#createNetwork(name, labels, kind);
+  }
+
+  async #createNetwork(name: string, labels: Labels, kind: NetworkKind): Promise<void> {
     await this.#http.send({
       method: "POST",
       path: "/networks/create",
-      json: { Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labels },
+      json: networkCreateBody(name, labels, kind),
       okStatuses: [409], // created by someone else meanwhile: just as good
     });
     const after = await this.#networksNamed(name);
-    const twins = after === "forbidden" ? [] : after.slice(1);
-    for (const twin of twins) {
+    if (after === "forbidden") return;
+    const keep = kind === "isolated" ? after.filter(isIsolatedNetwork) : after;
+    for (const twin of keep.slice(1)) {
       await this.#http.send({ method: "DELETE", path: `/networks/${enc(twin.Id)}`, okStatuses: [404] });
     }
+  }
+
+  /** An isolated network found with inter-container traffic on: removed when Kiln made it and nothing is attached; else refused. */
+  async #retireOpenNetwork(n: NetworkSummary): Promise<void> {
+    const open = `Docker network ${n.Name} allows traffic between its containers (${ICC_OPTION} is not "false")`;
+    const elsewhere = `or point Kiln at another network name (KILN_DOCKER_NETWORK)`;
+    if (n.Labels?.[MANAGED] !== "true") {
+      throw new KilnError(
+        "conflict",
+        `${open} and was not made by Kiln, so Kiln will not put containers on it`,
+        `remove it (docker network rm ${n.Name}) and Kiln makes it anew, isolated; or recreate it yourself with ` +
+          `docker network create -o ${ICC_OPTION}=false ${n.Name}; ${elsewhere}`,
+      );
+    }
+    const attachedError = (names: string[]) =>
+      new KilnError(
+        "conflict",
+        `${open}, and containers are attached to it${names.length ? ` (${names.slice(0, 5).join(", ")}${names.length > 5 ? ", …" : ""})` : ""}: ` +
+          `it was made by an older Kiln, and Kiln will not keep tenants and apps on a network where they reach each other`,
+        `stop and remove those containers, then docker network rm ${n.Name} (Kiln makes it anew, isolated); ${elsewhere}`,
+      );
+    const res = await this.#http.request({ path: `/networks/${enc(n.Id)}`, okStatuses: [404] });
+    if (res.status === 404) {
+      await res.arrayBuffer();
+      return; // removed by a racer
+    }
+    const detail = (await res.json()) as { Containers?: Record<string, { Name: string }> | null };
+    const attached = Object.values(detail.Containers ?? {}).map((c) => c.Name);
+    if (attached.length > 0) throw attachedError(attached);
+    // 403: "has active endpoints" — a container joined meanwhile.
+    const status = await this.#http.send({ method: "DELETE", path: `/networks/${enc(n.Id)}`, okStatuses: [403, 404] });
+    if (status === 403) throw attachedError([]);
   }
 
   /** Networks with exactly this name, oldest first; "forbidden" when the socket refuses to list them (403). */
@@ -132,6 +187,7 @@ export class DockerEngine implements ContainerRuntime {
     const trace = new BuildTraceDecoder(req.onLine);
     let imageId = "";
     let failure: string | null = null;
+    const limits = await this.#buildLimiter?.watch();
     const res = await this.#http.request({
       method: "POST",
       path: "/build",
@@ -155,6 +211,8 @@ export class DockerEngine implements ContainerRuntime {
     const failed = trace.failure();
     if (failure !== null || failed) {
       const detail = failure ?? failed?.error ?? "unknown error";
+      // A step SIGKILLed (137) while the builds' memory cap was being hit: the cap killed it.
+      if (limits && /exit code: 137\b/.test(detail) && (await limits.hitMemoryLimit())) throw outOfMemory(failed?.step, limits.limits);
       throw new StepError(
         failed ? `image build failed at ${failed.step}: ${detail}` : `image build failed: ${detail}`,
         failed ? "fix that step (its output is in the build log) and deploy again" : undefined,
@@ -167,8 +225,8 @@ export class DockerEngine implements ContainerRuntime {
     return { imageId, cachedSteps: trace.cachedSteps() };
   }
 
-  async removeImage(ref: string): Promise<void> {
-    await this.#http.send({ method: "DELETE", path: `/images/${enc(ref)}`, query: { force: true }, okStatuses: [404] });
+  async removeImage(ref: string, { force = true }: { force?: boolean } = {}): Promise<void> {
+    await this.#http.send({ method: "DELETE", path: `/images/${enc(ref)}`, query: { force }, okStatuses: [404] });
   }
 
   /** `docker load`: an image tarball (docker or OCI archive) into the engine. */
@@ -191,6 +249,21 @@ export class DockerEngine implements ContainerRuntime {
     }));
   }
 
+  async listAllImages(): Promise<ImageSummary[]> {
+    const images = await this.#http.json<{ Id: string; RepoTags: string[] | null; Labels: Labels | null; Created: number }[]>({ path: "/images/json" });
+    return images.map((img) => ({
+      id: img.Id,
+      tags: (img.RepoTags ?? []).filter((t) => t !== "<none>:<none>"),
+      labels: img.Labels ?? {},
+      createdAt: img.Created * 1000,
+    }));
+  }
+
+  async imagesInUse(): Promise<Set<string>> {
+    const list = await this.#http.json<{ ImageID: string }[]>({ path: "/containers/json", query: { all: true } });
+    return new Set(list.map((c) => c.ImageID));
+  }
+
   async createContainer(spec: ContainerSpec): Promise<string> {
     const res = await this.#http.json<{ Id: string }>({
       method: "POST",
@@ -198,6 +271,15 @@ export class DockerEngine implements ContainerRuntime {
       query: { name: spec.name },
       json: containerCreateBody(spec),
     });
+    // API 1.41 creates on one network only; the others are joined before the container starts.
+    try {
+      for (const net of spec.extraNetworks ?? []) {
+        await this.#http.send({ method: "POST", path: `/networks/${enc(net.name)}/connect`, json: networkConnectBody(res.Id, net.aliases) });
+      }
+    } catch (err) {
+      await this.removeContainer(res.Id);
+      throw err;
+    }
     return res.Id;
   }
 
