@@ -2,11 +2,12 @@
  * A Kiln run as its own process (`bun bin/kiln serve`), for tests that kill it: its env on free
  * ports and a temp data dir, an API client, and a cleanup that leaves nothing behind.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort } from "./ports.ts";
+import { TEST_NETWORK } from "./network.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 
@@ -16,8 +17,12 @@ export interface KilnProcess {
   publicPort: number;
   api(path: string, init?: RequestInit | { body: unknown }): Promise<Response>;
   viaCaddy(host: string, path?: string): Promise<Response>;
-  /** Start `bun bin/kiln serve` in the repository, or `cmd` in `cwd` (e.g. a compiled binary), and wait for /health. */
-  serve(opts?: { cmd?: string[]; cwd?: string }): Promise<Subprocess>;
+  /**
+   * Start `bun bin/kiln serve` in the repository, or `cmd` in `cwd` (e.g. a compiled binary), and wait for /health.
+   * `output`: a file to append Kiln's stdout and stderr to (default: stdout ignored, stderr to this process's);
+   * `timeoutMs`: how long to wait for /health (default 10 s).
+   */
+  serve(opts?: { cmd?: string[]; cwd?: string; output?: string; timeoutMs?: number }): Promise<Subprocess>;
   /** Kill any Caddy it started, unmount its slots, remove its data dir. */
   cleanup(): void;
 }
@@ -32,7 +37,7 @@ export function kilnProcess(prefix: string): KilnProcess {
     KILN_PUBLIC_PORT: String(freePort()),
     KILN_PUBLIC_LISTEN: "127.0.0.1",
     KILN_CADDY_ADMIN: `http://127.0.0.1:${freePort()}`,
-    KILN_DOCKER_NETWORK: "kiln-test",
+    KILN_DOCKER_NETWORK: TEST_NETWORK,
     KILN_API_TOKEN: "test-token-0123456789abcdef",
   };
   const base = `http://127.0.0.1:${env.KILN_API_PORT}/api/v1`;
@@ -49,8 +54,10 @@ export function kilnProcess(prefix: string): KilnProcess {
     },
     viaCaddy: (host, path = "/") => fetch(`http://127.0.0.1:${env.KILN_PUBLIC_PORT}${path}`, { headers: { host } }),
     async serve(opts = {}) {
-      const proc = Bun.spawn(opts.cmd ?? ["bun", "bin/kiln", "serve"], { cwd: opts.cwd ?? ROOT, env, stdout: "ignore", stderr: "inherit" });
-      for (let i = 0; i < 100; i++) {
+      const out = opts.output === undefined ? null : openSync(opts.output, "a");
+      const proc = Bun.spawn(opts.cmd ?? ["bun", "bin/kiln", "serve"], { cwd: opts.cwd ?? ROOT, env, stdout: out ?? "ignore", stderr: out ?? "inherit" });
+      if (out !== null) closeSync(out);
+      for (let i = 0; i < (opts.timeoutMs ?? 10_000) / 100; i++) {
         if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) return proc;
         await Bun.sleep(100);
       }

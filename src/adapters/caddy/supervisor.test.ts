@@ -66,3 +66,29 @@ test("a caddy that exits at once fails the start and is not restarted", async ()
   expect(await Bun.file(sup.bootstrapPath).json()).toMatchObject({ admin: { config: { persist: false } } });
   await sup.stop();
 });
+
+test("the Caddy a previous Kiln started is adopted: killed, it is started again and the routes re-applied", async () => {
+  const { freePort } = await import("../../../test/helpers/ports.ts");
+  const dir = await mkdtemp(join(tmpdir(), "kiln-caddy-adopt-"));
+  const adminUrl = `http://127.0.0.1:${freePort()}`;
+  let restarts = 0;
+  // the Kiln that "died": it would restart its Caddy only after a minute, long after the test
+  const first = new CaddySupervisor({ adminUrl, dataDir: dir, env, log: () => {}, backoff: { initialMs: 60_000 } });
+  const second = new CaddySupervisor({ adminUrl, dataDir: dir, env, log: () => {}, onRestart: () => void restarts++, backoff: { initialMs: 10 } });
+  try {
+    expect(await first.ensureRunning()).toBe("started");
+    const pid = first.pid!;
+    // A Kiln killed with SIGKILL: the next one finds its Caddy answering, and keeps it.
+    expect(await second.ensureRunning()).toBe("running");
+    expect(second.pid).toBe(pid);
+    process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 100 && (second.pid === pid || second.pid === null || restarts === 0); i++) await Bun.sleep(100);
+    expect(second.pid).not.toBe(pid);
+    expect(restarts).toBe(1);
+    expect(await fetch(`${adminUrl}/config/`).then((r) => r.status)).toBe(200);
+  } finally {
+    await second.stop();
+    await first.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 30_000);

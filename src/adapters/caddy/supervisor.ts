@@ -1,15 +1,18 @@
 /**
  * Keeps a Caddy running for Kiln. If an admin API already answers at adminUrl, Kiln uses that
- * Caddy and leaves it alone. Otherwise it starts `caddy run` with a bootstrap config (just the
+ * Caddy: the one a previous Kiln on this data dir started (its pid in <dataDir>/caddy/caddy.pid,
+ * its argv naming this bootstrap config) is adopted and kept like one started now — a Kiln killed
+ * with SIGKILL and started again still restarts its Caddy when it dies — and any other is left
+ * alone. Otherwise it starts `caddy run` with a bootstrap config (just the
  * admin API, nothing persisted) and the environment it is given plus Caddy's storage dirs under
  * Kiln's data dir; its output goes to <dataDir>/caddy/caddy.log. When it dies the process
  * supervisor (../exec/supervisor.ts) starts it again with backoff, and onRestart lets Kiln
  * re-apply its routes (a fresh Caddy has none).
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KilnError, errorMessage } from "../../core/errors.ts";
-import { type Child, Supervisor, logTail, spawnChild, terminate } from "../exec/supervisor.ts";
+import { type Child, Supervisor, logTail, pidRunning, spawnChild, terminate } from "../exec/supervisor.ts";
 import { CaddyAdminClient } from "./admin-client.ts";
 import { adminListenOf, bootstrapConfig } from "./route-json.ts";
 
@@ -32,7 +35,7 @@ export interface CaddySupervisorOptions {
   backoff?: { initialMs?: number; maxMs?: number; stableMs?: number };
 }
 
-/** external: another Caddy answers; started: Kiln started one now; running: Kiln's Caddy was already up. */
+/** external: another Caddy answers; started: Kiln started one now; running: Kiln's Caddy was already up (or adopted from a previous Kiln). */
 export type EnsureResult = "external" | "started" | "running";
 
 /** The argv that starts Caddy on a bootstrap config. */
@@ -86,6 +89,10 @@ export class CaddySupervisor {
     return join(this.#dir, "caddy.log");
   }
 
+  get pidPath(): string {
+    return join(this.#dir, "caddy.pid");
+  }
+
   /** Make sure a Caddy admin API answers at adminUrl, starting Caddy if needed. Concurrent calls share one attempt. */
   ensureRunning(): Promise<EnsureResult> {
     this.#sup.resume();
@@ -113,7 +120,7 @@ export class CaddySupervisor {
       }
       result = "running";
     } else if (await this.#admin.answers()) {
-      result = "external";
+      result = (await this.#adoptPrevious()) ? "running" : "external";
     } else {
       this.#sup.watch(await this.#start());
       result = "started";
@@ -147,6 +154,7 @@ export class CaddySupervisor {
       logFile: this.logPath,
     });
     this.#log(`started caddy (pid ${child.pid}) with its admin API at ${this.#adminListen}`);
+    await writeFile(this.pidPath, `${child.pid}\n`);
     if (!(await this.#waitForAdmin(child))) {
       const exited = !child.running();
       await terminate(child);
@@ -156,6 +164,15 @@ export class CaddySupervisor {
       );
     }
     return child;
+  }
+
+  /** Watch the Caddy a previous Kiln on this data dir started, if it is the one still running. */
+  async #adoptPrevious(): Promise<boolean> {
+    const pid = Number((await readFile(this.pidPath, "utf8").catch(() => "")).trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !pidRunning(pid, this.bootstrapPath)) return false;
+    this.#sup.adopt(pid, this.bootstrapPath);
+    this.#log(`adopted caddy (pid ${pid}) started by a previous Kiln`);
+    return true;
   }
 
   /** Poll the admin API until it answers, the process exits, or the start timeout passes. */
