@@ -85,9 +85,8 @@ export function interpolateTree(tree: unknown, env: WorkloadEnv, problems: Probl
     }
     if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
     if (node !== null && typeof node === "object") {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) out[k] = walk(v, [...path, k]);
-      return out;
+      // fromEntries defines own properties: a key "__proto__" stays a key (an assignment would set the prototype)
+      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, [...path, k])]));
     }
     return node;
   };

@@ -44,7 +44,7 @@ deploy:
       memory: 2G
 read_only: false
 user: "1000"
-network_mode: bridge
+network_mode: none
 pool:
   min_size: 2
   max_size: 20
@@ -206,4 +206,33 @@ describe("files and folders", () => {
     expect(r.workloads.map((s) => s.file)).toEqual(["b.yaml"]);
     expect(r.errors.map((e) => e.message)).toEqual(['a.yaml: id: "x" is already the id of b.yaml']);
   });
+});
+
+describe("keys that are names of Object's own members", () => {
+  const base = "id: echo\nimage: busybox\n";
+
+  test("__proto__ is reported as an unknown field, not merged into the file", () => {
+    expect(errors(`${base}__proto__: {pool: {min_size: 1}}\n`)).toEqual([
+      "workloads/t.yaml: __proto__: unknown field (known: id, name, image, volumes, environment, command, healthcheck, deploy, read_only, user, network_mode, ports, pool, sync)",
+    ]);
+  });
+
+  test("constructor, toString and the like are unknown fields like any other", () => {
+    expect(errors(`${base}healthcheck:\n  toString: 1\n`)).toEqual(["workloads/t.yaml: healthcheck.toString: unknown field (known: test, interval, timeout, start_period, retries, disable)"]);
+    expect(errors(`${base}constructor: 1\n`)[0]).toEndWith("constructor: unknown field (known: id, name, image, volumes, environment, command, healthcheck, deploy, read_only, user, network_mode, ports, pool, sync)");
+  });
+
+  test("they are plain environment variable names", () => {
+    expect(ok(`${base}environment:\n  constructor: a\n  __proto__: b\n`).environment).toEqual(Object.fromEntries([["constructor", "a"], ["__proto__", "b"]]));
+    expect(ok(`${base}environment: [constructor=a]\n`).environment).toEqual({ constructor: "a" });
+  });
+});
+
+test("a problem never quotes a value taken from Kiln's environment", () => {
+  const env = { S3_SECRET: "very-secret-value" };
+  const messages = parseWorkload("id: echo\nimage: busybox\nenvironment:\n  - ${S3_SECRET}\n", FILE, env);
+  expect(messages.ok).toBe(false);
+  const text = messages.ok ? "" : messages.errors.map((e) => `${e.message} ${e.hint ?? ""}`).join("\n");
+  expect(text).not.toContain("very-secret-value");
+  expect(text).toContain("<value of S3_SECRET>");
 });

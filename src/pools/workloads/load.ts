@@ -56,11 +56,29 @@ export function parseWorkload(text: string, file: string, env: WorkloadEnv): Par
   const parsed = WorkloadFileSchema.safeParse(value);
   if (!parsed.success) {
     for (const iss of parsed.error.issues) for (const p of issueProblems(iss)) problems.add(p.path, p.message);
-    return { ok: false, errors: problems.errors };
+    return { ok: false, errors: redactEnvValues(problems.errors, used) };
   }
-  if (!problems.empty) return { ok: false, errors: problems.errors };
+  if (!problems.empty) return { ok: false, errors: redactEnvValues(problems.errors, used) };
   const spec = toWorkload(parsed.data, file, workloadHash(text, used), problems);
-  return problems.empty ? { ok: true, spec } : { ok: false, errors: problems.errors };
+  return problems.empty ? { ok: true, spec } : { ok: false, errors: redactEnvValues(problems.errors, used) };
+}
+
+/** Values shorter than this are left in messages (a 1–3 character value is no secret, and common). */
+const MIN_REDACTED_LENGTH = 4;
+
+/**
+ * A problem may quote a value, and a value may have come from Kiln's environment (`${S3_SECRET}`):
+ * every such value in a message is replaced with `<value of NAME>`, so no secret reaches the API or logs.
+ */
+function redactEnvValues(errors: WorkloadSpecError[], used: UsedEnv): WorkloadSpecError[] {
+  const values = [...used.entries()].filter((e): e is [string, string] => e[1] !== null && e[1].length >= MIN_REDACTED_LENGTH).sort((a, b) => b[1].length - a[1].length);
+  if (values.length === 0) return errors;
+  const redact = (s: string) => values.reduce((out, [name, value]) => out.split(value).join(`<value of ${name}>`), s);
+  return errors.map((e) => {
+    const problem = redact(e.problem);
+    const hint = e.hint === undefined ? undefined : redact(e.hint);
+    return problem === e.problem && hint === e.hint ? e : new WorkloadSpecError(e.file, e.field, problem, hint);
+  });
 }
 
 async function readWorkloadText(path: string): Promise<string> {

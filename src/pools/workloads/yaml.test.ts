@@ -30,3 +30,27 @@ test("a multi-line flow list before the error does not mislead the line", () => 
 test("several documents in one file are refused", () => {
   expect(syntaxError("id: a\n---\nid: b\n").message).toContain("several YAML documents");
 });
+
+/** `levels` anchors, each a list of `width` aliases of the one before: width^(levels-1) values once expanded. */
+const aliasBomb = (levels: number, width: number) => {
+  let text = 'a0: &a0 "lol"\n';
+  for (let i = 1; i < levels; i++) text += `a${i}: &a${i} [${Array(width).fill(`*a${i - 1}`).join(", ")}]\n`;
+  return text;
+};
+
+test("an alias bomb is refused before anything walks its expansion", () => {
+  for (const [levels, width] of [[7, 9], [20, 2], [9, 9], [30, 2]] as const) {
+    const e = syntaxError(aliasBomb(levels, width));
+    expect(e.message).toBe("workloads/x.yaml: expands to more than 100000 values or 4 MiB of text once its aliases (*name) are expanded");
+    expect(e.hint).toBe("write the values out, or use fewer nested aliases");
+  }
+});
+
+test("a long string repeated through aliases counts its expanded length", () => {
+  const text = `s: &s "${"x".repeat(100_000)}"\nl: [${Array(50).fill("*s").join(", ")}]\n`;
+  expect(syntaxError(text).message).toContain("4 MiB of text");
+});
+
+test("a few aliases are fine", () => {
+  expect(parseYaml(aliasBomb(3, 3), "f.yaml")).toEqual({ a0: "lol", a1: ["lol", "lol", "lol"], a2: [["lol", "lol", "lol"], ["lol", "lol", "lol"], ["lol", "lol", "lol"]] });
+});
