@@ -64,3 +64,21 @@ test("loadCliEnv: KILN_URL, KILN_TOKEN, the local Kiln's data dir and address, N
     noColor: false,
   });
 });
+
+test("the API and Caddy's admin API stay on loopback unless KILN_ALLOW_NON_LOOPBACK=1", () => {
+  const refused = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  expect(refused({ KILN_API_HOST: "0.0.0.0" })).toBe(
+    "invalid configuration: KILN_API_HOST: 0.0.0.0 is not a loopback address, and Kiln's API there is reachable from every container through its network gateway",
+  );
+  expect(refused({ KILN_CADDY_ADMIN: "http://0.0.0.0:2019" })).toStartWith("invalid configuration: KILN_CADDY_ADMIN: 0.0.0.0 is not a loopback address");
+  for (const host of ["127.0.0.1", "127.0.0.2", "localhost", "::1"]) expect(refused({ KILN_API_HOST: host })).toBeNull();
+  expect(refused({ KILN_CADDY_ADMIN: "http://[::1]:2019" })).toBeNull();
+  expect(loadConfig({ KILN_API_HOST: "0.0.0.0", KILN_ALLOW_NON_LOOPBACK: "1" }).api.host).toBe("0.0.0.0");
+});

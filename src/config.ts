@@ -24,8 +24,17 @@ const schema = z.object({
   KILN_PUBLIC_LISTEN: z.string().default(""),
   /** Caddy's admin API. Kiln starts a Caddy here when none answers and `caddy` is installed. */
   KILN_CADDY_ADMIN: z.string().url().default("http://127.0.0.1:2019"),
-  /** Docker network app containers join. */
+  /**
+   * Docker network every app container and pool member is created on. Kiln makes it a bridge with
+   * inter-container traffic off (and recreates one an older Kiln made with it on, when nothing is attached).
+   */
   KILN_DOCKER_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).default("kiln"),
+  /**
+   * Set to 1 to let the API (KILN_API_HOST) or Caddy's admin API (KILN_CADDY_ADMIN) listen beyond
+   * loopback. Refused by default: containers reach the host through their network's gateway, so
+   * whatever listens on a non-loopback address is reachable from every app and tenant.
+   */
+  KILN_ALLOW_NON_LOOPBACK: z.enum(["0", "1"]).default("0"),
   /** Docker Engine API socket. */
   KILN_DOCKER_SOCKET: z.string().min(1).default("/var/run/docker.sock"),
   /** Bearer token for the API. Unset: generated at first start into $KILN_DATA_DIR/api-token. */
@@ -40,8 +49,22 @@ const schema = z.object({
   KILN_READY_TIMEOUT_S: z.coerce.number().int().min(1).default(60),
   /** Builds that may run at once. */
   KILN_BUILD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
-  /** Upload cap for tarballs, in MiB. */
+  /**
+   * Successful builds whose images each deployment keeps (its current build's, and any a container
+   * uses, are kept besides); older images are garbage-collected.
+   */
+  KILN_KEEP_IMAGES: z.coerce.number().int().min(1).max(1000).default(5),
+  /** Upload cap for tarballs, in MiB (only POST /deployments/upload takes a body this big). */
   KILN_MAX_UPLOAD_MB: z.coerce.number().int().min(1).default(200),
+  /** Body cap of every other API route (JSON), in KiB; a bigger body is refused with 413 as it streams. */
+  KILN_MAX_JSON_KB: z.coerce.number().int().min(1).max(1024 * 1024).default(1024),
+  /**
+   * What the RUN steps of all builds on Docker's BuildKit may use together, so builds cannot starve
+   * serving apps: memory in MiB and CPUs. 0: no limit. Set on the cgroup dockerd's BuildKit runs
+   * RUN steps in (adapters/cgroups/build-cgroup.ts); a step over the memory cap fails the build.
+   */
+  KILN_BUILD_MEMORY_MB: z.coerce.number().int().refine((n) => n === 0 || n >= 64, "0 (no limit) or at least 64").default(2048),
+  KILN_BUILD_CPUS: z.coerce.number().refine((n) => n === 0 || (n >= 0.01 && n <= 1024), "0 (no limit) or 0.01 to 1024").default(1),
   /** Folder of workload YAML files for tenant pools; changes are picked up live. */
   KILN_WORKLOADS_DIR: z.string().min(1).default("./workloads"),
   /** Pool members warmed at once, across all pools. */
@@ -78,7 +101,11 @@ export interface Config {
   appLimits: { memoryBytes: number; nanoCpus: number; pids: number };
   readyTimeoutMs: number;
   buildConcurrency: number;
+  keepImages: number;
   maxUploadBytes: number;
+  maxJsonBytes: number;
+  /** Bounds on builds' RUN steps together; null: no limit. */
+  buildLimits: { memoryBytes: number | null; cpus: number | null };
   pools: { workloadsDir: string; concurrency: number; readyTimeoutMs: number; tmpfsSize: string; dnsPort: number };
   /** The environment workload files may interpolate (`${S3_SECRET}`), read once here. */
   workloadEnv: Record<string, string>;
@@ -148,6 +175,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw badRequest(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`, "see the Configuration section of the README");
   }
   const c = parsed.data;
+  if (c.KILN_ALLOW_NON_LOOPBACK === "0") {
+    refuseNonLoopback("KILN_API_HOST", c.KILN_API_HOST, "Kiln's API");
+    refuseNonLoopback("KILN_CADDY_ADMIN", new URL(c.KILN_CADDY_ADMIN).hostname, "Caddy's admin API");
+  }
   return {
     dataDir: resolve(c.KILN_DATA_DIR),
     api: { host: c.KILN_API_HOST, port: c.KILN_API_PORT },
@@ -167,7 +198,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     readyTimeoutMs: c.KILN_READY_TIMEOUT_S * 1000,
     buildConcurrency: c.KILN_BUILD_CONCURRENCY,
+    keepImages: c.KILN_KEEP_IMAGES,
     maxUploadBytes: c.KILN_MAX_UPLOAD_MB * 1024 * 1024,
+    maxJsonBytes: c.KILN_MAX_JSON_KB * 1024,
+    buildLimits: {
+      memoryBytes: c.KILN_BUILD_MEMORY_MB === 0 ? null : c.KILN_BUILD_MEMORY_MB * 1024 * 1024,
+      cpus: c.KILN_BUILD_CPUS === 0 ? null : c.KILN_BUILD_CPUS,
+    },
     pools: {
       workloadsDir: resolve(c.KILN_WORKLOADS_DIR),
       concurrency: c.KILN_POOL_CONCURRENCY,
@@ -179,6 +216,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     buildkitHost: c.BUILDKIT_HOST,
     childEnv: childEnvOf(env),
   };
+}
+
+/** A control API bound beyond loopback is reachable from containers (through their bridge gateway): refused unless allowed. */
+function refuseNonLoopback(variable: string, host: string, what: string): void {
+  if (host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return;
+  throw badRequest(
+    `invalid configuration: ${variable}: ${host} is not a loopback address, and ${what} there is reachable from every container through its network gateway`,
+    `keep ${variable} on 127.0.0.1 (put a TLS proxy in front for remote use), or set KILN_ALLOW_NON_LOOPBACK=1 and firewall Docker's bridges from the host yourself`,
+  );
 }
 
 /**

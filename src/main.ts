@@ -7,6 +7,8 @@ import { join } from "node:path";
 import type { Config } from "./config.ts";
 import { resolveApiToken, resolveInstanceId } from "./identity.ts";
 import { DockerEngine } from "./adapters/docker/engine.ts";
+import { BuildCgroup } from "./adapters/cgroups/build-cgroup.ts";
+import { describeLimits } from "./adapters/cgroups/limits.ts";
 import { ensureNodeBaseImage } from "./adapters/docker/base-image.ts";
 import { CaddyRouteTable } from "./adapters/caddy/route-table.ts";
 import { CaddySupervisor } from "./adapters/caddy/supervisor.ts";
@@ -36,6 +38,7 @@ import { Refiller } from "./pools/refiller.ts";
 import { Tenants } from "./pools/tenants.ts";
 import { PoolService } from "./pools/pool-service.ts";
 import { TenantResolverProcess, resolverAnswers } from "./routing/resolver-process.ts";
+import { killLeftoverCommands, withOwnerMarker } from "./adapters/exec/leftovers.ts";
 
 
 export interface Kiln {
@@ -50,6 +53,8 @@ export interface Kiln {
   runtime: DockerEngine;
   /** This Kiln's id: the `kiln.instance` label of everything it creates. */
   instanceId: string;
+  /** Repair and garbage collection (tests call `collectGarbage()` rather than wait for its timer). */
+  reconciler: Reconciler;
   stop(): Promise<void>;
 }
 
@@ -64,9 +69,14 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   // Adapters: the only code that touches the outside.
   const dbPath = join(config.dataDir, "kiln.db");
   const store = SqliteStore.open(dbPath);
-  const runtime = new DockerEngine({ socketPath: config.dockerSocket });
+  // Builds' RUN steps share one memory cap and CPU quota, on the cgroup dockerd's BuildKit runs them in.
+  const buildCgroup = new BuildCgroup({ limits: config.buildLimits, warn: (m) => say(m) });
+  const runtime = new DockerEngine({ socketPath: config.dockerSocket, buildLimiter: buildCgroup });
   await runtime.ping();
-  await runtime.ensureNetwork(config.dockerNetwork, { [MANAGED]: "true" });
+  const buildLimitsProblem = await buildCgroup.apply();
+  say(buildLimitsProblem ?? `builds limited to ${describeLimits(config.buildLimits)} (cgroup /${buildCgroup.group})`);
+  // Isolated: no traffic between its containers (members, apps). Made when Kiln starts, never at claim time.
+  await runtime.ensureNetwork(config.dockerNetwork, { [MANAGED]: "true" }, "isolated");
   let reconciler: Reconciler | null = null;
   // Caddy asks this resolver (a process of its own, like Caddy) where each tenant's requests go, so
   // claims change no Caddy config and tenants' URLs keep answering while Kiln restarts.
@@ -99,8 +109,12 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   if (config.manageCaddy) await caddy.ensureRunning();
 
   const bus = new LogBus({ store: store.logs });
-  // Every process Kiln spawns starts from config.childEnv (an allow-list), never from Kiln's own environment.
-  const baseEnv = config.childEnv;
+  // Every command Kiln runs starts from config.childEnv (an allow-list), never from Kiln's own
+  // environment, plus this instance's marker, so that a Kiln restarted after SIGKILL can kill the
+  // commands its predecessor left running (a stuck rclone must not upload after a later release).
+  const baseEnv = withOwnerMarker(config.childEnv, instanceId);
+  const leftovers = await killLeftoverCommands(instanceId);
+  if (leftovers.length) say(`killed ${leftovers.length} command(s) left running by a previous Kiln (pids ${leftovers.join(", ")})`);
   const baseImage = () => ensureNodeBaseImage(runtime, { preferred: config.nodeImage, baseEnv });
   const builders = createBuilders({ runtime, baseImage, railpack: { buildkitHost: config.buildkitHost, baseEnv } });
   const fetchers = { git: new GitFetcher({ baseEnv }), tarball: new TarballFetcher() };
@@ -122,6 +136,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     runtime,
     routes,
     uploadsDir: join(config.dataDir, "uploads"),
+    ownNetwork: config.dockerNetwork,
     validateGit: (url, ref) => {
       validateGitUrl(url);
       if (ref !== undefined) validateGitRef(ref);
@@ -201,9 +216,12 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     routes,
     watcher,
     buildsDir: join(config.dataDir, "builds"),
+    uploadsDir: join(config.dataDir, "uploads"),
+    keepImages: config.keepImages,
     instanceId,
     busy: (id) => queue.busy(id),
     log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
+    say,
   });
   await pools.start();
   await reconciler.boot();
@@ -225,6 +243,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     urls: { publicHost: config.publicHost, publicPort: config.publicPort },
     dataDir: config.dataDir,
     maxUploadBytes: config.maxUploadBytes,
+    maxJsonBytes: config.maxJsonBytes,
     token,
     bus,
     pools: { tenants, registry, store },
@@ -242,7 +261,9 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     port: config.api.port,
     fetch: app.fetch,
     websocket,
-    maxRequestBodySize: config.maxUploadBytes + 1024 * 1024,
+    // No server-wide ceiling: Bun's own 413 has no message. Each route caps its body as it streams
+    // (http/body-limit.ts, http/upload.ts), Bun reads only as fast as a handler consumes, and a refusal closes the connection.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 120,
   });
   const apiUrl = `http://${config.api.host}:${server.port}`;
@@ -257,6 +278,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     bus,
     runtime,
     instanceId,
+    reconciler,
     async stop() {
       reconciler?.stop();
       server.stop(true);

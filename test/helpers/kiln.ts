@@ -10,6 +10,7 @@ import { loadConfig } from "../../src/config.ts";
 import { startKiln, type Kiln } from "../../src/main.ts";
 import type { LogLine } from "../../src/core/logs.ts";
 import { freePort } from "./ports.ts";
+import { TEST_NETWORK } from "./network.ts";
 
 export interface TestKiln extends Kiln {
   publicPort: number;
@@ -17,6 +18,7 @@ export interface TestKiln extends Kiln {
   api(path: string, init?: RequestInit): Promise<Response>;
   /** GET through Caddy with the app's subdomain as Host. */
   viaSubdomain(name: string, path?: string): Promise<Response>;
+  /** GET /d/<id><path> through Caddy with the public host as Host. */
   viaPath(id: string, path?: string): Promise<Response>;
   waitFor(idOrName: string, statuses: string[], timeoutMs?: number): Promise<Record<string, any>>;
   logs(idOrName: string, opts?: { since?: number; until?: (lines: LogLine[]) => boolean; timeoutMs?: number }): Promise<LogLine[]>;
@@ -32,7 +34,7 @@ export async function startTestKiln(env: Record<string, string> = {}): Promise<T
     KILN_PUBLIC_PORT: String(publicPort),
     KILN_PUBLIC_LISTEN: "127.0.0.1",
     KILN_CADDY_ADMIN: caddyAdmin,
-    KILN_DOCKER_NETWORK: "kiln-test",
+    KILN_DOCKER_NETWORK: TEST_NETWORK,
     KILN_READY_TIMEOUT_S: "30",
     KILN_WORKLOADS_DIR: join(dataDir, "workloads"),
     ...env,
@@ -46,7 +48,8 @@ export async function startTestKiln(env: Record<string, string> = {}): Promise<T
     caddyAdmin,
     api,
     viaSubdomain: (name, path = "/") => fetch(`http://127.0.0.1:${publicPort}${path}`, { headers: { host: `${name}.localhost:${publicPort}` } }),
-    viaPath: (id, path = "/") => fetch(`http://127.0.0.1:${publicPort}/d/${id}${path}`),
+    // /d/<id> paths answer on the public host only, as the README's http://localhost:8080/d/<id>/.
+    viaPath: (id, path = "/") => fetch(`http://127.0.0.1:${publicPort}/d/${id}${path}`, { headers: { host: `${config.publicHost}:${publicPort}` } }),
     async waitFor(idOrName, statuses, timeoutMs = 180_000) {
       const deadline = Date.now() + timeoutMs;
       let last: Record<string, any> = {};
