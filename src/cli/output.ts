@@ -76,7 +76,7 @@ export function ago(iso: string | null, now = Date.now()): string {
 
 export function statusColor(status: string, paint: Paint): string {
   if (status === "running" || status === "claimed" || status === "ready") return paint.green(status);
-  if (status === "failed" || status === "release_failed") return paint.red(status);
+  if (status === "failed" || status === "release_failed" || status === "crashlooping") return paint.red(status);
   if (status === "stopped" || status === "released") return paint.dim(status);
   return paint.yellow(status);
 }

@@ -14,18 +14,18 @@ const input: AppContainerInput = {
   instanceId: "i1",
 };
 
-test("an app container: env with PORT, the deployment's labels, the limits, on-failure restarts", () => {
+test("an app container: env with PORT, the deployment's labels, the limits, no engine restarts (Kiln restarts apps)", () => {
   expect(appContainerSpec(input)).toEqual({
     name: "kiln-web-b7",
     image: "kiln/app-web:b7",
-    labels: { "kiln.managed": "true", "kiln.instance": "i1", "kiln.kind": "app", "kiln.deployment": "d1", "kiln.build": "b7" },
+    labels: { "kiln.managed": "true", "kiln.instance": "i1", "kiln.kind": "app", "kiln.deployment": "d1", "kiln.build": "b7", "kiln.app-port": "8080" },
     env: { NODE_ENV: "production", API_KEY: "s3cret", PORT: "8080" },
     network: "kiln",
     publishPort: 8080,
     memoryBytes: 512 * 1024 * 1024,
     nanoCpus: 1_000_000_000,
     pidsLimit: 256,
-    restartPolicy: "on-failure",
+    restartPolicy: "no",
   });
 });
 

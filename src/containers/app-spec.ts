@@ -1,7 +1,9 @@
 /**
  * A deployment's build → the ContainerSpec of its app container. Pure: the app gets its env plus
- * PORT, the deployment's labels, the app limits, and Docker's on-failure restarts; the app port is
- * published on loopback for Caddy. Env values are revealed here and nowhere earlier. It is created on
+ * PORT, the deployment's labels (and its port, so a container made again after it vanished listens
+ * where the build said), the app limits, and no restart policy: Kiln alone restarts apps, with its
+ * backoff and crash-loop count (reconcile/app-convergence.ts), so the engine never races it; the
+ * app port is published on loopback for Caddy. Env values are revealed here and nowhere earlier. It is created on
  * Kiln's isolated network and joins the shared networks its deployment names, where other apps
  * reach it by its deployment name.
  */
@@ -11,6 +13,9 @@ import type { Secret } from "../core/secret.ts";
 import { limitsSpec, type Limits } from "./hardening.ts";
 
 export const DEFAULT_APP_PORT = 3000;
+
+/** The label holding the port an app container was made to listen on. */
+export const APP_PORT_LABEL = "kiln.app-port";
 
 export interface AppContainerInput {
   /** The deployment's name and id, and the build the image came from. */
@@ -36,12 +41,12 @@ export function appContainerSpec(a: AppContainerInput): ContainerSpec {
   return {
     name: containerName(a.name, a.buildId),
     image: a.image,
-    labels: deploymentLabels(a.instanceId, a.deploymentId, a.buildId),
+    labels: { ...deploymentLabels(a.instanceId, a.deploymentId, a.buildId), [APP_PORT_LABEL]: String(port) },
     env,
     network: a.network,
     ...(a.sharedNetworks?.length ? { extraNetworks: a.sharedNetworks.map((name) => ({ name, aliases: [a.name] })) } : {}),
     publishPort: port,
     ...limitsSpec(a.limits),
-    restartPolicy: "on-failure",
+    restartPolicy: "no",
   };
 }

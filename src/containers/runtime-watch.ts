@@ -1,18 +1,18 @@
 /**
- * Follows each running app container's output into the log bus, and notices when it dies.
+ * Follows each running app container's output into the log bus, and says when it stops.
  * One watch per deployment; a new container replaces the old watch (zero-downtime swaps).
- * Plain inputs: the runtime, where a deployment's lines go, and whom to tell of a crash — a
- * container Docker restarted (on-failure) is followed again, one that stays down is reported once
- * with its exit code and last lines. (Pool members are not watched: a dead member is replaced.)
+ * Lines are followed with the engine's timestamps, and the last one seen is kept per container:
+ * when a container Kiln restarts is watched again, its log resumes just after that line — no gap,
+ * no duplicate; a new container starts from its own beginning. A container whose output ends and
+ * that no longer runs is reported once (`onExit`); what to do about it is reconcile/app-convergence.ts's
+ * business. (Pool members are not watched: a dead member is replaced.)
  */
 import type { LogSink } from "../core/logs.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 
-export interface CrashReport {
+export interface ExitReport {
   deploymentId: string;
   containerId: string;
-  exitCode: number;
-  lastLines: string[];
 }
 
 interface Watch {
@@ -22,62 +22,76 @@ interface Watch {
 
 export class RuntimeWatcher {
   readonly #watches = new Map<string, Watch>();
+  /** The engine time (ns) of the last line seen, per container still somebody's. */
+  readonly #stamps = new Map<string, bigint>();
 
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly sinkFor: (deploymentId: string) => LogSink,
-    private readonly onCrash: (report: CrashReport) => void,
+    private readonly onExit: (report: ExitReport) => void,
   ) {}
 
-  /** Start following `containerId`; lines from `sinceSeconds` (epoch) on, default now. */
+  /**
+   * Follow `containerId`: after the last line seen from it when it was watched before, else from
+   * `sinceSeconds` (epoch), default now.
+   */
   watch(deploymentId: string, containerId: string, sinceSeconds = Math.floor(Date.now() / 1000)): void {
-    this.unwatch(deploymentId);
+    const before = this.#watches.get(deploymentId);
+    if (before && before.containerId !== containerId) this.#stamps.delete(before.containerId);
+    this.#stop(deploymentId);
     const w: Watch = { containerId, abort: new AbortController() };
     this.#watches.set(deploymentId, w);
     void this.#follow(deploymentId, w, sinceSeconds);
   }
 
+  /** Whether `containerId` is followed now (for deployments' convergence). */
+  watching(deploymentId: string, containerId: string): boolean {
+    return this.#watches.get(deploymentId)?.containerId === containerId;
+  }
+
   unwatch(deploymentId: string): void {
     const w = this.#watches.get(deploymentId);
-    if (!w) return;
-    w.abort.abort();
-    this.#watches.delete(deploymentId);
+    if (w) this.#stamps.delete(w.containerId);
+    this.#stop(deploymentId);
+  }
+
+  /** A container that is no longer anybody's (removed, replaced): its resume point goes. */
+  forget(containerId: string): void {
+    this.#stamps.delete(containerId);
   }
 
   stopAll(): void {
-    for (const id of [...this.#watches.keys()]) this.unwatch(id);
+    for (const id of [...this.#watches.keys()]) this.#stop(id);
+  }
+
+  #stop(deploymentId: string): void {
+    this.#watches.get(deploymentId)?.abort.abort();
+    this.#watches.delete(deploymentId);
   }
 
   async #follow(deploymentId: string, w: Watch, sinceSeconds: number): Promise<void> {
     const sink = this.sinkFor(deploymentId);
-    let since = sinceSeconds;
+    const onStamp = (ns: bigint) => {
+      if (!w.abort.signal.aborted) this.#stamps.set(w.containerId, ns);
+    };
     while (!w.abort.signal.aborted) {
+      const after = this.#stamps.get(w.containerId);
+      const began = Date.now();
       try {
-        await this.runtime.followLogs(w.containerId, { sinceSeconds: since, signal: w.abort.signal, onLine: sink });
+        await this.runtime.followLogs(w.containerId, { ...(after === undefined ? { sinceSeconds } : { after }), signal: w.abort.signal, onLine: sink, onStamp });
       } catch {
         // the stream broke (engine restart, container removed): decide below
       }
       if (w.abort.signal.aborted) return;
-      since = Math.floor(Date.now() / 1000);
       const info = await this.runtime.inspectContainer(w.containerId).catch(() => null);
       if (w.abort.signal.aborted) return;
-      if (info?.running) continue;
-      if (info && info.status === "restarting") {
-        sink("system", `container exited with code ${info.exitCode}; restarting`);
-        await Bun.sleep(1000);
-        continue;
-      }
-      // Docker restarts on failure up to its retry limit; give it a moment to do so.
-      await Bun.sleep(1500);
-      const again = await this.runtime.inspectContainer(w.containerId).catch(() => null);
-      if (w.abort.signal.aborted) return;
-      if (again && (again.running || again.status === "restarting")) {
-        sink("system", `container exited with code ${again.exitCode}; restarted`);
+      if (info?.running) {
+        // The stream broke while it runs: resume after the last line (not at once if it broke at once).
+        if (Date.now() - began < 1000) await Bun.sleep(500);
         continue;
       }
       this.#watches.delete(deploymentId);
-      const lastLines = again ? await this.runtime.tailLogs(w.containerId, 20).catch(() => []) : [];
-      this.onCrash({ deploymentId, containerId: w.containerId, exitCode: again?.exitCode ?? -1, lastLines });
+      this.onExit({ deploymentId, containerId: w.containerId });
       return;
     }
   }

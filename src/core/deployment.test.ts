@@ -14,7 +14,8 @@ describe("deployment lifecycle", () => {
     queued: ["building", "running", "failed", "stopped"],
     building: ["deploying", "running", "failed", "stopped"],
     deploying: ["running", "failed", "stopped"],
-    running: ["running", "failed", "stopped"],
+    running: ["running", "crashlooping", "failed", "stopped"],
+    crashlooping: ["crashlooping", "running", "queued", "failed", "stopped"],
     failed: ["queued", "building", "running", "failed", "stopped"],
     stopped: ["queued", "stopped"],
   };
@@ -31,6 +32,9 @@ describe("deployment lifecycle", () => {
     expect(deploymentLifecycle.can("stopped", "building")).toBe(false);
     expect(deploymentLifecycle.can("queued", "deploying")).toBe(false);
     expect(deploymentLifecycle.can("queued", "queued")).toBe(false);
+    // a crash loop comes only from a running app, and a redeploy of it starts over
+    for (const from of ["queued", "building", "deploying", "failed", "stopped"] as const) expect(deploymentLifecycle.can(from, "crashlooping")).toBe(false);
+    expect(deploymentLifecycle.can("crashlooping", "building")).toBe(false);
     expect(() => deploymentLifecycle.assert("running", "building", "test", "abc")).toThrow(
       new IllegalMove("deployment", "abc", "running", "building", "test", []),
     );

@@ -5,7 +5,7 @@ export type SourceSpec =
   | { kind: "git"; url: string; ref?: string; hasToken: boolean }
   | { kind: "tarball"; uploadId: string; filename?: string };
 
-export type DeploymentStatus = "queued" | "building" | "deploying" | "running" | "failed" | "stopped";
+export type DeploymentStatus = "queued" | "building" | "deploying" | "running" | "crashlooping" | "failed" | "stopped";
 
 export interface Deployment {
   id: string;
@@ -37,8 +37,13 @@ export const deploymentLifecycle = defineLifecycle<DeploymentStatus>("deployment
   queued: ["building", "running", "failed", "stopped"],
   building: ["deploying", "running", "failed", "stopped"],
   deploying: ["running", "failed", "stopped"],
-  // → running: a redeploy queued, a failed redeploy recorded, the new container swapped in.
-  running: ["running", "failed", "stopped"],
+  // → running: a redeploy queued, a failed redeploy recorded, the new container swapped in, a dead
+  // container started again; → crashlooping: it kept dying (reconcile/restart-policy.ts).
+  running: ["running", "crashlooping", "failed", "stopped"],
+  // Kiln keeps restarting it with backoff: → crashlooping records each further exit; → running: it
+  // stayed up again, or a redeploy succeeded; → queued: a redeploy; → failed: its build or image is
+  // gone (nothing left to start).
+  crashlooping: ["crashlooping", "running", "queued", "failed", "stopped"],
   // → building: the app crashed while its redeploy waited in the queue; → running: a redeploy
   // whose app crashed meanwhile succeeded; → failed: a failed redeploy of a crashed app.
   failed: ["queued", "building", "running", "failed", "stopped"],

@@ -1,13 +1,13 @@
 /**
  * What the API asks of deployments: create, list, redeploy, stop, delete. Owns the lifecycle
- * moves; the work itself runs in the build queue (BuildRunner) and the runtime watcher.
+ * moves; the work itself runs in the build queue (BuildRunner), and keeping apps up in
+ * reconcile/app-convergence.ts.
  */
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Build, Deployment, SourceSpec } from "../core/deployment.ts";
 import { deploymentLifecycle } from "../core/deployment.ts";
 import { badRequest, conflict, notFound } from "../core/errors.ts";
-import { IllegalMove } from "../core/lifecycle.ts";
 import { newId } from "../core/ids.ts";
 import { generateDeploymentName, validateDeploymentEnv, validateDeploymentName } from "../core/names.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
@@ -53,9 +53,6 @@ const secretKey = {
 };
 
 export class DeploymentService {
-  /** Crash reports that met a status they may not move from (logged on the deployment). */
-  illegalMoves = 0;
-
   constructor(private readonly d: DeploymentServiceDeps) {}
 
   async list(): Promise<Deployment[]> {
@@ -108,7 +105,8 @@ export class DeploymentService {
   async redeploy(idOrName: string): Promise<Deployment> {
     const d = await this.get(idOrName);
     if (this.d.queue.busy(d.id)) throw conflict(`deployment ${d.name} has a build in progress`, "wait for it to finish, or stop the deployment first");
-    // A running app keeps serving (and stays `running`) until the new build takes over.
+    // A running app keeps serving (and stays `running`) until the new build takes over; a
+    // crash-looping one starts over (queued), its restarts left to the build.
     const updated = d.status === "running" ? d : await this.d.store.deployments.update(d.id, { status: "queued" }, "DeploymentService.redeploy");
     await this.#enqueue(updated);
     return this.d.store.deployments.get(d.id) as Promise<Deployment>;
@@ -123,10 +121,12 @@ export class DeploymentService {
       if (b.status === "queued") await this.d.store.builds.update(b.id, { status: "cancelled", error: "cancelled", finishedAt: Date.now() }, "DeploymentService.stop");
     }
     this.d.watcher.unwatch(d.id);
+    // Stopped before its container goes, so that its death is not taken for a crash to restart.
+    const stopped = await this.d.store.deployments.update(d.id, { status: "stopped", containerId: null, upstream: null }, "DeploymentService.stop");
     await this.d.routes.remove(d.id);
     await this.#removeContainers(d.id);
     this.d.log(d.id, "stopped");
-    return this.d.store.deployments.update(d.id, { status: "stopped", containerId: null, upstream: null }, "DeploymentService.stop");
+    return stopped;
   }
 
   /** Everything the deployment made goes: builds in flight, container, route, images, logs, upload. */
@@ -134,6 +134,8 @@ export class DeploymentService {
     const d = await this.get(idOrName);
     await this.d.queue.cancel(d.id);
     this.d.watcher.unwatch(d.id);
+    // Stopped first, so that its container's death is not taken for a crash to restart.
+    await this.d.store.deployments.update(d.id, { status: "stopped", containerId: null, upstream: null }, "DeploymentService.remove");
     await this.d.routes.remove(d.id);
     await this.#removeContainers(d.id);
     for (const img of await this.d.runtime.listImages({ [MANAGED]: "true", "kiln.deployment": d.id })) {
@@ -145,19 +147,9 @@ export class DeploymentService {
     await this.d.store.deployments.delete(d.id);
   }
 
-  /** Mark a deployment whose container died for good. */
-  async markCrashed(deploymentId: string, containerId: string, exitCode: number, lastLines: string[]): Promise<void> {
-    const d = await this.d.store.deployments.get(deploymentId);
-    if (!d || d.containerId !== containerId || d.status !== "running") return;
-    const reason = `the app exited with code ${exitCode}${lastLines.length ? `; last lines:\n${lastLines.join("\n")}` : ""}`;
-    this.d.log(d.id, `app crashed (exit code ${exitCode})`);
-    try {
-      await this.d.store.deployments.update(d.id, { status: "failed", failureReason: reason }, "DeploymentService.markCrashed");
-    } catch (err) {
-      if (!(err instanceof IllegalMove)) throw err;
-      this.illegalMoves++;
-      this.d.log(d.id, `crash not recorded: ${err.message}`);
-    }
+  /** The app's environment (values as secrets), for a container made again from the current build. */
+  envOf(deploymentId: string): Promise<Record<string, Secret>> {
+    return this.#env(deploymentId);
   }
 
   async #create(

@@ -29,8 +29,13 @@ export interface ReconcilerDeps {
   /** Successful builds whose images each deployment keeps (KILN_KEEP_IMAGES). */
   keepImages: number;
   instanceId: string;
-  /** Deployments with a build queued or running in this process (left alone). */
+  /** Deployments with a build queued or running in this process, or a restart under way (left alone). */
   busy: (deploymentId: string) => boolean;
+  /**
+   * A running or crashlooping deployment and its current container as listed (undefined: gone):
+   * app-convergence.ts starts a dead one again. Without it, such a deployment is marked failed.
+   */
+  converge?: (d: Deployment, c: ContainerInfo | undefined) => void;
   log: (deploymentId: string, text: string) => void;
   /** Kiln's own log (every garbage collection removal, and what it could not remove). */
   say: (line: string) => void;
@@ -126,6 +131,12 @@ export class Reconciler {
     await this.d.routes.load(await this.#expectedRoutes());
   }
 
+  /** A pass that begins after the one in progress, if any (its view is fresh): the engine came back. */
+  async passAfresh(opts: { boot: boolean; forceRoutes: boolean }): Promise<void> {
+    await this.#running?.catch(() => {});
+    return this.pass(opts);
+  }
+
   /** One pass; concurrent calls share the pass in progress. */
   pass(opts: { boot: boolean; forceRoutes: boolean }): Promise<void> {
     this.#running ??= this.#pass(opts).finally(() => (this.#running = null));
@@ -167,16 +178,22 @@ export class Reconciler {
   }
 
   /**
-   * A running deployment whose container is gone fails. At boot, a deployment caught mid-build (its
-   * build died with the old process) is running when its previous container still serves, failed
-   * otherwise. After boot a deployment in flight but not busy is being enqueued right now: left alone.
+   * A running (or crashlooping) deployment whose container is down or gone is started again
+   * (converge). At boot, a deployment caught mid-build (its build died with the old process) is
+   * running when its previous container still serves, failed otherwise. After boot a deployment in
+   * flight but not busy is being enqueued right now: left alone.
    */
   async #repair(d: Deployment, c: ContainerInfo | undefined, boot: boolean): Promise<void> {
     const { store, runtime } = this.d;
     const where = boot ? "Reconciler.boot" : "Reconciler.pass";
+    if ((d.status === "running" || d.status === "crashlooping") && this.d.converge) {
+      if (c?.running && boot) this.d.watcher.watch(d.id, c.id);
+      if (c?.published && c.running && c.published !== d.upstream) await store.deployments.update(d.id, { status: d.status, upstream: c.published }, where);
+      return this.d.converge(d, c);
+    }
     if (d.status !== "running" && !(boot && (d.status === "queued" || d.status === "building" || d.status === "deploying"))) return;
     if (!c || !c.running) {
-      if (d.status === "running" && c && !boot) return; // the watcher reports crashes
+      if (d.status === "running" && c && !boot) return; // no convergence: left as it is
       const lastLines = c ? await runtime.tailLogs(c.id, 20).catch(() => []) : [];
       const reason = c
         ? `the app's container is not running (exit code ${c.exitCode})${lastLines.length ? `; last lines:\n${lastLines.join("\n")}` : ""}`

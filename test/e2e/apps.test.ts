@@ -72,7 +72,7 @@ test("the app container is hardened and published on loopback only", async () =>
   expect(info.HostConfig.Init).toBe(true);
   expect(info.HostConfig.Memory).toBeGreaterThan(0);
   expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
-  expect(info.HostConfig.RestartPolicy.Name).toBe("on-failure");
+  expect(info.HostConfig.RestartPolicy.Name).toBe("no"); // Kiln alone restarts apps (reconcile/app-convergence.ts)
   expect(info.Config.Labels["kiln.deployment"]).toBe(d.id);
   const bindings = Object.values(info.HostConfig.PortBindings).flat() as { HostIp: string }[];
   expect(bindings.length).toBeGreaterThan(0);

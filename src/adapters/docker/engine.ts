@@ -14,6 +14,7 @@ import { EngineHttp, readJsonLines, streamError, type EngineRequest } from "./ht
 import { buildQuery, importQuery, pullQuery } from "./image-queries.ts";
 import { demuxLines } from "../../formats/log-demux.ts";
 import { containerInfo, labelFilters, type InspectJson } from "./container-info.ts";
+import { sinceParam, splitStamp } from "./log-stamps.ts";
 
 export interface DockerEngineOptions {
   socketPath?: string;
@@ -339,19 +340,31 @@ export class DockerEngine implements ContainerRuntime {
     return infos.filter((c): c is ContainerInfo => c !== null);
   }
 
-  async followLogs(id: string, opts: { sinceSeconds?: number; signal: AbortSignal; onLine: LogSink }): Promise<void> {
+  async followLogs(id: string, opts: { sinceSeconds?: number; after?: bigint; signal: AbortSignal; onLine: LogSink; onStamp?: (ns: bigint) => void }): Promise<void> {
     const since = opts.sinceSeconds;
+    const stamped = opts.after !== undefined || opts.onStamp !== undefined;
     const query = {
       follow: true,
       stdout: true,
       stderr: true,
-      // The engine takes fractional Unix seconds.
-      since: since === undefined ? undefined : (since >= EPOCH_THRESHOLD ? since : Date.now() / 1000 - since).toFixed(3),
+      timestamps: stamped || undefined,
+      // The engine takes fractional Unix seconds (`since` is inclusive: the line at `after` is dropped below).
+      since:
+        opts.after !== undefined ? sinceParam(opts.after)
+        : since === undefined ? undefined
+        : (since >= EPOCH_THRESHOLD ? since : Date.now() / 1000 - since).toFixed(3),
     };
     if (opts.signal.aborted) return;
     try {
       const res = await this.#http.request({ path: `/containers/${enc(id)}/logs`, query, signal: opts.signal });
-      await demuxLines(res.body ?? emptyStream(), (_stream, line) => opts.onLine("runtime", line));
+      await demuxLines(res.body ?? emptyStream(), (_stream, line) => {
+        if (!stamped) return opts.onLine("runtime", line);
+        const s = splitStamp(line);
+        if (!s) return opts.onLine("runtime", line);
+        if (opts.after !== undefined && s.ns <= opts.after) return;
+        opts.onLine("runtime", s.text);
+        opts.onStamp?.(s.ns);
+      });
     } catch (err) {
       if (opts.signal.aborted) return; // asked to stop: not a failure
       throw err;

@@ -119,8 +119,12 @@ export interface ContainerRuntime {
   removeContainer(id: string): Promise<void>;
   inspectContainer(id: string): Promise<ContainerInfo | null>;
   listContainers(labels: Labels): Promise<ContainerInfo[]>;
-  /** Stream stdout/stderr lines until the container stops or the signal aborts. */
-  followLogs(id: string, opts: { sinceSeconds?: number; signal: AbortSignal; onLine: LogSink }): Promise<void>;
+  /**
+   * Stream stdout/stderr lines until the container stops or the signal aborts. With `after` (the
+   * engine's time of the last line already seen, ns since the epoch) it resumes just after that line:
+   * no gap, no duplicate. `onStamp` gets each line's engine time, after `onLine`.
+   */
+  followLogs(id: string, opts: { sinceSeconds?: number; after?: bigint; signal: AbortSignal; onLine: LogSink; onStamp?: (ns: bigint) => void }): Promise<void>;
   /** Last `n` lines of the container's output (for failure reasons). */
   tailLogs(id: string, n: number): Promise<string[]>;
 }

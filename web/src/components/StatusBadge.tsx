@@ -11,6 +11,7 @@ const TONE: Record<string, string> = {
   releasing: "busy",
   draining: "busy",
   failed: "bad",
+  crashlooping: "bad",
   release_failed: "bad",
   cancelled: "muted",
   stopped: "muted",
