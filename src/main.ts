@@ -24,6 +24,9 @@ import { BuildRunner } from "./deploy/build-runner.ts";
 import { RuntimeWatcher } from "./containers/runtime-watch.ts";
 import { DeploymentService } from "./deploy/service.ts";
 import { Reconciler } from "./reconcile/deployments.ts";
+import { AppConvergence } from "./reconcile/app-convergence.ts";
+import { EngineWatcher } from "./adapters/docker/engine-watcher.ts";
+import { appContainerSpec } from "./containers/app-spec.ts";
 import { createHttpApp } from "./http/app.ts";
 import { HealthCheck, explainDown } from "./http/health.ts";
 import { websocket } from "hono/bun";
@@ -55,6 +58,10 @@ export interface Kiln {
   instanceId: string;
   /** Repair and garbage collection (tests call `collectGarbage()` rather than wait for its timer). */
   reconciler: Reconciler;
+  /** The engine's event stream (container start/die/…, engine lost/back), one per Kiln. */
+  events: EngineWatcher;
+  /** Keeps running apps running; `apps.answering()` asks every running deployment over HTTP. */
+  apps: AppConvergence;
   stop(): Promise<void>;
 }
 
@@ -73,6 +80,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   const buildCgroup = new BuildCgroup({ limits: config.buildLimits, warn: (m) => say(m) });
   const runtime = new DockerEngine({ socketPath: config.dockerSocket, buildLimiter: buildCgroup });
   await runtime.ping();
+  // The engine's events (the desired-state loops subscribe; connected before the boot passes, stopped in stop()).
+  const events = new EngineWatcher({ socketPath: config.dockerSocket });
   const buildLimitsProblem = await buildCgroup.apply();
   say(buildLimitsProblem ?? `builds limited to ${describeLimits(config.buildLimits)} (cgroup /${buildCgroup.group})`);
   // Isolated: no traffic between its containers (members, apps). Made when Kiln starts, never at claim time.
@@ -122,10 +131,11 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   // Services.
   const queue = new BuildQueue(config.buildConcurrency);
   let service: DeploymentService | null = null;
+  let apps: AppConvergence | null = null;
   const watcher = new RuntimeWatcher(
     runtime,
     (id) => bus.sink(deploymentStream(id)),
-    (crash) => void service?.markCrashed(crash.deploymentId, crash.containerId, crash.exitCode, crash.lastLines),
+    (exit) => apps?.noticeExit(exit.deploymentId, exit.containerId),
   );
   const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders }, store, (id) => bus.sink(deploymentStream(id)), watcher);
   service = new DeploymentService({
@@ -184,6 +194,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       await bus.open(key);
       return bus.sink(key);
     },
+    engineAway: () => pools?.engineAway() ?? false,
   });
   let pools: PoolService | null = null;
   const workloadWatcher: WorkloadWatcher = new WorkloadWatcher({
@@ -208,6 +219,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     instanceId,
     dataDir: config.dataDir,
     log: (line) => say(line),
+    // Dead members are taken out of the pool, claimed ones replaced for their tenants (pools/member-health.ts).
+    events,
   });
 
   reconciler = new Reconciler({
@@ -219,10 +232,40 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     uploadsDir: join(config.dataDir, "uploads"),
     keepImages: config.keepImages,
     instanceId,
-    busy: (id) => queue.busy(id),
+    busy: (id) => queue.busy(id) || !!apps?.busy(id),
+    converge: (d, c) => apps?.converge(d, c),
     log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
     say,
   });
+  // Running apps whose container died or vanished are started again (with backoff) from their current build.
+  const deployments = service;
+  apps = new AppConvergence({
+    store,
+    runtime,
+    routes,
+    watcher,
+    events,
+    instanceId,
+    building: (id) => queue.busy(id),
+    specFor: async (d, build, port) =>
+      appContainerSpec({
+        name: d.name,
+        deploymentId: d.id,
+        buildId: build.id,
+        image: build.image,
+        env: await deployments.envOf(d.id),
+        port,
+        limits: config.appLimits,
+        network: config.dockerNetwork,
+        sharedNetworks: d.networks,
+        instanceId,
+      }),
+    readyTimeoutMs: config.readyTimeoutMs,
+    fullPass: () => reconciler!.passAfresh({ boot: false, forceRoutes: true }),
+    log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
+  });
+  apps.start();
+  await events.start();
   await pools.start();
   await reconciler.boot();
   reconciler.start(15_000);
@@ -279,8 +322,12 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     runtime,
     instanceId,
     reconciler,
+    events,
+    apps,
     async stop() {
       reconciler?.stop();
+      apps?.stop();
+      await events.stop();
       server.stop(true);
       await pools?.stop();
       await queue.drain();

@@ -86,7 +86,7 @@ export const DeploymentView = z
   .object({
     id: z.string(),
     name: z.string(),
-    status: z.enum(["queued", "building", "deploying", "running", "failed", "stopped"]),
+    status: z.enum(["queued", "building", "deploying", "running", "crashlooping", "failed", "stopped"]),
     url: z.string().openapi({ example: "http://hello.localhost:8080/" }),
     pathUrl: z.string().openapi({ example: "http://localhost:8080/d/abc123/" }),
     source: z.union([
@@ -161,6 +161,8 @@ export const TenantView = z
     claimedAt: z.string().nullable(),
     releasedAt: z.string().nullable(),
     lastActiveAt: z.string().nullable(),
+    /** When its container died and this Kiln gave it a new one at the same URL, and why. */
+    lastReplaced: z.object({ at: z.string(), cause: z.string() }).nullable(),
   })
   .openapi("Tenant");
 

@@ -37,7 +37,19 @@ const READY_HINTS: Record<NotReadyReason, string | undefined> = {
 };
 
 export class Members {
+  /** Members whose container died while warming (engine events, pools/member-health.ts). */
+  readonly #dead = new Set<string>();
+
   constructor(private readonly d: MemberDeps) {}
+
+  /** The member's container died: a create still warming it fails instead of making it ready. */
+  markDead(memberId: string): void {
+    this.#dead.add(memberId);
+  }
+
+  forgetDead(memberId: string): void {
+    this.#dead.delete(memberId);
+  }
 
   /**
    * Create a member. With `tenantId` it is born claimed (a cold start) — no one else can take it.
@@ -70,6 +82,8 @@ export class Members {
       const endpoint = await this.#waitReady(w, containerId);
       const patch: Partial<PoolMember> = { containerId, endpoint, readyAt: Date.now() };
       if (!tenantId) patch.status = "ready";
+      // No await between this check and the write: a death reported after it finds the member ready.
+      if (this.#dead.has(member.id)) throw unavailable(`a ${w.id} container died as it became ready`, "check the workload's command and memory limit");
       return await this.d.store.pools.updateMember(member.id, patch, "Members.create");
     } catch (err) {
       await this.destroy(member.id).catch(() => {});
@@ -85,6 +99,7 @@ export class Members {
     if (m?.containerId) await this.d.runtime.removeContainer(m.containerId);
     await this.d.slots.detach(memberId);
     await this.d.store.pools.deleteMember(memberId);
+    this.#dead.delete(memberId);
   }
 
   /** Wait until the member is healthy (or, without a healthcheck, running); its endpoint when it has a port. */

@@ -1,11 +1,14 @@
 /**
  * The tenant pools, started and stopped as one: workloads from the folder (live), members adopted
- * after a restart, pools refilled, idle tenants released, periodic syncs run.
+ * after a restart, pools refilled, idle tenants released, periodic syncs run, and — from the engine's
+ * events — dead members removed or replaced for their tenants (member-health.ts).
  */
+import type { EngineEvents } from "../core/ports/engine-events.ts";
 import type { Store } from "../core/ports/store.ts";
 import type { WorkloadSpec } from "../core/workload.ts";
-import { adoptPoolMembers, type AdoptDeps } from "../reconcile/pool-members.ts";
+import { adoptPoolMembers, convergePoolMembers, type AdoptDeps } from "../reconcile/pool-members.ts";
 import { sweepIdle } from "./idle.ts";
+import { MemberHealth } from "./member-health.ts";
 import type { Members } from "./members.ts";
 import type { Refiller } from "./refiller.ts";
 import type { Tenants } from "./tenants.ts";
@@ -29,6 +32,8 @@ export interface PoolServiceDeps extends AdoptDeps {
   /** Undo prepareSlots when nothing uses the slots (no pool member at all). */
   releaseSlots: () => Promise<unknown>;
   tickMs?: number;
+  /** The engine's events (adapters/docker/engine-watcher.ts): dead members are removed or replaced. */
+  events?: EngineEvents;
 }
 
 export class PoolService {
@@ -39,8 +44,31 @@ export class PoolService {
   /** Set once adoption is done: warming before it would race adoption, which removes members it finds warming. */
   #adopted = false;
   readonly #periodic = new Map<string, number>();
+  readonly health: MemberHealth;
 
-  constructor(private readonly d: PoolServiceDeps) {}
+  constructor(private readonly d: PoolServiceDeps) {
+    this.health = new MemberHealth({
+      store: d.store,
+      members: d.members,
+      refiller: d.refiller,
+      replaceDead: (m, cause) => d.tenants.replaceDead(m, cause),
+      converge: () =>
+        convergePoolMembers({
+          ...d,
+          replaceDead: (m, cause, stillDead) => d.tenants.replaceDead(m, cause, stillDead),
+          restoreMissing: (tenantId, workloadId, cause) => d.tenants.restoreMissing(tenantId, workloadId, cause),
+        }),
+      instanceId: d.instanceId,
+      log: d.log,
+    });
+    // Subscribed now, handled after adoption (start): a death meanwhile is not missed.
+    if (d.events) this.health.watch(d.events);
+  }
+
+  /** While the engine is away, claims from the pool are refused (Tenants asks this). */
+  engineAway(): boolean {
+    return this.health.engineAway();
+  }
 
   async start(): Promise<void> {
     await this.d.prepareSlots();
@@ -49,6 +77,7 @@ export class PoolService {
     this.illegalMoves += illegalMoves;
     if (adopted || removed) this.d.log(`pools: adopted ${adopted} member(s), removed ${removed}`);
     this.#adopted = true;
+    this.health.begin();
     this.d.refiller.kick();
     this.#timer = setInterval(() => void this.#tick(), this.d.tickMs ?? 1000);
     this.#timer.unref?.();
@@ -63,6 +92,7 @@ export class PoolService {
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    this.health.stop();
     await this.d.source.stop();
     this.d.refiller.stop();
     // Members (and their containers' slot mounts) outlive Kiln; with none, leave no mount behind.

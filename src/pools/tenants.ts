@@ -56,6 +56,8 @@ export interface TenantDeps {
   urls: { publicHost: string; publicPort: number };
   /** The tenant's log stream (rclone progress, claims, releases). */
   logFor: (workloadId: string, tenantId: string) => Promise<LogSink>;
+  /** True while the container engine is away (MemberHealth.engineAway): claims from the pool are refused. */
+  engineAway?: () => boolean;
 }
 
 /** Thrown when a pool is at max_size: the API answers 503 with Retry-After. */
@@ -68,11 +70,23 @@ export class PoolFullError extends KilnError {
   }
 }
 
+/** Thrown while the engine is restarting: the API answers 503 with Retry-After. */
+export class EngineAwayError extends KilnError {
+  readonly retryAfterSeconds = 3;
+  constructor() {
+    super("unavailable", "the container engine is restarting, so no container can be handed out now", "retry in a few seconds");
+  }
+}
+
 /** Tries at pausing a container for a consistent upload (see #pause). */
 const PAUSE_ATTEMPTS = 5;
+/** The caller named in a status write of a replacement the lifecycles refuse. */
+const REPLACE = "Tenants.replaceDead";
 
 export class Tenants {
   readonly #lock = new KeyedLock();
+  /** The last time each (workload/tenant)'s container was replaced after it died, and why (status shows it). */
+  readonly #replaced = new Map<string, { at: number; cause: string }>();
   /** Periodic syncs that met a status write the lifecycles refused (logged on the tenant). */
   illegalMoves = 0;
 
@@ -89,31 +103,117 @@ export class Tenants {
         await this.d.store.pools.updateMember(existing.id, { lastActiveAt: Date.now() }, "Tenants.claim");
         return this.#result(w, tenantId, existing, "existing", t0);
       }
+      // While the engine is away (restarting), a ready member may be dead without Kiln knowing yet.
+      if (this.d.engineAway?.()) throw new EngineAwayError();
       const dirs = tenantDirs(this.d.dataDir, w.id, tenantId);
       const owner = parseUser(w.user);
       await ensureTenantDirs(dirs, owner);
       const log = await this.d.logFor(w.id, tenantId);
       if (w.sync?.policy.onClaim) await this.#restore(w.id, w.sync, tenantId, dirs, owner, log);
 
-      let member = await this.#takeReady(w, tenantId);
-      let source: ClaimSource = "pool";
-      if (!member) {
-        source = "cold";
-        member = await this.d.members.create(w, tenantId);
-      }
+      const { member, source } = await this.#provide(w, tenantId, dirs);
       try {
-        await this.d.slots.attach(member.id, { state: w.state ? dirs.state : undefined, secrets: w.secrets ? dirs.secrets : undefined });
         // This row is also the tenant's route: from here on the resolver points Caddy at the member.
         await this.#putTenant(tenantId, w.id, { memberId: member.id, status: "claimed", claimedAt: Date.now(), releasedAt: null }, "Tenants.claim");
       } catch (err) {
         await this.d.members.destroy(member.id).catch(() => {});
         throw err;
-      } finally {
-        this.d.refiller.afterClaim(w.id);
       }
       log("system", `claimed ${source === "cold" ? "a new" : "a warm"} ${w.id} container (${member.id})`);
       return this.#result(w, tenantId, member, source, t0);
     });
+  }
+
+  /** A member for the tenant (warm, else cold) with its state and secrets bound in. */
+  async #provide(w: WorkloadSpec, tenantId: string, dirs: TenantDirs): Promise<{ member: PoolMember; source: ClaimSource }> {
+    let member = await this.#takeReady(w, tenantId);
+    let source: ClaimSource = "pool";
+    if (!member) {
+      source = "cold";
+      member = await this.d.members.create(w, tenantId);
+    }
+    try {
+      await this.d.slots.attach(member.id, { state: w.state ? dirs.state : undefined, secrets: w.secrets ? dirs.secrets : undefined });
+    } catch (err) {
+      await this.d.members.destroy(member.id).catch(() => {});
+      throw err;
+    } finally {
+      this.d.refiller.afterClaim(w.id);
+    }
+    return { member, source };
+  }
+
+  /**
+   * The container of the tenant's member died or was removed (`cause` says how): the tenant gets a
+   * fresh member — warm, else cold — with its own state and secrets (they live on the host: nothing
+   * is lost), and its row, which is its URL, points at it. Under the tenant's lock, so it never
+   * interleaves with a claim or release; a member the tenant no longer holds (released, replaced
+   * already) is left alone. `stillDead` re-checks the container under the lock (the full pass after
+   * an engine restart; an event needs no check). The new member, or null when none was given.
+   */
+  async replaceDead(dead: PoolMember, cause: string, stillDead?: () => Promise<boolean>): Promise<PoolMember | null> {
+    const tenantId = dead.tenantId;
+    if (!tenantId) return null;
+    return this.#lock.run(`${dead.workloadId}/${tenantId}`, async () => {
+      const m = await this.d.store.pools.getMember(dead.id);
+      const t = await this.d.store.pools.getTenant(tenantId, dead.workloadId);
+      const held = m && (m.status === "claimed" || m.status === "releasing") && m.tenantId === tenantId;
+      if (!held || !t || t.memberId !== m.id || t.status === "released") return null;
+      if (stillDead && !(await stillDead())) return null;
+      const t0 = performance.now();
+      // Out of the tenant's hands first: the unique (workload, tenant) claim is free for the new member.
+      await this.d.store.pools.updateMember(m.id, { status: "destroyed" }, REPLACE);
+      const fresh = await this.#giveNew(t, cause, t0);
+      await this.d.members.destroy(m.id).catch(async (err) => (await this.d.logFor(m.workloadId, tenantId))("system", `removing the dead container: ${errorMessage(err)}`));
+      return fresh;
+    });
+  }
+
+  /**
+   * A tenant whose claim stands (claimed, release_failed) but whose member is gone — its replacement
+   * failed while the engine was away: the same as replaceDead, from the pass after the engine is back.
+   */
+  async restoreMissing(tenantId: string, workloadId: string, cause: string): Promise<PoolMember | null> {
+    return this.#lock.run(`${workloadId}/${tenantId}`, async () => {
+      const t = await this.d.store.pools.getTenant(tenantId, workloadId);
+      if (!t || t.status === "released" || t.status === "releasing" || (await this.d.store.pools.memberOfTenant(workloadId, tenantId))) return null;
+      return this.#giveNew(t, cause, performance.now());
+    });
+  }
+
+  /**
+   * Under the tenant's lock, its old member out of the way: a new member, its row pointing at it (the
+   * status kept). With none to be had the tenant is released (its state stays on disk) — unless the
+   * engine is away: then it keeps its claim, without a container, until the pass after it is back.
+   */
+  async #giveNew(t: TenantClaim, cause: string, t0: number): Promise<PoolMember | null> {
+    const { tenantId, workloadId } = t;
+    const log = await this.d.logFor(workloadId, tenantId);
+    let fresh: PoolMember | null = null;
+    try {
+      const w = this.d.registry.find(workloadId);
+      if (!w) throw notFound(`workload ${workloadId} is gone`);
+      const dirs = tenantDirs(this.d.dataDir, w.id, tenantId);
+      await ensureTenantDirs(dirs, parseUser(w.user));
+      fresh = (await this.#provide(w, tenantId, dirs)).member;
+      await this.#putTenant(tenantId, w.id, { memberId: fresh.id }, REPLACE);
+      this.#replaced.set(`${w.id}/${tenantId}`, { at: Date.now(), cause });
+      log("system", `${cause}; replaced by member ${fresh.id} in ${Math.round(performance.now() - t0)} ms`);
+      return fresh;
+    } catch (err) {
+      if (fresh) await this.d.members.destroy(fresh.id).catch(() => {});
+      const why = errorMessage(err).split("\n")[0];
+      if (this.d.engineAway?.()) {
+        await this.#putTenant(tenantId, workloadId, { memberId: null }, REPLACE);
+        log("system", `${cause}; no new container could be started yet (${why}): one will be once the container engine is back`);
+      } else {
+        await this.#putTenant(tenantId, workloadId, { memberId: null, status: "released", releasedAt: Date.now() }, REPLACE);
+        log("system", `${cause}; no new container could be started (${why}): released, its state is kept on disk — claim again`);
+      }
+      return null;
+    } finally {
+      this.d.refiller.kick(workloadId);
+    }
   }
 
   /**
@@ -200,7 +300,7 @@ export class Tenants {
 
   async #releaseOne(tenantId: string, workloadId: string, syncOverride: boolean | undefined): Promise<void> {
     const m = await this.d.store.pools.memberOfTenant(workloadId, tenantId);
-    if (!m) throw notFound(`tenant ${tenantId} holds no ${workloadId} container`);
+    if (!m) return this.#releaseWithoutMember(tenantId, workloadId);
     // Upload to the workload's current sink — where the next claim downloads from, and where a
     // fixed key takes effect for a retry; the member's own (older) spec only for a removed workload.
     const w = this.d.registry.find(workloadId) ?? this.d.registry.forMember(m);
@@ -226,6 +326,14 @@ export class Tenants {
     await this.#putTenant(tenantId, workloadId, { memberId: null, status: "released", releasedAt: Date.now() }, where);
     log("system", `released ${workloadId} container ${m.id}`);
     this.d.refiller.kick(workloadId);
+  }
+
+  /** A claim whose container died while the engine was away (#giveNew): nothing to upload or remove. */
+  async #releaseWithoutMember(tenantId: string, workloadId: string): Promise<void> {
+    const t = await this.d.store.pools.getTenant(tenantId, workloadId);
+    if (!t || t.status === "released") throw notFound(`tenant ${tenantId} holds no ${workloadId} container`);
+    await this.#putTenant(tenantId, workloadId, { memberId: null, status: "released", releasedAt: Date.now() }, "Tenants.release");
+    (await this.d.logFor(workloadId, tenantId))("system", `released ${workloadId} (its container had died; its state is kept on disk)`);
   }
 
   /** Freeze the container's processes while the final upload runs, so it is consistent. */
@@ -336,7 +444,13 @@ export class Tenants {
       claimedAt: c.claimedAt ? new Date(c.claimedAt).toISOString() : null,
       releasedAt: c.releasedAt ? new Date(c.releasedAt).toISOString() : null,
       lastActiveAt: m?.lastActiveAt ? new Date(m.lastActiveAt).toISOString() : null,
+      lastReplaced: this.#replacedView(c),
     };
+  }
+
+  #replacedView(c: TenantClaim): TenantView["lastReplaced"] {
+    const r = this.#replaced.get(`${c.workloadId}/${c.tenantId}`);
+    return r ? { at: new Date(r.at).toISOString(), cause: r.cause } : null;
   }
 }
 
@@ -357,4 +471,6 @@ export interface TenantView {
   claimedAt: string | null;
   releasedAt: string | null;
   lastActiveAt: string | null;
+  /** When this Kiln last gave the tenant a new container because its own died, and why (not kept across restarts). */
+  lastReplaced: { at: string; cause: string } | null;
 }

@@ -4,6 +4,11 @@
  * answering; members that were warming, or taken by a claim that had not completed, are replaced; a
  * release cut short leaves the tenant its container. A status write the lifecycles refuse (the
  * store is not what a crash could leave) is logged and counted, and adoption goes on.
+ *
+ * After the engine itself restarted (Kiln still running), convergePoolMembers does the same
+ * comparison without a restart's doubts: ready members whose containers no longer run are removed,
+ * claimed ones are replaced for their tenant (Tenants.replaceDead), claims left without a member get
+ * one, containers without a member go; members still warming are left to the create waiting for them.
  */
 import { IllegalMove } from "../core/lifecycle.ts";
 import type { PoolMember } from "../core/pool.ts";
@@ -27,8 +32,73 @@ export interface AdoptDeps {
 
 const WHERE = "adoptPoolMembers";
 
+/** This instance's member containers, as the engine has them now. */
+function memberContainers(d: { runtime: ContainerRuntime; instanceId: string }) {
+  return d.runtime.listContainers({ [MANAGED]: "true", [INSTANCE]: d.instanceId, "kiln.kind": "pool-member" });
+}
+
+/** Members whose container no longer runs: ready ones (to remove) and held ones (to replace). Pure. */
+export function deadMembers(members: PoolMember[], running: Set<string>): { ready: PoolMember[]; held: PoolMember[] } {
+  const dead = members.filter((m) => m.containerId !== null && !running.has(m.containerId));
+  return {
+    ready: dead.filter((m) => m.status === "ready"),
+    held: dead.filter((m) => (m.status === "claimed" || m.status === "releasing") && m.tenantId !== null),
+  };
+}
+
+export interface ConvergeDeps {
+  store: Store;
+  runtime: ContainerRuntime;
+  members: Pick<Members, "destroy">;
+  instanceId: string;
+  /** Tenants.replaceDead: null when it did nothing (or could not replace). */
+  replaceDead: (dead: PoolMember, cause: string, stillDead: () => Promise<boolean>) => Promise<PoolMember | null>;
+  /** Tenants.restoreMissing: a member for a standing claim that has none. */
+  restoreMissing: (tenantId: string, workloadId: string, cause: string) => Promise<PoolMember | null>;
+  log: (line: string) => void;
+}
+
+export async function convergePoolMembers(d: ConvergeDeps): Promise<{ removed: number; replaced: number }> {
+  const running = new Set((await memberContainers(d)).filter((c) => c.running).map((c) => c.id));
+  const dead = deadMembers(await d.store.pools.listMembers(), running);
+  let removed = 0;
+  let replaced = 0;
+  // Ready ones first: a replacement below takes from the pool, which must hold only live members.
+  for (const m of dead.ready) {
+    if (!(await d.store.pools.drainIfReady(m.id))) continue; // claimed meanwhile: handled as held below, or by its event
+    await d.members.destroy(m.id).catch((err) => d.log(`pools: removing dead member ${m.id}: ${String(err)}`));
+    removed++;
+  }
+  for (const m of dead.held) {
+    const id = m.containerId!;
+    const stillDead = async () => !(await d.runtime.inspectContainer(id))?.running;
+    if (await d.replaceDead(m, `container ${id.slice(0, 12)} no longer ran after the engine came back`, stillDead)) replaced++;
+  }
+  // Claims left without a container: their replacement failed while the engine was away.
+  const held = new Set((await d.store.pools.listMembers()).map((m) => m.id));
+  for (const t of await d.store.pools.listTenants()) {
+    if (t.status !== "claimed" && t.status !== "release_failed") continue;
+    if (t.memberId && held.has(t.memberId)) continue;
+    if (await d.restoreMissing(t.tenantId, t.workloadId, "its container was lost while the engine was away")) replaced++;
+  }
+  // Containers whose member is gone (a removal that failed while the engine was away). Containers
+  // first, members after: a member's row is written before its container is made, so a container
+  // being made meanwhile always has its row in the second list.
+  const containers = await memberContainers(d);
+  const live = new Set((await d.store.pools.listMembers()).map((m) => m.id));
+  for (const c of containers) {
+    const memberId = c.labels["kiln.member"];
+    if (memberId && live.has(memberId)) continue;
+    if (memberId) await d.members.destroy(memberId).catch(() => {}); // its slot mount and leftover row
+    await d.runtime.removeContainer(c.id).catch((err) => d.log(`pools: removing orphan container ${c.id.slice(0, 12)}: ${String(err)}`));
+    removed++;
+  }
+  if (removed || replaced) d.log(`pools: after the engine came back: removed ${removed} dead member(s), replaced ${replaced} tenant container(s)`);
+  return { removed, replaced };
+}
+
 export async function adoptPoolMembers(d: AdoptDeps): Promise<{ adopted: number; removed: number; illegalMoves: number }> {
-  const containers = await d.runtime.listContainers({ [MANAGED]: "true", [INSTANCE]: d.instanceId, "kiln.kind": "pool-member" });
+  const containers = await memberContainers(d);
   const byId = new Map(containers.map((c) => [c.id, c]));
   const members = await d.store.pools.listMembers();
   const known = new Set<string>();
@@ -59,8 +129,21 @@ export async function adoptPoolMembers(d: AdoptDeps): Promise<{ adopted: number;
       removed++;
     }
   }
-  // Slot mounts whose member no longer exists.
   const live = new Set((await d.store.pools.listMembers()).map((m) => m.id));
+  // Claims whose member is gone: Kiln died while replacing their dead container (Tenants.replaceDead).
+  for (const t of await d.store.pools.listTenants()) {
+    if ((t.status !== "claimed" && t.status !== "release_failed") || (t.memberId && live.has(t.memberId))) continue;
+    if (t.memberId) await d.members.destroy(t.memberId).catch(() => {}); // the `destroyed` row it names
+    try {
+      await d.store.pools.putTenant({ ...t, memberId: null, status: "released", releasedAt: Date.now(), updatedAt: Date.now() }, WHERE);
+      d.log(`tenant ${t.tenantId}'s ${t.workloadId} container was being replaced when Kiln stopped; its state is kept on disk`);
+    } catch (err) {
+      if (!(err instanceof IllegalMove)) throw err;
+      illegalMoves++;
+      d.log(`pools: adoption: ${err.message}`);
+    }
+  }
+  // Slot mounts whose member no longer exists.
   for (const memberId of attached) if (!live.has(memberId)) await d.slots.detach(memberId).catch(() => {});
   return { adopted, removed, illegalMoves };
 }

@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { WorkloadSpec } from "../../core/workload.ts";
 import type { PoolMember } from "../../core/pool.ts";
 import type { Store } from "../../core/ports/store.ts";
-import { PoolFullError, type Tenants } from "../../pools/tenants.ts";
+import { EngineAwayError, PoolFullError, type Tenants } from "../../pools/tenants.ts";
 import type { WorkloadRegistry } from "../../pools/workload-registry.ts";
 import { errorResponse, validationHook } from "../errors.ts";
 import { ClaimBody, ClaimView, ErrorBody, PoolList, ReleaseBody, SyncBody, TenantList, TenantParam, WorkloadList } from "../schemas.ts";
@@ -21,7 +21,7 @@ export interface TenantRoutesDeps {
 export function tenantRoutes(d: TenantRoutesDeps) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.onError((e, c) => {
-    if (e instanceof PoolFullError) c.header("Retry-After", String(e.retryAfterSeconds));
+    if (e instanceof PoolFullError || e instanceof EngineAwayError) c.header("Retry-After", String(e.retryAfterSeconds));
     return errorResponse(c, e);
   });
 
@@ -31,7 +31,7 @@ export function tenantRoutes(d: TenantRoutesDeps) {
       path: "/tenants/{tenantId}/claim",
       summary: "Claim a container of a workload for a tenant (existing, from the warm pool, or cold)",
       request: { params: TenantParam, body: { content: { "application/json": { schema: ClaimBody } }, required: true } },
-      responses: { 200: json(ClaimView, "the tenant's container"), 503: err("the pool is at max_size (Retry-After)"), ...errors },
+      responses: { 200: json(ClaimView, "the tenant's container"), 503: err("the pool is at max_size, or the container engine is restarting (Retry-After)"), ...errors },
     }),
     async (c) => c.json(await d.tenants.claim(c.req.valid("param").tenantId, c.req.valid("json").workload), 200),
   );
