@@ -96,10 +96,16 @@ export class Members {
   /** Remove the container, the slot mounts and the row. Idempotent. */
   async destroy(memberId: string): Promise<void> {
     const m = await this.d.store.pools.getMember(memberId);
-    if (m?.containerId) await this.d.runtime.removeContainer(m.containerId);
+    // The row goes even when the container cannot be removed now (the engine is away): a row left
+    // behind would count as a member forever (a warming one holds the refiller back; a claimed one
+    // looks like the tenant's). The container, labelled, is then removed by the next pass's orphan
+    // sweep (convergePoolMembers after the engine is back, adoption at boot); the error is rethrown.
+    let removeError: unknown = null;
+    if (m?.containerId) await this.d.runtime.removeContainer(m.containerId).catch((err) => (removeError = err));
     await this.d.slots.detach(memberId);
     await this.d.store.pools.deleteMember(memberId);
     this.#dead.delete(memberId);
+    if (removeError) throw removeError;
   }
 
   /** Wait until the member is healthy (or, without a healthcheck, running); its endpoint when it has a port. */

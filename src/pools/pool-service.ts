@@ -106,6 +106,7 @@ export class PoolService {
       const now = Date.now();
       this.illegalMoves += await sweepIdle(now, this.d);
       await this.d.tenants.periodic(now, this.#periodic);
+      await this.d.tenants.restoreAllMissing(now);
       this.d.refiller.kick();
     } catch (err) {
       this.d.log(`pools: ${err instanceof Error ? err.message : String(err)}`);

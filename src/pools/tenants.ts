@@ -78,6 +78,9 @@ export class EngineAwayError extends KilnError {
   }
 }
 
+/** How often a standing claim without a container is given one again (restoreAllMissing). */
+const RETRY_MISSING_MS = 5_000;
+
 /** Tries at pausing a container for a consistent upload (see #pause). */
 const PAUSE_ATTEMPTS = 5;
 /** The caller named in a status write of a replacement the lifecycles refuse. */
@@ -87,6 +90,8 @@ export class Tenants {
   readonly #lock = new KeyedLock();
   /** The last time each (workload/tenant)'s container was replaced after it died, and why (status shows it). */
   readonly #replaced = new Map<string, { at: number; cause: string }>();
+  /** When a standing claim was last left (or tried) without a container, by workload/tenant. */
+  readonly #missingSince = new Map<string, number>();
   /** Periodic syncs that met a status write the lifecycles refused (logged on the tenant). */
   illegalMoves = 0;
 
@@ -182,9 +187,27 @@ export class Tenants {
   }
 
   /**
+   * Standing claims without a container (a replacement that failed): each is given one again, at most
+   * every RETRY_MISSING_MS, never while the engine is away. Called from the pools' tick.
+   */
+  async restoreAllMissing(now: number): Promise<number> {
+    if (this.d.engineAway?.()) return 0;
+    let restored = 0;
+    for (const t of await this.d.store.pools.listTenants()) {
+      if (t.memberId || (t.status !== "claimed" && t.status !== "release_failed")) continue;
+      if (!this.d.registry.find(t.workloadId)) continue; // its workload is gone: the tenant may release
+      const key = `${t.workloadId}/${t.tenantId}`;
+      if (now - (this.#missingSince.get(key) ?? 0) < RETRY_MISSING_MS) continue;
+      this.#missingSince.set(key, now);
+      if (await this.restoreMissing(t.tenantId, t.workloadId, "its container was lost")) restored++;
+    }
+    return restored;
+  }
+
+  /**
    * Under the tenant's lock, its old member out of the way: a new member, its row pointing at it (the
-   * status kept). With none to be had the tenant is released (its state stays on disk) — unless the
-   * engine is away: then it keeps its claim, without a container, until the pass after it is back.
+   * status kept). With none to be had the tenant keeps its claim without a container (its state stays
+   * on disk) until restoreAllMissing or the pass after an engine restart gives it one.
    */
   async #giveNew(t: TenantClaim, cause: string, t0: number): Promise<PoolMember | null> {
     const { tenantId, workloadId } = t;
@@ -203,13 +226,13 @@ export class Tenants {
     } catch (err) {
       if (fresh) await this.d.members.destroy(fresh.id).catch(() => {});
       const why = errorMessage(err).split("\n")[0];
-      if (this.d.engineAway?.()) {
-        await this.#putTenant(tenantId, workloadId, { memberId: null }, REPLACE);
-        log("system", `${cause}; no new container could be started yet (${why}): one will be once the container engine is back`);
-      } else {
-        await this.#putTenant(tenantId, workloadId, { memberId: null, status: "released", releasedAt: Date.now() }, REPLACE);
-        log("system", `${cause}; no new container could be started (${why}): released, its state is kept on disk — claim again`);
-      }
+      // The claim stands, without a container, and its state stays on disk: never released for a
+      // failed replacement (the engine may be stopping — its containers' deaths arrive before the event
+      // stream breaks). restoreAllMissing tries again every few seconds, and the pass after the engine
+      // is back at once.
+      await this.#putTenant(tenantId, workloadId, { memberId: null }, REPLACE);
+      this.#missingSince.set(`${workloadId}/${tenantId}`, Date.now());
+      log("system", `${cause}; no new container could be started yet (${why}): Kiln tries again shortly; the state is kept`);
       return null;
     } finally {
       this.d.refiller.kick(workloadId);

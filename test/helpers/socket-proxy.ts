@@ -131,6 +131,9 @@ export async function startSocketProxy(opts: { upstream?: string; allow: SocketP
   const dir = mkdtempSync(join(tmpdir(), "kiln-socket-proxy-"));
   const socketPath = join(dir, "docker.sock");
   const requests: ProxiedRequest[] = [];
+  // Upstream requests in flight, so stop() can end endless ones (the event stream, log follows):
+  // server.stop(true) alone waits for their handlers.
+  const inflight = new Set<AbortController>();
 
   // HAProxy's client/server timeouts are 10 min: log follows and waits stay idle far longer than Bun's
   // 10 s default. Bun honours idleTimeout on a unix socket too; its types list it for TCP only.
@@ -148,12 +151,15 @@ export async function startSocketProxy(opts: { upstream?: string; allow: SocketP
       }
       const hasBody = req.method !== "GET" && req.method !== "HEAD" && req.body !== null;
       let res: Response;
+      const upstreamAbort = new AbortController();
+      inflight.add(upstreamAbort);
+      req.signal.addEventListener("abort", () => upstreamAbort.abort(), { once: true });
       try {
         res = await fetch(`http://docker${path}${query}`, {
           method: req.method,
           headers: forwardable(req.headers),
           body: hasBody ? req.body : undefined,
-          signal: req.signal, // the client went away: stop the engine's side too (log follows)
+          signal: upstreamAbort.signal, // the client went away, or the proxy stops: end the engine's side too
           unix: upstream,
           duplex: "half",
           decompress: false,
@@ -175,6 +181,13 @@ export async function startSocketProxy(opts: { upstream?: string; allow: SocketP
     socketPath,
     requests,
     async stop() {
+      for (const a of inflight) {
+        try {
+          a.abort();
+        } catch {
+          // Bun rethrows an abort reason from an already-settled fetch: nothing left to end
+        }
+      }
       await server.stop(true);
       rmSync(dir, { recursive: true, force: true });
     },

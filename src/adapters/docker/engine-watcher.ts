@@ -16,6 +16,9 @@ import { MANAGED } from "../../core/labels.ts";
 import { decodeEngineEvent } from "./events-decode.ts";
 import { EngineHttp, readJsonLines } from "./http.ts";
 
+/** Longest start() waits for the event stream to connect. */
+const START_WAIT_MS = 2_000;
+
 export interface EngineWatcherOptions {
   socketPath?: string;
   apiVersion?: string;
@@ -61,7 +64,11 @@ export class EngineWatcher implements EngineEvents {
     let firstAttempt!: () => void;
     const attempted = new Promise<void>((r) => (firstAttempt = r));
     this.#loop = this.#run(abort.signal, firstAttempt).finally(firstAttempt);
-    return attempted;
+    // Docker sends the stream's headers at once, but a proxy in front of the socket may hold them until
+    // the first event: boot waits for the connection at most START_WAIT_MS, then goes on (the stream
+    // keeps connecting; a reconcile pass covers anything before it).
+    const waited = setTimeout(firstAttempt, START_WAIT_MS);
+    return attempted.finally(() => clearTimeout(waited));
   }
 
   async stop(): Promise<void> {
