@@ -191,18 +191,25 @@ export class Tenants {
    * every RETRY_MISSING_MS, never while the engine is away. Called from the pools' tick.
    */
   async restoreAllMissing(now: number): Promise<number> {
-    if (this.d.engineAway?.()) return 0;
+    // Only the claims a failed replacement left without a container (#giveNew records them): no scan
+    // of every tenant on each tick.
+    if (this.#missingSince.size === 0 || this.d.engineAway?.()) return 0;
     let restored = 0;
-    for (const t of await this.d.store.pools.listTenants()) {
-      if (t.memberId || (t.status !== "claimed" && t.status !== "release_failed")) continue;
-      if (!this.d.registry.find(t.workloadId)) continue; // its workload is gone: the tenant may release
-      const key = `${t.workloadId}/${t.tenantId}`;
-      if (now - (this.#missingSince.get(key) ?? 0) < RETRY_MISSING_MS) continue;
+    for (const [key, since] of [...this.#missingSince]) {
+      if (now - since < RETRY_MISSING_MS) continue;
+      const [workloadId, tenantId] = key.split("/") as [string, string];
+      const t = await this.d.store.pools.getTenant(tenantId, workloadId);
+      if (!t || t.memberId || (t.status !== "claimed" && t.status !== "release_failed")) {
+        this.#missingSince.delete(key); // given one meanwhile, or released
+        continue;
+      }
+      if (!this.d.registry.find(workloadId)) continue; // its workload is gone: the tenant may release
       this.#missingSince.set(key, now);
-      if (await this.restoreMissing(t.tenantId, t.workloadId, "its container was lost")) restored++;
+      if (await this.restoreMissing(tenantId, workloadId, "its container was lost")) restored++;
     }
     return restored;
   }
+
 
   /**
    * Under the tenant's lock, its old member out of the way: a new member, its row pointing at it (the
@@ -221,6 +228,7 @@ export class Tenants {
       fresh = (await this.#provide(w, tenantId, dirs)).member;
       await this.#putTenant(tenantId, w.id, { memberId: fresh.id }, REPLACE);
       this.#replaced.set(`${w.id}/${tenantId}`, { at: Date.now(), cause });
+      this.#missingSince.delete(`${w.id}/${tenantId}`);
       log("system", `${cause}; replaced by member ${fresh.id} in ${Math.round(performance.now() - t0)} ms`);
       return fresh;
     } catch (err) {
