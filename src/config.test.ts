@@ -35,6 +35,15 @@ test("never a KILN_ setting nor any AWS_ variable (AWS_CA_BUNDLE breaks rclone's
   expect(keys.filter((k) => k.startsWith("KILN_") || k.startsWith("AWS_") || k.startsWith("RCLONE_"))).toEqual([]);
 });
 
+test("KILN_SECRET_KEY is read into config.secretKey and never reaches a child's environment", () => {
+  const key = "q0jK4vH1d8m3Yl7Zx2Wc9Rb6Tn5Up0Ao1Se4Df7Gh8I=";
+  const config = loadConfig({ ...HOST_ENV, KILN_SECRET_KEY: key });
+  expect(config.secretKey).toBe(key);
+  expect(Object.keys(config.childEnv)).not.toContain("KILN_SECRET_KEY");
+  expect(Object.values(config.childEnv)).not.toContain(key);
+  expect(loadConfig({ KILN_SECRET_KEY: "" }).secretKey).toBeUndefined();
+});
+
 test("a child always has a PATH", () => {
   expect(childEnvOf({}).PATH).toBe("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 });
