@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { ContainerSpec } from "../../core/ports/runtime.ts";
-import { ICC_OPTION, containerCreateBody, isIsolatedNetwork, networkConnectBody, networkCreateBody } from "./create-body.ts";
+import { KilnError } from "../../core/errors.ts";
+import { ICC_OPTION, checkVolumeName, containerCreateBody, isIsolatedNetwork, networkConnectBody, networkCreateBody, volumeCreateBody } from "./create-body.ts";
 
 const spec: ContainerSpec = {
   name: "kiln-app-web-1",
@@ -131,5 +132,70 @@ describe("network bodies", () => {
 
   test("joining a network: the container and its aliases", () => {
     expect(networkConnectBody("c1", ["web"])).toEqual({ Container: "c1", EndpointConfig: { Aliases: ["web"] } });
+  });
+});
+
+describe("named volumes and entrypoint", () => {
+  test("volumes become read-write Mounts of Type volume, after any bind mounts", () => {
+    const body = containerCreateBody({
+      ...spec,
+      mounts: [{ source: "/slots/m/secrets", target: "/secrets", readOnly: true }],
+      volumes: [
+        { name: "kiln-app-web-data", target: "/data" },
+        { name: "kiln-app-web-cache", target: "/cache" },
+      ],
+    });
+    expect(body.HostConfig.Mounts).toEqual([
+      { Type: "bind", Source: "/slots/m/secrets", Target: "/secrets", ReadOnly: true },
+      { Type: "volume", Source: "kiln-app-web-data", Target: "/data", ReadOnly: false },
+      { Type: "volume", Source: "kiln-app-web-cache", Target: "/cache", ReadOnly: false },
+    ]);
+    expect(body.HostConfig.Binds).toBeUndefined();
+  });
+
+  test("no volumes, no Mounts", () => {
+    expect(containerCreateBody({ ...spec, volumes: [] }).HostConfig.Mounts).toBeUndefined();
+    expect(containerCreateBody(spec).HostConfig.Mounts).toBeUndefined();
+  });
+
+  test("a volume name Docker would take as a path is refused", () => {
+    expect(() => containerCreateBody({ ...spec, volumes: [{ name: "/etc", target: "/data" }] })).toThrow(KilnError);
+  });
+
+  test("entrypoint overrides the image's; [] is sent as is (clears it); absent leaves it", () => {
+    expect(containerCreateBody({ ...spec, entrypoint: ["/bin/sh", "-c"], cmd: ["echo hi"] })).toMatchObject({
+      Entrypoint: ["/bin/sh", "-c"],
+      Cmd: ["echo hi"],
+    });
+    expect(containerCreateBody({ ...spec, entrypoint: [] }).Entrypoint).toEqual([]);
+    expect("Entrypoint" in containerCreateBody(spec)).toBe(false);
+  });
+});
+
+describe("volume names and bodies", () => {
+  test("valid names pass through", () => {
+    for (const name of ["a", "0", "kiln-app-web_data.1", "A".repeat(128)]) expect(checkVolumeName(name)).toBe(name);
+  });
+
+  test("invalid names are a bad_request that says what a name may be", () => {
+    for (const name of ["", "-a", ".a", "_a", "a/b", "../x", "/data", "a b", "a:b", "é", "A".repeat(129)]) {
+      let err: unknown;
+      try {
+        checkVolumeName(name);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(KilnError);
+      expect((err as KilnError).kind).toBe("bad_request");
+      expect((err as KilnError).hint).toContain("starts with a letter or digit");
+    }
+  });
+
+  test("create body: a local volume with its labels", () => {
+    const labels = { "kiln.managed": "true", "kiln.app": "web" };
+    const body = volumeCreateBody("kiln-app-web-data", labels);
+    expect(body).toEqual({ Name: "kiln-app-web-data", Driver: "local", Labels: labels });
+    expect(body.Labels).not.toBe(labels);
+    expect(() => volumeCreateBody("a/b", labels)).toThrow(KilnError);
   });
 });

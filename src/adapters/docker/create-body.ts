@@ -5,7 +5,9 @@
  * rotated logs, and a published port bound to 127.0.0.1 only (Caddy is the way in).
  * Also the bodies of the network calls: Kiln's own network is a bridge with inter-container
  * traffic off, so its containers reach neither each other nor (through 127.0.0.1) the host's services.
+ * And named volumes: their name check and `POST /volumes/create` body.
  */
+import { badRequest } from "../../core/errors.ts";
 import type { ContainerSpec, Labels, NetworkKind } from "../../core/ports/runtime.ts";
 
 export interface CreateContainerBody {
@@ -13,6 +15,7 @@ export interface CreateContainerBody {
   Labels: Record<string, string>;
   Env: string[];
   Cmd?: string[];
+  Entrypoint?: string[];
   User?: string;
   Healthcheck?: { Test: string[]; Interval: number; Timeout: number; Retries: number; StartPeriod: number };
   ExposedPorts?: Record<string, Record<string, never>>;
@@ -25,11 +28,15 @@ export interface CreateContainerBody {
     RestartPolicy: { Name: ContainerSpec["restartPolicy"]; MaximumRetryCount?: number };
     SecurityOpt: string[];
     CapDrop: string[];
+    CapAdd?: string[];
     Init: boolean;
     ReadonlyRootfs: boolean;
     Tmpfs?: Record<string, string>;
     Binds?: string[];
-    Mounts?: { Type: "bind"; Source: string; Target: string; ReadOnly: boolean; BindOptions?: { Propagation: string } }[];
+    Mounts?: (
+      | { Type: "bind"; Source: string; Target: string; ReadOnly: boolean; BindOptions?: { Propagation: string } }
+      | { Type: "volume"; Source: string; Target: string; ReadOnly: false }
+    )[];
     LogConfig: { Type: "json-file"; Config: Record<string, string> };
   };
 }
@@ -54,12 +61,15 @@ export function containerCreateBody(spec: ContainerSpec): CreateContainerBody {
           : { Name: spec.restartPolicy },
       SecurityOpt: ["no-new-privileges:true"],
       CapDrop: ["ALL"],
+      ...(spec.capAdd?.length ? { CapAdd: [...spec.capAdd] } : {}),
       Init: true,
       ReadonlyRootfs: spec.readOnlyRootfs ?? false,
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
     },
   };
   if (spec.cmd) body.Cmd = [...spec.cmd];
+  // An empty list is sent as is: the engine then drops the image's ENTRYPOINT instead of inheriting it.
+  if (spec.entrypoint) body.Entrypoint = [...spec.entrypoint];
   if (spec.user) body.User = spec.user;
   if (port) {
     body.ExposedPorts = { [port]: {} };
@@ -76,6 +86,10 @@ export function containerCreateBody(spec: ContainerSpec): CreateContainerBody {
       ReadOnly: m.readOnly,
       ...(m.propagation ? { BindOptions: { Propagation: m.propagation } } : {}),
     }));
+  }
+  if (spec.volumes?.length) {
+    const volumes = spec.volumes.map((v) => ({ Type: "volume" as const, Source: checkVolumeName(v.name), Target: v.target, ReadOnly: false as const }));
+    body.HostConfig.Mounts = [...(body.HostConfig.Mounts ?? []), ...volumes];
   }
   if (spec.healthcheck) {
     const ns = (ms: number) => Math.round(ms * 1e6);
@@ -114,4 +128,29 @@ export function isIsolatedNetwork(n: { Driver: string; Options?: Record<string, 
 /** `POST /networks/{id}/connect`: a created container joins one more network, reachable there by its aliases. */
 export function networkConnectBody(containerId: string, aliases: readonly string[]): { Container: string; EndpointConfig: { Aliases: string[] } } {
   return { Container: containerId, EndpointConfig: { Aliases: [...aliases] } };
+}
+
+/** What Docker accepts as a volume name (and nothing that could be read as a path). */
+export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+
+/** The name, when Docker would take it as a named volume; else a bad_request saying what a name may be. */
+export function checkVolumeName(name: string): string {
+  if (!VOLUME_NAME.test(name)) {
+    throw badRequest(
+      `invalid volume name ${JSON.stringify(name.slice(0, 140))}`,
+      "a volume name starts with a letter or digit, then up to 127 letters, digits, '_', '.' or '-'",
+    );
+  }
+  return name;
+}
+
+export interface VolumeCreateBody {
+  Name: string;
+  Driver: "local";
+  Labels: Labels;
+}
+
+/** `POST /volumes/create`: a local named volume carrying these labels. */
+export function volumeCreateBody(name: string, labels: Labels): VolumeCreateBody {
+  return { Name: checkVolumeName(name), Driver: "local", Labels: { ...labels } };
 }

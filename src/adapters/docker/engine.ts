@@ -5,11 +5,11 @@
  */
 import { KilnError, StepError } from "../../core/errors.ts";
 import type { LogSink } from "../../core/logs.ts";
-import type { ContainerInfo, ContainerRuntime, ContainerSpec, ImageBuildRequest, ImageSummary, Labels, NetworkKind } from "../../core/ports/runtime.ts";
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, ImageBuildRequest, ImageSummary, Labels, NetworkKind, VolumeSummary } from "../../core/ports/runtime.ts";
 import { MANAGED } from "../../core/labels.ts";
 import { BuildTraceDecoder } from "./buildkit-trace.ts";
 import { type BuildLimiter, outOfMemory } from "../cgroups/build-cgroup.ts";
-import { ICC_OPTION, containerCreateBody, isIsolatedNetwork, networkConnectBody, networkCreateBody } from "./create-body.ts";
+import { ICC_OPTION, checkVolumeName, containerCreateBody, isIsolatedNetwork, networkConnectBody, networkCreateBody, volumeCreateBody } from "./create-body.ts";
 import { EngineHttp, readJsonLines, streamError, type EngineRequest } from "./http.ts";
 import { buildQuery, importQuery, pullQuery } from "./image-queries.ts";
 import { demuxLines } from "../../formats/log-demux.ts";
@@ -265,6 +265,47 @@ export class DockerEngine implements ContainerRuntime {
     return new Set(list.map((c) => c.ImageID));
   }
 
+  /**
+   * Create the named volume when absent. One that exists is kept as is (its labels and data
+   * untouched); the engine's create is idempotent too, so a racer's volume is just as good.
+   */
+  async ensureVolume(name: string, labels: Labels): Promise<void> {
+    const body = volumeCreateBody(name, labels);
+    const status = await this.#http.send({ path: `/volumes/${enc(name)}`, okStatuses: [404] });
+    if (status !== 404) return;
+    await this.#http.send({ method: "POST", path: "/volumes/create", json: body });
+  }
+
+  /** Remove a named volume (never forced). Absent is fine; one a container holds (any state) is a conflict naming it. */
+  async removeVolume(name: string): Promise<void> {
+    checkVolumeName(name);
+    const status = await this.#http.send({ method: "DELETE", path: `/volumes/${enc(name)}`, okStatuses: [404, 409] });
+    if (status !== 409) return;
+    const holders = await this.#http.json<{ Id: string; Names?: string[] | null }[]>({
+      path: "/containers/json",
+      query: { all: true, filters: JSON.stringify({ volume: [name] }) },
+    });
+    const names = holders.map((c) => (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ""));
+    const shown = names.length ? `${names.slice(0, 5).join(", ")}${names.length > 5 ? ", …" : ""}` : "a container";
+    throw new KilnError(
+      "conflict",
+      `Docker volume ${name} is in use by ${names.length > 1 ? "containers" : "container"} ${shown}, so it was not removed`,
+      `remove ${names.length > 1 ? "those containers" : "that container"} first (docker rm -f ${names[0] ?? "<container>"}), then remove the volume`,
+    );
+  }
+
+  async listVolumes(labels: Labels): Promise<VolumeSummary[]> {
+    const res = await this.#http.json<{ Volumes: { Name: string; Labels: Labels | null; CreatedAt?: string }[] | null }>({
+      path: "/volumes",
+      query: { filters: labelFilters(labels) },
+    });
+    return (res.Volumes ?? []).map((v) => ({
+      name: v.Name,
+      labels: v.Labels ?? {},
+      createdAt: (v.CreatedAt && Date.parse(v.CreatedAt)) || 0,
+    }));
+  }
+
   async createContainer(spec: ContainerSpec): Promise<string> {
     const res = await this.#http.json<{ Id: string }>({
       method: "POST",
@@ -282,6 +323,11 @@ export class DockerEngine implements ContainerRuntime {
       throw err;
     }
     return res.Id;
+  }
+
+  async imageUser(ref: string): Promise<string | null> {
+    const image = await this.#http.json<{ Config?: { User?: string } | null }>({ path: `/images/${enc(ref)}/json` });
+    return image.Config?.User || null;
   }
 
   async startContainer(id: string): Promise<void> {

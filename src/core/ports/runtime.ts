@@ -13,6 +13,8 @@ export interface ContainerSpec {
   labels: Labels;
   env: Record<string, string>;
   cmd?: string[];
+  /** Overrides the image's ENTRYPOINT; `[]` clears it (then `cmd` is the whole command). */
+  entrypoint?: string[];
   /** The network the container is created on: Kiln's isolated one (no traffic between its containers). */
   network: string;
   /** Networks the container joins too, before it starts (user-named shared networks), each with DNS aliases. */
@@ -25,10 +27,14 @@ export interface ContainerSpec {
   restartPolicy: "no" | "on-failure" | "unless-stopped";
   readOnlyRootfs?: boolean;
   user?: string;
+  /** Capabilities given back after all are dropped (one-shot helpers only, e.g. CHOWN). */
+  capAdd?: string[];
   tmpfs?: Record<string, string>;
   binds?: string[];
   /** Bind mounts; `rslave` propagation lets mounts made later on the host appear inside (tenant slots). */
   mounts?: BindMount[];
+  /** Named Docker volumes, mounted read-write at `target`; they outlive the container (e.g. /data across redeploys). */
+  volumes?: VolumeMount[];
   /** Docker's HEALTHCHECK; the container counts as healthy once it passes. */
   healthcheck?: { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number };
 }
@@ -44,6 +50,20 @@ export interface NetworkAttachment {
  * names for apps that must talk to each other).
  */
 export type NetworkKind = "isolated" | "shared";
+
+export interface VolumeMount {
+  /** A named volume (`[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}`), made beforehand with ensureVolume. */
+  name: string;
+  target: string;
+}
+
+/** One named volume, as listVolumes sees it. */
+export interface VolumeSummary {
+  name: string;
+  labels: Labels;
+  /** When the engine made it (ms since the epoch). */
+  createdAt: number;
+}
 
 export interface BindMount {
   source: string;
@@ -110,8 +130,18 @@ export interface ContainerRuntime {
   listAllImages(): Promise<ImageSummary[]>;
   /** The image ids every container in the engine (any state, any owner) was made from. */
   imagesInUse(): Promise<Set<string>>;
+  /** Make sure a named volume exists (created with these labels when absent; an existing one is kept as is). */
+  ensureVolume(name: string, labels: Labels): Promise<void>;
+  /** Remove a named volume; absent is fine. In use by a container (any state) → a KilnError conflict naming it. */
+  removeVolume(name: string): Promise<void>;
+  /** Named volumes carrying all of the given labels. */
+  listVolumes(labels: Labels): Promise<VolumeSummary[]>;
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
+  /** Block until the container stops; its exit code. */
+  waitContainer(id: string, signal?: AbortSignal): Promise<number>;
+  /** The user an image runs as (its USER), or null for root/unset. */
+  imageUser(ref: string): Promise<string | null>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
   /** Freeze every process (cgroup freezer): writers are quiesced for a consistent final sync. */
   pauseContainer(id: string): Promise<void>;
