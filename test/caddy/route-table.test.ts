@@ -80,8 +80,8 @@ beforeAll(async () => {
   const a = upstream("alpha");
   const b = upstream("beta");
   apps.push(a, b);
-  alpha = { deploymentId: "aaaa1111", name: "alpha", upstream: `127.0.0.1:${a.port}` };
-  beta = { deploymentId: "bbbb2222", name: "beta", upstream: `127.0.0.1:${b.port}` };
+  alpha = { deploymentId: "aaaa1111", name: "alpha", upstreams: [`127.0.0.1:${a.port}`] };
+  beta = { deploymentId: "bbbb2222", name: "beta", upstreams: [`127.0.0.1:${b.port}`] };
   expect(await supervisor.ensureRunning()).toBe("started");
   await table.load([]);
 });
@@ -180,7 +180,7 @@ test("replacing one route's upstream does not disturb the other app", async () =
   const servedSince = async (n: number) => until(`beta's traffic past ${n} requests`, async () => served > n || failures.length > 0, 30_000);
   for (const port of [alpha2.port, apps[0]!.port, alpha2.port, apps[0]!.port, alpha2.port]) {
     await servedSince(served);
-    await table.upsert({ ...alpha, upstream: `127.0.0.1:${port}` });
+    await table.upsert({ ...alpha, upstreams: [`127.0.0.1:${port}`] });
   }
   await servedSince(served);
   stop = true;
@@ -197,6 +197,9 @@ test("remove takes one route out; removing it again is fine", async () => {
   await table.remove(alpha.deploymentId);
   await table.remove(alpha.deploymentId);
   expect(await table.list()).toEqual([beta.deploymentId]);
+  // Its upstream stays named in a route no request matches, so Caddy keeps counting requests to it.
+  const held = (await (await fetch(`${adminUrl}/reverse_proxy/upstreams`)).json()) as { address: string }[];
+  expect(held.map((u) => u.address)).toContain(alpha.upstreams[0]!);
   expect((await viaHost("alpha")).status).toBe(404);
   expect((await viaHost("beta")).status).toBe(200);
 });

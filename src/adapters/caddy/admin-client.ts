@@ -1,6 +1,10 @@
 /**
  * A small client for Caddy's admin API. Every failure is a KilnError "unavailable" that names
  * the request and carries Caddy's own error text.
+ *
+ * One connection per request: Caddy 2.6 replaces its admin server on every config change and closes
+ * the old one's connections, so a pooled connection would fail the next call with ECONNRESET. Even a
+ * fresh one can, when it races a config change: a GET (safe to repeat) is tried GET_ATTEMPTS times.
  */
 import { KilnError, errorMessage } from "../../core/errors.ts";
 
@@ -19,6 +23,8 @@ export interface AdminRequestOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+export const GET_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 50;
 
 export class CaddyAdminClient {
   readonly baseUrl: string;
@@ -29,20 +35,24 @@ export class CaddyAdminClient {
 
   async request(method: AdminMethod, path: string, body?: unknown, opts: AdminRequestOptions = {}): Promise<AdminResponse> {
     const what = `${method} ${path}`;
-    let res: Response;
-    try {
-      res = await fetch(this.baseUrl + path, {
-        method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
-    } catch (err) {
-      throw new KilnError(
-        "unavailable",
-        `Caddy's admin API at ${this.baseUrl} did not answer ${what}: ${errorMessage(err)}`,
-        "check that Caddy is running with its admin API at this address (Kiln starts it itself when `caddy` is on PATH)",
-      );
+    let res: Response | undefined;
+    const signal = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    for (let attempt = 1; !res; attempt++) {
+      try {
+        res = await fetch(this.baseUrl + path, {
+          method,
+          headers: body === undefined ? {} : { "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal,
+          keepalive: false,
+        });
+      } catch (err) {
+        if (method === "GET" && attempt < GET_ATTEMPTS && !signal.aborted) {
+          await Bun.sleep(RETRY_DELAY_MS);
+          continue;
+        }
+        throw unreachable(this.baseUrl, what, err);
+      }
     }
     const text = await res.text().catch(() => "");
     const parsed = parseJson(text);
@@ -73,13 +83,21 @@ export class CaddyAdminClient {
   /** True when GET /config/ answers 2xx within `timeoutMs`. */
   async answers(timeoutMs = 2000): Promise<boolean> {
     try {
-      const res = await fetch(`${this.baseUrl}/config/`, { signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(`${this.baseUrl}/config/`, { signal: AbortSignal.timeout(timeoutMs), keepalive: false });
       await res.arrayBuffer();
       return res.ok;
     } catch {
       return false;
     }
   }
+}
+
+function unreachable(baseUrl: string, what: string, err: unknown): KilnError {
+  return new KilnError(
+    "unavailable",
+    `Caddy's admin API at ${baseUrl} did not answer ${what}: ${errorMessage(err)}`,
+    "check that Caddy is running with its admin API at this address (Kiln starts it itself when `caddy` is on PATH)",
+  );
 }
 
 function parseJson(text: string): unknown {

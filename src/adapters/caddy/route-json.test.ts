@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { KilnError } from "../../core/errors.ts";
+import type { AppRoute } from "../../core/ports/routes.ts";
 import {
   FALLBACK_BODY,
   NO_TENANT_BODY,
@@ -11,10 +12,13 @@ import {
   ingressServer,
   kilnConfig,
   listenAddress,
+  drainRoute,
+  healthChecks,
   routeId,
+  upstreamsOf,
 } from "./route-json.ts";
 
-const route = { deploymentId: "abc123", name: "web", upstream: "127.0.0.1:40001" };
+const route: AppRoute = { deploymentId: "abc123", name: "web", upstreams: ["127.0.0.1:40001"] };
 
 describe("appRoute", () => {
   const r = appRoute(route, "apps.example.com");
@@ -56,8 +60,73 @@ describe("appRoute", () => {
     expect(() => appRoute({ ...route, deploymentId: "a/b" }, "x")).toThrow(KilnError);
     expect(() => appRoute({ ...route, deploymentId: "a*" }, "x")).toThrow(KilnError);
     expect(() => appRoute({ ...route, name: "Web.evil" }, "x")).toThrow(KilnError);
-    expect(() => appRoute({ ...route, upstream: "127.0.0.1" }, "x")).toThrow(KilnError);
-    expect(() => appRoute({ ...route, upstream: "http://127.0.0.1:1" }, "x")).toThrow(KilnError);
+    expect(() => appRoute({ ...route, upstreams: ["127.0.0.1"] }, "x")).toThrow(KilnError);
+    expect(() => appRoute({ ...route, upstreams: ["http://127.0.0.1:1"] }, "x")).toThrow(KilnError);
+    expect(() => appRoute({ ...route, upstreams: ["127.0.0.1:1", "127.0.0.1"] }, "x")).toThrow("want host:port");
+  });
+
+  test("1 to 32 distinct upstreams", () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `127.0.0.1:${40000 + i}`);
+    expect(() => appRoute({ ...route, upstreams: [] }, "x")).toThrow("without upstreams");
+    expect(() => appRoute({ ...route, upstreams: undefined as unknown as string[] }, "x")).toThrow("without upstreams");
+    expect(() => appRoute({ ...route, upstreams: many(33) }, "x")).toThrow("at most 32");
+    expect(() => appRoute({ ...route, upstreams: ["127.0.0.1:1", "127.0.0.1:1"] }, "x")).toThrow("same upstream twice");
+    expect(upstreamsOf(appRoute({ ...route, upstreams: many(32) }, "x"))).toEqual(many(32));
+  });
+
+  test("every upstream is proxied to, round robin, with retries on another upstream and passive health", () => {
+    const r2 = appRoute({ ...route, upstreams: ["127.0.0.1:1", "127.0.0.1:2"] }, "x");
+    const sub = (r2.handle as { routes: { handle: Record<string, unknown>[] }[] }[])[0]!;
+    const proxies = [sub.routes[0]!.handle[0]!, sub.routes[1]!.handle[1]!];
+    for (const p of proxies) {
+      expect(p).toMatchObject({
+        handler: "reverse_proxy",
+        upstreams: [{ dial: "127.0.0.1:1" }, { dial: "127.0.0.1:2" }],
+        load_balancing: {
+          selection_policy: { policy: "round_robin" },
+          try_duration: "5s",
+          try_interval: "100ms",
+          retry_match: [{ method: ["GET", "HEAD", "OPTIONS"] }],
+        },
+        health_checks: { passive: { fail_duration: "3s", max_fails: 1 } },
+      });
+      expect((p.health_checks as Record<string, unknown>).active).toBeUndefined();
+    }
+    expect(sub.routes).toHaveLength(2);
+  });
+
+  test("health adds Caddy's active health check", () => {
+    expect(healthChecks({ path: "/healthz?x=1", intervalMs: 1500, timeoutMs: 300, expectStatus: 204 }).active).toEqual({
+      uri: "/healthz?x=1",
+      interval: "1500ms",
+      timeout: "300ms",
+      expect_status: 204,
+    });
+    expect(healthChecks({ path: "/h", intervalMs: 1000, timeoutMs: 500 }).active).toEqual({ uri: "/h", interval: "1000ms", timeout: "500ms" });
+    const bad = (health: AppRoute["health"]) => () => appRoute({ ...route, health }, "x");
+    expect(bad({ path: "healthz", intervalMs: 1000, timeoutMs: 500 })).toThrow("health path");
+    expect(bad({ path: "/{http.request.host}", intervalMs: 1000, timeoutMs: 500 })).toThrow("health path");
+    expect(bad({ path: "/h", intervalMs: 0, timeoutMs: 500 })).toThrow("intervalMs");
+    expect(bad({ path: "/h", intervalMs: 1000, timeoutMs: 1.5 })).toThrow("timeoutMs");
+    expect(bad({ path: "/h", intervalMs: 1000, timeoutMs: 500, expectStatus: 99 })).toThrow("expectStatus");
+  });
+
+  test("switched-out upstreams stay named in a handler no request reaches", () => {
+    const r2 = appRoute(route, "x", ["127.0.0.1:9", "127.0.0.1:40001"]);
+    const sub = (r2.handle as { routes: Record<string, any>[] }[])[0]!;
+    expect(sub.routes).toHaveLength(3);
+    expect(sub.routes[0]!.terminal).toBe(true);
+    expect(sub.routes[1]!.terminal).toBe(true);
+    expect(sub.routes[2]).toEqual({
+      match: [{ expression: "false" }],
+      handle: [{ handler: "reverse_proxy", upstreams: [{ dial: "127.0.0.1:9" }], transport: { protocol: "http", dial_timeout: "3s" } }],
+    });
+    expect(upstreamsOf(r2)).toEqual(["127.0.0.1:40001"]);
+    const d = drainRoute("abc123", ["127.0.0.1:9"]);
+    expect(d["@id"]).toBe("kiln-drain-abc123");
+    expect(d.match).toEqual([{ expression: "false" }]);
+    expect(deploymentIdOf(d["@id"])).toBeNull();
+    expect(upstreamsOf({})).toEqual([]);
   });
 });
 
@@ -93,10 +162,18 @@ describe("ingressServer", () => {
   });
 
   test("one route per deployment id, the last one wins", () => {
-    const s = ingressServer({ publicHost: "localhost", publicPort: 1 }, [route, { ...route, upstream: "127.0.0.1:2" }]);
+    const s = ingressServer({ publicHost: "localhost", publicPort: 1 }, [route, { ...route, upstreams: ["127.0.0.1:2"] }]);
     const routes = s.routes as Record<string, unknown>[];
     expect(routes).toHaveLength(2);
     expect(JSON.stringify(routes[0])).toContain("127.0.0.1:2");
+  });
+
+  test("drain routes for deployments without an app route come after the apps", () => {
+    const drains = new Map([["abc123", ["127.0.0.1:7"]], ["gone", ["127.0.0.1:8"]], ["idle", []]]);
+    const s = ingressServer({ publicHost: "localhost", publicPort: 1 }, [route], drains);
+    const routes = s.routes as Record<string, unknown>[];
+    expect(routes.map((r) => r["@id"])).toEqual(["kiln-app-abc123", "kiln-drain-gone", "kiln-fallback"]);
+    expect(JSON.stringify(routes[0])).toContain("127.0.0.1:7");
   });
 
   test("listen address", () => {

@@ -12,6 +12,8 @@ import { isHostName } from "../../core/names.ts";
 
 export const SERVER_NAME = "kiln";
 export const ROUTE_ID_PREFIX = "kiln-app-";
+/** A removed app's route that still names its switched-out upstreams (see `drainRoute`). */
+export const DRAIN_ID_PREFIX = "kiln-drain-";
 export const FALLBACK_ID = "kiln-fallback";
 export const FALLBACK_BODY = "no app is deployed at this address\n";
 export const TENANTS_ID = "kiln-tenants";
@@ -25,10 +27,22 @@ export const TENANT_LOOKUP_REFRESH = "100ms";
 export const TENANT_TRY = { duration: "1s", interval: "50ms" };
 /** How long Caddy waits to connect to an app before answering 502. */
 export const DIAL_TIMEOUT = "3s";
+/**
+ * An app's load balancing. Round robin over its upstreams; a request whose dial fails, or an
+ * idempotent one (RETRY_METHODS) whose connection was accepted but whose round trip failed, is tried
+ * again on the next upstream every `interval` for up to `duration` (then 502/503).
+ */
+export const APP_TRY = { duration: "5s", interval: "100ms" };
+export const RETRY_METHODS = ["GET", "HEAD", "OPTIONS"];
+/** Passive health: one failed request (dial or round trip) takes an upstream out for this long. */
+export const FAIL_DURATION = "3s";
+export const MAX_UPSTREAMS = 32;
 
 /** Admin-API paths. */
 export const ROUTES_PATH = `/config/apps/http/servers/${SERVER_NAME}/routes`;
 export const idPath = (id: string) => `/id/${encodeURIComponent(id)}`;
+/** Every static upstream Caddy knows, with its requests in flight: [{address, num_requests, fails}]. */
+export const UPSTREAMS_PATH = "/reverse_proxy/upstreams";
 
 export interface IngressOptions {
   /** Apps are served at <name>.<publicHost>. */
@@ -55,6 +69,8 @@ export function deploymentIdOf(id: unknown): string | null {
 
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const UPSTREAM_RE = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;
+/** A path and query with no spaces, braces (Caddy placeholders) or fragments. */
+const HEALTH_PATH_RE = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/?-]{0,255}$/;
 
 /** Reject routes that would break Caddy's matchers or address another route's path. */
 export function validateRoute(route: AppRoute): void {
@@ -62,7 +78,22 @@ export function validateRoute(route: AppRoute): void {
     new KilnError("internal", `cannot route ${what}`, "this is a bug in Kiln: routes are built from validated deployments");
   if (!ID_RE.test(route.deploymentId)) throw bad(`deployment id ${JSON.stringify(route.deploymentId)}`);
   if (!isHostName(route.name)) throw bad(`name ${JSON.stringify(route.name)} (not DNS labels)`);
-  if (!UPSTREAM_RE.test(route.upstream)) throw bad(`upstream ${JSON.stringify(route.upstream)} (want host:port)`);
+  const ups: unknown = route.upstreams;
+  if (!Array.isArray(ups) || ups.length === 0) throw bad(`${route.deploymentId} without upstreams (want 1–${MAX_UPSTREAMS} host:port)`);
+  if (ups.length > MAX_UPSTREAMS) throw bad(`${route.deploymentId} to ${ups.length} upstreams (at most ${MAX_UPSTREAMS})`);
+  for (const u of ups) if (typeof u !== "string" || !UPSTREAM_RE.test(u)) throw bad(`upstream ${JSON.stringify(u)} (want host:port)`);
+  if (new Set(ups).size !== ups.length) throw bad(`${route.deploymentId} to the same upstream twice (${JSON.stringify(ups)})`);
+  if (route.health) validateHealth(route.health, bad);
+}
+
+function validateHealth(h: NonNullable<AppRoute["health"]>, bad: (what: string) => KilnError): void {
+  if (typeof h.path !== "string" || !HEALTH_PATH_RE.test(h.path)) throw bad(`health path ${JSON.stringify(h.path)} (want /…)`);
+  for (const [k, v] of [["intervalMs", h.intervalMs], ["timeoutMs", h.timeoutMs]] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 3_600_000) throw bad(`health ${k} ${JSON.stringify(v)} (want 1–3600000)`);
+  }
+  if (h.expectStatus !== undefined && (!Number.isInteger(h.expectStatus) || h.expectStatus < 100 || h.expectStatus > 599)) {
+    throw bad(`health expectStatus ${JSON.stringify(h.expectStatus)} (want 100–599)`);
+  }
 }
 
 /** `:<port>` or `<host>:<port>`, as Caddy's `listen` wants it. */
@@ -71,15 +102,65 @@ export function listenAddress(opts: IngressOptions): string {
   return `${host.includes(":") ? `[${host}]` : host}:${opts.publicPort}`;
 }
 
+/** A matcher set that matches no request. */
+export const NEVER = { expression: "false" };
+
+/**
+ * Upstreams switched out of a route but maybe still serving requests. Caddy forgets an upstream
+ * (and drops it from GET /reverse_proxy/upstreams) the moment no loaded config names it, even while
+ * requests to it are in flight; naming it in a handler that matches nothing keeps its count visible.
+ */
+function drainHandler(draining: string[]): Record<string, unknown> {
+  return { handler: "reverse_proxy", upstreams: draining.map((dial) => ({ dial })), transport: { protocol: "http", dial_timeout: DIAL_TIMEOUT } };
+}
+
+/** A removed app's stand-in until its switched-out upstreams are idle: matches nothing, is not an app route. */
+export function drainRoute(deploymentId: string, draining: string[]): CaddyRoute {
+  return { "@id": DRAIN_ID_PREFIX + deploymentId, match: [NEVER], handle: [drainHandler(draining)] };
+}
+
+/** The dial addresses of an app route as Caddy holds it (its first proxy's upstreams), [] when unknown. */
+export function upstreamsOf(route: unknown): string[] {
+  try {
+    const sub = (route as { handle: { routes: { handle: { handler: string; upstreams?: { dial?: unknown }[] }[] }[] }[] }).handle[0]!.routes[0]!;
+    const proxy = sub.handle.find((h) => h.handler === "reverse_proxy");
+    return (proxy?.upstreams ?? []).map((u) => u.dial).filter((d): d is string => typeof d === "string");
+  } catch {
+    return [];
+  }
+}
+
 export function pathPrefix(deploymentId: string): string {
   return `/d/${deploymentId}`;
 }
 
-function reverseProxy(upstream: string, extraRequestHeaders?: Record<string, string[]>): Record<string, unknown> {
+/** Caddy's health_checks for an app: always passive; active when the route asks for it. */
+export function healthChecks(health: AppRoute["health"]): Record<string, unknown> {
+  const passive = { fail_duration: FAIL_DURATION, max_fails: 1 };
+  if (!health) return { passive };
+  return {
+    passive,
+    active: {
+      uri: health.path,
+      interval: `${health.intervalMs}ms`,
+      timeout: `${health.timeoutMs}ms`,
+      ...(health.expectStatus !== undefined ? { expect_status: health.expectStatus } : {}),
+    },
+  };
+}
+
+function reverseProxy(route: AppRoute, extraRequestHeaders?: Record<string, string[]>): Record<string, unknown> {
   // Caddy sets X-Forwarded-For/-Proto/-Host itself.
   return {
     handler: "reverse_proxy",
-    upstreams: [{ dial: upstream }],
+    upstreams: route.upstreams.map((dial) => ({ dial })),
+    load_balancing: {
+      selection_policy: { policy: "round_robin" },
+      try_duration: APP_TRY.duration,
+      try_interval: APP_TRY.interval,
+      retry_match: [{ method: RETRY_METHODS }],
+    },
+    health_checks: healthChecks(route.health),
     transport: { protocol: "http", dial_timeout: DIAL_TIMEOUT },
     ...(extraRequestHeaders ? { headers: { request: { set: extraRequestHeaders } } } : {}),
   };
@@ -92,8 +173,9 @@ function reverseProxy(upstream: string, extraRequestHeaders?: Record<string, str
  * this app's: one app's pages are never served under another's name. Caddy's host matcher ignores
  * the Host header's port, so `localhost` and `localhost:8080` both match.
  */
-export function appRoute(route: AppRoute, publicHost: string): CaddyRoute {
+export function appRoute(route: AppRoute, publicHost: string, draining: string[] = []): CaddyRoute {
   validateRoute(route);
+  const drain = draining.filter((u) => !route.upstreams.includes(u));
   const host = `${route.name}.${publicHost}`.toLowerCase();
   const prefix = pathPrefix(route.deploymentId);
   const paths = [prefix, `${prefix}/*`];
@@ -104,13 +186,15 @@ export function appRoute(route: AppRoute, publicHost: string): CaddyRoute {
       {
         handler: "subroute",
         routes: [
-          { match: [{ host: [host] }], handle: [reverseProxy(route.upstream)], terminal: true },
+          { match: [{ host: [host] }], handle: [reverseProxy(route)], terminal: true },
           {
             handle: [
               { handler: "rewrite", strip_path_prefix: prefix },
-              reverseProxy(route.upstream, { "X-Forwarded-Prefix": [prefix] }),
+              reverseProxy(route, { "X-Forwarded-Prefix": [prefix] }),
             ],
+            terminal: true,
           },
+          ...(drain.length ? [{ match: [NEVER], handle: [drainHandler(drain)] }] : []),
         ],
       },
     ],
@@ -160,14 +244,19 @@ export function fallbackRoute(): CaddyRoute {
   };
 }
 
-/** The ingress server: app routes (last one given per deployment id wins), then the fallback. */
-export function ingressServer(opts: IngressOptions, routes: AppRoute[]): Record<string, unknown> {
+/**
+ * The ingress server: app routes (last one given per deployment id wins), then drain routes of
+ * deployments in `draining` without an app route, then the fallback.
+ */
+export function ingressServer(opts: IngressOptions, routes: AppRoute[], draining: Map<string, string[]> = new Map()): Record<string, unknown> {
   const byId = new Map<string, AppRoute>();
   for (const r of routes) byId.set(r.deploymentId, r);
   const tenants = opts.tenantResolver ? [tenantsRoute(opts.publicHost, opts.tenantResolver)] : [];
+  const apps = [...byId.values()].map((r) => appRoute(r, opts.publicHost, draining.get(r.deploymentId)));
+  const drains = [...draining].filter(([id, ups]) => !byId.has(id) && ups.length > 0).map(([id, ups]) => drainRoute(id, ups));
   return {
     listen: [listenAddress(opts)],
-    routes: [...[...byId.values()].map((r) => appRoute(r, opts.publicHost)), ...tenants, fallbackRoute()],
+    routes: [...apps, ...drains, ...tenants, fallbackRoute()],
     ...(opts.tenantResolver ? { errors: { routes: [tenantErrorRoute(opts.publicHost)] } } : {}),
     automatic_https: { disable: true },
   };
@@ -184,10 +273,10 @@ export function bootstrapConfig(adminListen: string): CaddyConfig {
 }
 
 /** The whole config Kiln owns, for POST /load. */
-export function kilnConfig(adminListen: string, opts: IngressOptions, routes: AppRoute[]): CaddyConfig {
+export function kilnConfig(adminListen: string, opts: IngressOptions, routes: AppRoute[], draining?: Map<string, string[]>): CaddyConfig {
   return {
     admin: adminBlock(adminListen),
-    apps: { http: { servers: { [SERVER_NAME]: ingressServer(opts, routes) } } },
+    apps: { http: { servers: { [SERVER_NAME]: ingressServer(opts, routes, draining) } } },
   };
 }
 

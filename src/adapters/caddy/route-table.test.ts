@@ -1,10 +1,12 @@
 /** CaddyRouteTable against a fake admin API that keeps a routes array and records calls. */
-import { afterAll, beforeEach, expect, test } from "bun:test";
-import { CaddyRouteTable } from "./route-table.ts";
+import { afterAll, afterEach, beforeEach, expect, setSystemTime, test } from "bun:test";
+import { CaddyRouteTable, LATE_START_MS } from "./route-table.ts";
 
 let routes: Record<string, unknown>[] | null = null;
 let loaded: Record<string, unknown> | null = null;
 const calls: string[] = [];
+/** What GET /reverse_proxy/upstreams answers. */
+let upstreamsAnswer: { address: string; num_requests: number; fails: number }[] = [];
 const ROUTES = "/config/apps/http/servers/kiln/routes";
 
 const server = Bun.serve({
@@ -16,6 +18,7 @@ const server = Bun.serve({
     await Bun.sleep(2); // let concurrent callers interleave if they could
     const notFound = () => Response.json({ error: "unknown object ID" }, { status: 404 });
     if (pathname === "/config/") return Response.json({});
+    if (pathname === "/reverse_proxy/upstreams") return Response.json(upstreamsAnswer);
     if (pathname === "/load" && req.method === "POST") {
       loaded = (await req.json()) as Record<string, unknown>;
       const apps = loaded.apps as { http: { servers: { kiln: { routes: Record<string, unknown>[] } } } };
@@ -44,16 +47,27 @@ const server = Bun.serve({
 });
 afterAll(() => server.stop(true));
 
-const table = new CaddyRouteTable({ adminUrl: `http://127.0.0.1:${server.port}`, publicHost: "localhost", publicPort: 8080 });
-const route = (id: string, port = 4000) => ({ deploymentId: id, name: `app-${id}`, upstream: `127.0.0.1:${port}` });
+const route = (id: string, port = 4000, ...more: number[]) => ({
+  deploymentId: id,
+  name: `app-${id}`,
+  upstreams: [port, ...more].map((p) => `127.0.0.1:${p}`),
+});
 const ids = () => routes?.map((r) => r["@id"]);
+
+let table = newTable();
+function newTable() {
+  return new CaddyRouteTable({ adminUrl: `http://127.0.0.1:${server.port}`, publicHost: "localhost", publicPort: 8080 });
+}
 
 beforeEach(async () => {
   routes = null;
   loaded = null;
+  upstreamsAnswer = [];
+  table = newTable();
   await table.load([]);
   calls.length = 0;
 });
+afterEach(() => setSystemTime());
 
 test("load posts the whole config, keeping the admin block", async () => {
   await table.load([route("a")]);
@@ -73,7 +87,8 @@ test("upsert of an existing id patches it in place", async () => {
   await table.load([route("a"), route("b")]);
   calls.length = 0;
   await table.upsert(route("a", 5000));
-  expect(calls).toEqual(["GET /id/kiln-app-a", "PATCH /id/kiln-app-a"]);
+  // (the upstreams GET: is the switched-out 4000 still busy?)
+  expect(calls).toEqual(["GET /reverse_proxy/upstreams", "GET /id/kiln-app-a", "PATCH /id/kiln-app-a"]);
   expect(ids()).toEqual(["kiln-app-a", "kiln-app-b", "kiln-fallback"]);
   expect(JSON.stringify(routes![0])).toContain("127.0.0.1:5000");
 });
@@ -85,7 +100,8 @@ test("concurrent upserts of the same id do not both insert", async () => {
 });
 
 test("invalid routes are rejected before reaching Caddy", async () => {
-  await expect(table.upsert({ deploymentId: "x", name: "x", upstream: "nope" })).rejects.toThrow("want host:port");
+  await expect(table.upsert({ deploymentId: "x", name: "x", upstreams: ["nope"] })).rejects.toThrow("want host:port");
+  await expect(table.upsert({ deploymentId: "x", name: "x", upstreams: [] })).rejects.toThrow("without upstreams");
   expect(calls).toEqual([]);
 });
 
@@ -103,11 +119,14 @@ test("upsert into a Caddy without the ingress server loads it", async () => {
   expect(ids()).toEqual(["kiln-app-a", "kiln-fallback"]);
 });
 
-test("remove deletes by id; an unknown id is fine", async () => {
+test("remove takes the app's route out; an unknown id is fine", async () => {
   await table.load([route("a"), route("b")]);
   await table.remove("a");
   await table.remove("a");
-  expect(ids()).toEqual(["kiln-app-b", "kiln-fallback"]);
+  await table.remove("zzz");
+  // (its upstream stays named, where no request reaches it, until idle: see below)
+  expect(ids()).toEqual(["kiln-drain-a", "kiln-app-b", "kiln-fallback"]);
+  expect(await table.list()).toEqual(["b"]);
 });
 
 test("list returns deployment ids only; none without an ingress server", async () => {
@@ -116,4 +135,80 @@ test("list returns deployment ids only; none without an ingress server", async (
   routes = null;
   expect(await table.list()).toEqual([]);
   expect(await table.healthy()).toBe(true);
+});
+
+const up = (port: number, num_requests: number) => ({ address: `127.0.0.1:${port}`, num_requests, fails: 0 });
+
+test("inFlight sums Caddy's requests in flight to the given addresses only", async () => {
+  await table.load([route("a", 4000, 4001)]);
+  upstreamsAnswer = [up(4000, 2), up(4001, 3), up(4002, 7)];
+  expect(await table.inFlight(["127.0.0.1:4000", "127.0.0.1:4001"])).toBe(5);
+  expect(await table.inFlight(["127.0.0.1:4000", "127.0.0.1:4000"])).toBe(2);
+  expect(await table.inFlight(["127.0.0.1:9999"])).toBe(0);
+  expect(await table.inFlight([])).toBe(0);
+});
+
+test("a switched-out upstream stays named in the route, counts as busy for LATE_START_MS, then is let go when idle", async () => {
+  const t0 = Date.now();
+  setSystemTime(t0);
+  await table.load([route("a", 4000)]);
+  await table.upsert(route("a", 5000));
+  const named = () => JSON.stringify(routes![0]).includes("127.0.0.1:4000");
+  expect(named()).toBe(true);
+  // Caddy may still start a request to it on a connection accepted before the switch.
+  expect(await table.inFlight(["127.0.0.1:4000"])).toBe(1);
+  expect(await table.inFlight(["127.0.0.1:5000"])).toBe(0);
+  setSystemTime(t0 + LATE_START_MS + 1);
+  upstreamsAnswer = [up(4000, 2), up(5000, 0)];
+  expect(await table.inFlight(["127.0.0.1:4000"])).toBe(2);
+  // Still busy: the next switch keeps it named.
+  await table.upsert(route("a", 5000, 5001));
+  expect(named()).toBe(true);
+  upstreamsAnswer = [up(4000, 0)];
+  expect(await table.inFlight(["127.0.0.1:4000"])).toBe(0);
+  await table.upsert(route("a", 5001));
+  expect(named()).toBe(false);
+  expect(JSON.stringify(routes![0])).toContain("127.0.0.1:5000"); // just switched out
+  // Routed again: no longer draining.
+  await table.upsert(route("a", 5000));
+  expect(await table.inFlight(["127.0.0.1:5000"])).toBe(0);
+});
+
+test("remove leaves a drain route while the upstreams may be busy; a mutation after they are idle deletes it", async () => {
+  const t0 = Date.now();
+  setSystemTime(t0);
+  await table.load([route("a", 4000), route("b", 4100)]);
+  await table.remove("a");
+  expect(ids()).toEqual(["kiln-drain-a", "kiln-app-b", "kiln-fallback"]);
+  expect(await table.list()).toEqual(["b"]);
+  expect(await table.inFlight(["127.0.0.1:4000"])).toBe(1);
+  setSystemTime(t0 + LATE_START_MS + 1);
+  expect(await table.inFlight(["127.0.0.1:4000"])).toBe(0);
+  // A load lets idle drained upstreams go.
+  await table.load([route("b", 4100)]);
+  expect(ids()).toEqual(["kiln-app-b", "kiln-fallback"]);
+  // The next mutation after the upstreams went idle deletes the drain route.
+  setSystemTime(t0 + 2 * LATE_START_MS);
+  await table.remove("b");
+  expect(ids()).toEqual(["kiln-drain-b", "kiln-fallback"]);
+  upstreamsAnswer = [up(4100, 1)];
+  setSystemTime(t0 + 3 * LATE_START_MS);
+  await table.upsert(route("c", 4200));
+  expect(ids()).toEqual(["kiln-app-c", "kiln-drain-b", "kiln-fallback"]); // 4100 still busy
+  upstreamsAnswer = [];
+  await table.remove("zzz");
+  expect(ids()).toEqual(["kiln-app-c", "kiln-fallback"]);
+  // Routing a removed deployment again replaces its drain route.
+  await table.remove("c");
+  await table.upsert(route("c", 4300));
+  expect(ids()).toEqual(["kiln-app-c", "kiln-fallback"]);
+  expect(JSON.stringify(routes![0])).toContain("127.0.0.1:4200");
+});
+
+test("a table that did not route a deployment reads its upstreams from Caddy before switching them out", async () => {
+  await table.load([route("a", 4000)]);
+  const fresh = newTable(); // a restarted Kiln
+  await fresh.upsert(route("a", 5000));
+  expect(JSON.stringify(routes![0])).toContain("127.0.0.1:4000");
+  expect(await fresh.inFlight(["127.0.0.1:4000"])).toBe(1);
 });
