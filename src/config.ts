@@ -39,6 +39,11 @@ const schema = z.object({
   KILN_DOCKER_SOCKET: z.string().min(1).default("/var/run/docker.sock"),
   /** Bearer token for the API. Unset: generated at first start into $KILN_DATA_DIR/api-token. */
   KILN_API_TOKEN: z.string().min(16, "KILN_API_TOKEN must be at least 16 characters").optional(),
+  /**
+   * Key that secrets are encrypted with in the database: 32 bytes as base64 or 64 hex characters
+   * (checked by adapters/crypto/secret-key.ts). Unset: generated at first start into $KILN_DATA_DIR/secret.key.
+   */
+  KILN_SECRET_KEY: z.string().min(1).optional(),
   /** Node image to build FROM when the engine has it; otherwise Kiln assembles one from the host. */
   KILN_NODE_IMAGE: z.string().default("node:20-bookworm-slim"),
   /** Default limits for an app container. */
@@ -54,6 +59,7 @@ const schema = z.object({
    * uses, are kept besides); older images are garbage-collected.
    */
   KILN_KEEP_IMAGES: z.coerce.number().int().min(1).max(1000).default(5),
+  KILN_KEEP_RELEASES: z.coerce.number().int().min(2).max(1000).default(20),
   /** Upload cap for tarballs, in MiB (only POST /deployments/upload takes a body this big). */
   KILN_MAX_UPLOAD_MB: z.coerce.number().int().min(1).default(200),
   /** Body cap of every other API route (JSON), in KiB; a bigger body is refused with 413 as it streams. */
@@ -97,11 +103,15 @@ export interface Config {
   dockerNetwork: string;
   dockerSocket: string;
   apiToken: string | undefined;
+  /** KILN_SECRET_KEY: the key secrets are sealed with; unset, $KILN_DATA_DIR/secret.key is used. Never passed to children. */
+  secretKey?: string;
   nodeImage: string;
   appLimits: { memoryBytes: number; nanoCpus: number; pids: number };
   readyTimeoutMs: number;
   buildConcurrency: number;
   keepImages: number;
+  /** Releases kept per deployment (rollback targets); their images are kept too. */
+  keepReleases: number;
   maxUploadBytes: number;
   maxJsonBytes: number;
   /** Bounds on builds' RUN steps together; null: no limit. */
@@ -190,6 +200,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dockerNetwork: c.KILN_DOCKER_NETWORK,
     dockerSocket: c.KILN_DOCKER_SOCKET,
     apiToken: c.KILN_API_TOKEN,
+    secretKey: c.KILN_SECRET_KEY,
     nodeImage: c.KILN_NODE_IMAGE,
     appLimits: {
       memoryBytes: c.KILN_APP_MEMORY_MB * 1024 * 1024,
@@ -199,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     readyTimeoutMs: c.KILN_READY_TIMEOUT_S * 1000,
     buildConcurrency: c.KILN_BUILD_CONCURRENCY,
     keepImages: c.KILN_KEEP_IMAGES,
+    keepReleases: c.KILN_KEEP_RELEASES,
     maxUploadBytes: c.KILN_MAX_UPLOAD_MB * 1024 * 1024,
     maxJsonBytes: c.KILN_MAX_JSON_KB * 1024,
     buildLimits: {

@@ -16,6 +16,9 @@ import { GitFetcher } from "./adapters/sources/git.ts";
 import { validateGitRef, validateGitUrl } from "./adapters/sources/git-commands.ts";
 import { TarballFetcher } from "./adapters/sources/tarball.ts";
 import { SqliteStore } from "./adapters/store/sqlite.ts";
+import { withEncryptedSecrets } from "./adapters/store/encrypted-secrets.ts";
+import { SecretBox } from "./adapters/crypto/secret-box.ts";
+import { loadSecretKey } from "./adapters/crypto/secret-key.ts";
 import { createBuilders } from "./adapters/builders/index.ts";
 import { LogBus } from "./logs/bus.ts";
 import { deploymentStream, tenantStream } from "./logs/streams.ts";
@@ -26,7 +29,9 @@ import { DeploymentService } from "./deploy/service.ts";
 import { Reconciler } from "./reconcile/deployments.ts";
 import { AppConvergence } from "./reconcile/app-convergence.ts";
 import { EngineWatcher } from "./adapters/docker/engine-watcher.ts";
-import { appContainerSpec } from "./containers/app-spec.ts";
+import { appContainerSpec, resolvePort } from "./containers/app-spec.ts";
+import { newId } from "./core/ids.ts";
+import { Rollout } from "./deploy/rollout.ts";
 import { createHttpApp } from "./http/app.ts";
 import { HealthCheck, explainDown } from "./http/health.ts";
 import { websocket } from "hono/bun";
@@ -62,6 +67,8 @@ export interface Kiln {
   events: EngineWatcher;
   /** Keeps running apps running; `apps.answering()` asks every running deployment over HTTP. */
   apps: AppConvergence;
+  /** The zero-downtime swap; `rollout.settled()` waits for drains in progress. */
+  rollout: Rollout;
   stop(): Promise<void>;
 }
 
@@ -75,7 +82,11 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
 
   // Adapters: the only code that touches the outside.
   const dbPath = join(config.dataDir, "kiln.db");
-  const store = SqliteStore.open(dbPath);
+  // Secrets are sealed at rest with KILN_SECRET_KEY or $KILN_DATA_DIR/secret.key; every user of store.secrets gets the sealing repo.
+  const secretKey = await loadSecretKey({ dataDir: config.dataDir, fromEnv: config.secretKey, warn: (m) => console.warn(`kiln: ${m}`) });
+  const store = withEncryptedSecrets(SqliteStore.open(dbPath), new SecretBox(secretKey));
+  const sealed = await store.secrets.sealLegacy();
+  if (sealed > 0) say(`sealed ${sealed} plaintext secret(s) left by an older Kiln`);
   // Builds' RUN steps share one memory cap and CPU quota, on the cgroup dockerd's BuildKit runs them in.
   const buildCgroup = new BuildCgroup({ limits: config.buildLimits, warn: (m) => say(m) });
   const runtime = new DockerEngine({ socketPath: config.dockerSocket, buildLimiter: buildCgroup });
@@ -137,7 +148,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     (id) => bus.sink(deploymentStream(id)),
     (exit) => apps?.noticeExit(exit.deploymentId, exit.containerId),
   );
-  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders }, store, (id) => bus.sink(deploymentStream(id)), watcher);
+  const rollout = new Rollout({ runtime, routes, watcher, instanceId, network: config.dockerNetwork, limits: config.appLimits, readyTimeoutMs: config.readyTimeoutMs });
+  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders, rollout }, store, (id) => bus.sink(deploymentStream(id)), watcher, config.keepReleases);
   service = new DeploymentService({
     store,
     queue,
@@ -233,7 +245,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     keepImages: config.keepImages,
     instanceId,
     busy: (id) => queue.busy(id) || !!apps?.busy(id),
-    converge: (d, c) => apps?.converge(d, c),
+    draining: (containerId) => rollout.draining.has(containerId),
+    converge: (d, listed) => apps?.converge(d, listed),
     log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
     say,
   });
@@ -247,19 +260,28 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     events,
     instanceId,
     building: (id) => queue.busy(id),
-    specFor: async (d, build, port) =>
-      appContainerSpec({
+    specFor: async (d, replica) => {
+      const serving = await deployments.servingRelease(d.id);
+      if (!serving || !(await runtime.imageExists(serving.release.image))) return null;
+      const { release, env } = serving;
+      const spec = appContainerSpec({
         name: d.name,
         deploymentId: d.id,
-        buildId: build.id,
-        image: build.image,
-        env: await deployments.envOf(d.id),
-        port,
+        buildId: release.buildId,
+        releaseId: release.id,
+        replica,
+        suffix: newId(8),
+        image: release.image,
+        env,
+        port: resolvePort(release.settings, release.buildPort),
+        settings: release.settings,
         limits: config.appLimits,
         network: config.dockerNetwork,
         sharedNetworks: d.networks,
         instanceId,
-      }),
+      });
+      return { spec, settings: release.settings };
+    },
     readyTimeoutMs: config.readyTimeoutMs,
     fullPass: () => reconciler!.passAfresh({ boot: false, forceRoutes: true }),
     log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
@@ -324,6 +346,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     reconciler,
     events,
     apps,
+    rollout,
     async stop() {
       reconciler?.stop();
       apps?.stop();

@@ -2,7 +2,8 @@
  * Waiting until a container Kiln just started is ready: one loop for deployments and pool members.
  * The probe says what ready means —
  *   http:        any HTTP answer on its published address (Docker's port proxy accepts TCP even when
- *                nothing listens inside, so a connect proves nothing; any status does);
+ *                nothing listens inside, so a connect proves nothing; any status does); with a
+ *                `path`, a GET of that path answering the expected status (else any 2xx or 3xx);
  *   healthcheck: Docker's healthcheck reports healthy;
  *   running:     the container runs.
  * It resolves when ready and throws a NotReady (`exited` with the exit code and the last output lines,
@@ -14,7 +15,18 @@
 import { KilnError } from "../core/errors.ts";
 import type { ContainerInfo, ContainerRuntime } from "../core/ports/runtime.ts";
 
-export type Probe = { kind: "http"; address: string } | { kind: "healthcheck" } | { kind: "running" };
+export interface HttpProbe {
+  kind: "http";
+  address: string;
+  /** The app's health check: GET this path… */
+  path?: string;
+  /** …answering this status (null/absent: any 2xx or 3xx). */
+  expectStatus?: number | null;
+  /** One request's timeout; default 2 s. */
+  requestTimeoutMs?: number;
+}
+
+export type Probe = HttpProbe | { kind: "healthcheck" } | { kind: "running" };
 
 export type NotReadyReason = "exited" | "unhealthy" | "timeout";
 
@@ -47,9 +59,14 @@ const TAIL_LINES = 20;
 export async function waitUntilReady(o: ReadinessOptions): Promise<void> {
   const pollMs = o.pollMs ?? 50;
   const deadline = Date.now() + o.timeoutMs;
+  let last = "";
   for (let poll = 1; ; poll++) {
     o.signal?.throwIfAborted();
-    if (o.probe.kind === "http" && (await answersHttp(o.probe.address))) return;
+    if (o.probe.kind === "http") {
+      const answer = await askHttp(o.probe);
+      if (answer.ok) return;
+      last = answer.said;
+    }
     if (o.probe.kind !== "http" || poll % HTTP_POLLS_PER_INSPECT === 0) {
       const info = await o.runtime.inspectContainer(o.containerId);
       if (ended(info)) throw await exitedError(o, info);
@@ -57,7 +74,10 @@ export async function waitUntilReady(o: ReadinessOptions): Promise<void> {
       if (o.probe.kind === "running" && info!.running) return;
       if (o.probe.kind === "healthcheck" && info!.health === "unhealthy") throw new NotReady("unhealthy", `${o.name} failed its healthcheck`);
     }
-    if (Date.now() > deadline) throw new NotReady("timeout", `${o.name} ${notYet(o.probe)} within ${Math.round(o.timeoutMs / 1000)} s`);
+    if (Date.now() > deadline) {
+      const lastSaid = last && o.probe.kind === "http" && o.probe.path ? ` (last answer: ${last})` : "";
+      throw new NotReady("timeout", `${o.name} ${notYet(o.probe)} within ${Math.round(o.timeoutMs / 1000)} s${lastSaid}`);
+    }
     await Bun.sleep(pollMs);
   }
 }
@@ -68,6 +88,7 @@ function ended(info: ContainerInfo | null): boolean {
 }
 
 function notYet(p: Probe): string {
+  if (p.kind === "http" && p.path) return `did not pass its health check (GET ${p.path} answering ${p.expectStatus ?? "2xx or 3xx"})`;
   return p.kind === "http" ? "did not accept HTTP connections" : p.kind === "healthcheck" ? "was not healthy" : "was not running";
 }
 
@@ -98,12 +119,15 @@ async function lastExit(runtime: ReadinessOptions["runtime"], id: string, first:
   return "disappeared";
 }
 
-async function answersHttp(address: string): Promise<boolean> {
+/** One probe: ok, or what it got instead (a status, or the error), for the timeout's message. */
+async function askHttp(p: HttpProbe): Promise<{ ok: boolean; said: string }> {
   try {
-    const res = await fetch(`http://${address}/`, { signal: AbortSignal.timeout(2000), redirect: "manual" });
+    const res = await fetch(`http://${p.address}${p.path ?? "/"}`, { signal: AbortSignal.timeout(p.requestTimeoutMs ?? 2000), redirect: "manual" });
     await res.body?.cancel();
-    return true;
-  } catch {
-    return false;
+    if (!p.path) return { ok: true, said: String(res.status) };
+    const ok = p.expectStatus ? res.status === p.expectStatus : res.status >= 200 && res.status < 400;
+    return { ok, said: `status ${res.status}` };
+  } catch (err) {
+    return { ok: false, said: err instanceof Error && err.name === "TimeoutError" ? "no answer in time" : "no HTTP answer" };
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Follows each running app container's output into the log bus, and says when it stops.
- * One watch per deployment; a new container replaces the old watch (zero-downtime swaps).
+ * One watch per container (a deployment has one per replica, and old ones keep being followed
+ * while they drain after a swap, until the swap unwatches them).
  * Lines are followed with the engine's timestamps, and the last one seen is kept per container:
  * when a container Kiln restarts is watched again, its log resumes just after that line — no gap,
  * no duplicate; a new container starts from its own beginning. A container whose output ends and
@@ -16,6 +17,7 @@ export interface ExitReport {
 }
 
 interface Watch {
+  deploymentId: string;
   containerId: string;
   abort: AbortController;
 }
@@ -36,23 +38,29 @@ export class RuntimeWatcher {
    * `sinceSeconds` (epoch), default now.
    */
   watch(deploymentId: string, containerId: string, sinceSeconds = Math.floor(Date.now() / 1000)): void {
-    const before = this.#watches.get(deploymentId);
-    if (before && before.containerId !== containerId) this.#stamps.delete(before.containerId);
-    this.#stop(deploymentId);
-    const w: Watch = { containerId, abort: new AbortController() };
-    this.#watches.set(deploymentId, w);
+    this.#stop(containerId);
+    const w: Watch = { deploymentId, containerId, abort: new AbortController() };
+    this.#watches.set(containerId, w);
     void this.#follow(deploymentId, w, sinceSeconds);
   }
 
   /** Whether `containerId` is followed now (for deployments' convergence). */
   watching(deploymentId: string, containerId: string): boolean {
-    return this.#watches.get(deploymentId)?.containerId === containerId;
+    return this.#watches.get(containerId)?.deploymentId === deploymentId;
   }
 
+  /** Stop following every container of the deployment (stop, delete). */
   unwatch(deploymentId: string): void {
-    const w = this.#watches.get(deploymentId);
-    if (w) this.#stamps.delete(w.containerId);
-    this.#stop(deploymentId);
+    for (const w of [...this.#watches.values()]) {
+      if (w.deploymentId !== deploymentId) continue;
+      this.#stamps.delete(w.containerId);
+      this.#stop(w.containerId);
+    }
+  }
+
+  /** Stop following one container (drained after a swap): its end is nobody's exit. */
+  unwatchContainer(containerId: string): void {
+    this.#stop(containerId);
   }
 
   /** A container that is no longer anybody's (removed, replaced): its resume point goes. */
@@ -64,9 +72,9 @@ export class RuntimeWatcher {
     for (const id of [...this.#watches.keys()]) this.#stop(id);
   }
 
-  #stop(deploymentId: string): void {
-    this.#watches.get(deploymentId)?.abort.abort();
-    this.#watches.delete(deploymentId);
+  #stop(containerId: string): void {
+    this.#watches.get(containerId)?.abort.abort();
+    this.#watches.delete(containerId);
   }
 
   async #follow(deploymentId: string, w: Watch, sinceSeconds: number): Promise<void> {
@@ -90,7 +98,7 @@ export class RuntimeWatcher {
         if (Date.now() - began < 1000) await Bun.sleep(500);
         continue;
       }
-      this.#watches.delete(deploymentId);
+      this.#watches.delete(w.containerId);
       this.onExit({ deploymentId, containerId: w.containerId });
       return;
     }

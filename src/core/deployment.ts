@@ -1,4 +1,5 @@
 import { defineLifecycle } from "./lifecycle.ts";
+import type { AppSettings } from "./settings.ts";
 
 /** Where a deployment's source comes from. The token of a private repo lives in the secret store, not here. */
 export type SourceSpec =
@@ -15,16 +16,30 @@ export interface Deployment {
   envKeys: string[];
   /** User-named Docker networks the app's container joins besides Kiln's isolated one (apps that must talk). */
   networks: string[];
+  /** How Kiln builds, runs, checks and scales it (src/core/settings.ts). */
+  settings: AppSettings;
   status: DeploymentStatus;
+  /** The build in progress, or the one serving. */
   currentBuildId: string | null;
+  /** The release serving (src/core/release.ts); null before the first deploy succeeded. */
+  currentReleaseId: string | null;
   /** Set for a failure: what went wrong, with the last log lines where useful. */
   failureReason: string | null;
-  containerId: string | null;
-  /** 127.0.0.1:<port> where the app's container is published. */
-  upstream: string | null;
+  /** The containers serving, one per replica, in replica order. */
+  instances: AppInstance[];
   createdAt: number;
   updatedAt: number;
 }
+
+/** One replica of a running app: its container, and where it is published on loopback. */
+export interface AppInstance {
+  containerId: string;
+  /** 127.0.0.1:<port>; null until the engine published it. */
+  upstream: string | null;
+}
+
+/** The upstreams Caddy balances over. */
+export const upstreamsOf = (d: Pick<Deployment, "instances">): string[] => d.instances.flatMap((i) => (i.upstream ? [i.upstream] : []));
 
 /**
  * Deployment status says what the app is doing. A redeploy of a running app stays `running` (the
@@ -68,6 +83,8 @@ export interface Build {
   status: BuildStatus;
   builder: BuilderName | null;
   image: string | null;
+  /** The port the builder says the image listens on, if it knows. */
+  port: number | null;
   commit: string | null;
   steps: StepTiming[];
   error: string | null;

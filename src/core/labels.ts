@@ -29,6 +29,12 @@ export function imageTag(name: string, buildId: string): string {
   return `kiln/app-${name}:${buildId}`;
 }
 
-export function containerName(name: string, buildId: string): string {
-  return `kiln-${name}-${buildId}`;
+/** The Docker volume behind an app's named volume: by deployment id, so a new app of the same name never gets it. */
+export function volumeName(deploymentId: string, name: string): string {
+  return `kiln-${deploymentId}-${name}`;
+}
+
+/** Labels of an app's volume (kept on stop; removed on delete only when asked). */
+export function volumeLabels(instanceId: string, deploymentId: string, name: string): Labels {
+  return { [MANAGED]: "true", [INSTANCE]: instanceId, "kiln.kind": "app-volume", "kiln.deployment": deploymentId, "kiln.volume": name };
 }

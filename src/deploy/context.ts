@@ -1,6 +1,8 @@
 /** What the pipeline's steps share: inputs, the outside systems, and the outputs steps fill in. */
 import type { Config } from "../config.ts";
-import type { Build, BuilderName, Deployment } from "../core/deployment.ts";
+import type { AppInstance, Build, BuilderName, Deployment } from "../core/deployment.ts";
+import type { AppSettings } from "../core/settings.ts";
+import type { Rollout } from "./rollout.ts";
 import type { LogSink } from "../core/logs.ts";
 import type { ImageBuilder } from "../core/ports/builder.ts";
 import type { RouteTable } from "../core/ports/routes.ts";
@@ -16,6 +18,7 @@ export interface PipelineDeps {
   routes: RouteTable;
   fetchers: { git: SourceFetcher; tarball: SourceFetcher };
   builders: ImageBuilder[];
+  rollout: Rollout;
 }
 
 export interface PipelineContext {
@@ -25,18 +28,25 @@ export interface PipelineContext {
   source: FetchRequest;
   /** The app's runtime environment (values may be secret). */
   env: Record<string, Secret>;
+  /** The variables the build needs (BuildKit secrets). */
+  buildEnv: Record<string, Secret>;
+  settings: AppSettings;
   /** Scratch directory of this build; removed when the pipeline ends. */
   workDir: string;
+  /** The app's source: the fetched tree, or its one top-level folder when it has nothing else (tar -czf app.tgz app/). */
   srcDir: string;
+  /** The fetched tree as it came (settings.rootDir is looked up here first). */
+  fetchedDir?: string;
   signal: AbortSignal;
   log: LogSink;
   // filled in by the steps
   commit?: string;
   builder?: BuilderName;
   image?: string;
-  port?: number;
-  containerId?: string;
-  upstream?: string;
+  /** The port the builder says the image listens on. */
+  buildPort?: number | null;
+  /** The new release's containers, once started. */
+  instances?: AppInstance[];
 }
 
 export interface Step {

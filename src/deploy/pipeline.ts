@@ -12,7 +12,9 @@ import { publishRoute } from "./steps/publish-route.ts";
 import { startContainer } from "./steps/start-container.ts";
 import { waitReady } from "./steps/wait-ready.ts";
 
-export const DEPLOY_STEPS: readonly Step[] = [fetchSource, buildImage, startContainer, waitReady, publishRoute];
+/** What runs an image as the serving release: the zero-downtime swap. */
+export const SWAP_STEPS: readonly Step[] = [startContainer, waitReady, publishRoute];
+export const DEPLOY_STEPS: readonly Step[] = [fetchSource, buildImage, ...SWAP_STEPS];
 
 export interface PipelineHooks {
   /** Called when a step starts and ends, with all timings so far. */

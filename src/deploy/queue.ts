@@ -1,9 +1,13 @@
 /**
- * The build queue: FIFO, at most `concurrency` builds at once, one build per deployment at a time.
+ * The job queue of deployments: FIFO, one job per deployment at a time (in the order asked), at most
+ * `concurrency` builds at once. A light job (a swap without a build: env, settings, rollback) does
+ * not count against the build limit, so a rollback never waits for other apps' builds.
  * Each job can be cancelled (stop/delete of its deployment) through its AbortController.
  */
 export interface QueuedJob {
   deploymentId: string;
+  /** A swap without a build: runs as soon as its deployment is free. */
+  light?: boolean;
   run(signal: AbortSignal): Promise<void>;
 }
 
@@ -55,14 +59,21 @@ export class BuildQueue {
   }
 
   #pump(): void {
-    while (this.#running.size < this.concurrency) {
-      const idx = this.#waiting.findIndex((e) => !this.#running.has(e.job.deploymentId));
+    for (;;) {
+      const heavy = [...this.#running.values()].filter((e) => !e.job.light).length;
+      const seen = new Set<string>();
+      const idx = this.#waiting.findIndex((e) => {
+        const id = e.job.deploymentId;
+        const first = !seen.has(id); // only a deployment's oldest waiting job may start
+        seen.add(id);
+        return first && !this.#running.has(id) && (e.job.light || heavy < this.concurrency);
+      });
       if (idx < 0) return;
       const [entry] = this.#waiting.splice(idx, 1);
       if (!entry) return;
       this.#running.set(entry.job.deploymentId, entry);
-      entry.job
-        .run(entry.abort.signal)
+      // async wrapper: a run() that throws before returning a promise still ends the job.
+      (async () => entry.job.run(entry.abort.signal))()
         .catch((err) => console.error(`build of ${entry.job.deploymentId} crashed:`, err))
         .finally(() => {
           this.#running.delete(entry.job.deploymentId);

@@ -1,34 +1,52 @@
 /**
- * What the API asks of deployments: create, list, redeploy, stop, delete. Owns the lifecycle
- * moves; the work itself runs in the build queue (BuildRunner), and keeping apps up in
- * reconcile/app-convergence.ts.
+ * What the API asks of deployments: create, list, redeploy, stop, delete; releases and rollback;
+ * env and settings. Owns the lifecycle moves and the deployment's desired env and settings; the
+ * work itself runs in the job queue (BuildRunner: a build, or a swap on an image already built),
+ * and keeping apps up in reconcile/app-convergence.ts.
+ *
+ * A change (env, settings, rollback) is saved, then applied by a new release: a swap on the
+ * serving image, or a build when the change needs one (build-time variables, buildCommand,
+ * rootDir). A stopped or never-deployed app just keeps the change for its next deploy. With
+ * `wait`, the call returns when the new release serves, or throws why it did not (the old one
+ * still serving).
  */
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Build, Deployment, SourceSpec } from "../core/deployment.ts";
 import { deploymentLifecycle } from "../core/deployment.ts";
-import { badRequest, conflict, notFound } from "../core/errors.ts";
+import { buildEnvChanged, checkName, decodeEnv, describeEnv, describeEnvChange, encodeEnv, runtimeEnv, type AppEnv } from "../core/env.ts";
+import { badRequest, conflict, KilnError, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
-import { generateDeploymentName, validateDeploymentEnv, validateDeploymentName } from "../core/names.ts";
+import { MANAGED } from "../core/labels.ts";
+import { generateDeploymentName, validateDeploymentName } from "../core/names.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { RouteTable } from "../core/ports/routes.ts";
 import type { FetchRequest } from "../core/ports/source.ts";
 import type { Store } from "../core/ports/store.ts";
+import { releaseEnvKey, type Release, type ReleaseVia } from "../core/release.ts";
 import { Secret } from "../core/secret.ts";
-import type { BuildRunner } from "./build-runner.ts";
+import { applySettingsPatch, changedFields, DEFAULT_SETTINGS, needsRebuild, type AppSettings, type SettingsPatch } from "../core/settings.ts";
+import type { BuildRunner, JobOutcome, ReleaseMeta } from "./build-runner.ts";
 import type { BuildQueue } from "./queue.ts";
 import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
-import { MANAGED } from "../core/labels.ts";
 
-export interface GitDeployRequest {
-  gitUrl: string;
-  ref?: string;
+export interface CreateOptions {
   name?: string;
-  env?: Record<string, string>;
-  gitToken?: string;
+  env?: AppEnv;
+  settings?: AppSettings;
   /** User-named Docker networks the app joins besides Kiln's isolated one. */
   networks?: string[];
+  via?: ReleaseVia;
 }
+
+export interface GitDeployRequest extends CreateOptions {
+  gitUrl: string;
+  ref?: string;
+  gitToken?: string;
+}
+
+/** What a change did: the release it made (when waited for), or that it is queued, or only saved. */
+export type ChangeResult = { applied: "released"; release: Release } | { applied: "queued" } | { applied: "saved" };
 
 export interface DeploymentServiceDeps {
   store: Store;
@@ -75,40 +93,42 @@ export class DeploymentService {
     return d.currentBuildId ? this.d.store.builds.get(d.currentBuildId) : null;
   }
 
+  async currentRelease(d: Deployment): Promise<Release | null> {
+    return d.currentReleaseId ? this.d.store.releases.get(d.currentReleaseId) : null;
+  }
+
   async createFromGit(req: GitDeployRequest): Promise<Deployment> {
     if (/^[a-z+]+:\/\/[^/@]*:[^/@]*@/i.test(req.gitUrl)) {
       throw badRequest("the git URL carries a password", "pass the token in gitToken instead; it is kept as a secret");
     }
     this.d.validateGit(req.gitUrl, req.ref);
-    validateDeploymentEnv(req.env ?? {});
     const source: SourceSpec = { kind: "git", url: req.gitUrl, ref: req.ref, hasToken: Boolean(req.gitToken) };
-    return this.#create(req.name, source, req.env ?? {}, req.networks ?? [], async (id) => {
+    return this.#create(req, source, async (id) => {
       if (req.gitToken) await this.d.store.secrets.put(secretKey.gitToken(id), req.gitToken);
     });
   }
 
   /** `file` is an upload already written to disk; it is moved into Kiln's uploads directory. */
-  async createFromUpload(name: string | undefined, file: string, env: Record<string, string> = {}, networks: string[] = []): Promise<Deployment> {
-    validateDeploymentEnv(env);
+  async createFromUpload(file: string, opts: CreateOptions = {}): Promise<Deployment> {
     const uploadId = newId();
     await mkdir(this.d.uploadsDir, { recursive: true });
     const dest = join(this.d.uploadsDir, `${uploadId}.tar`);
     try {
       await rename(file, dest);
-      return await this.#create(name, { kind: "tarball", uploadId }, env, networks, async () => {});
+      return await this.#create(opts, { kind: "tarball", uploadId }, async () => {});
     } catch (err) {
       await rm(dest, { force: true });
       throw err;
     }
   }
 
-  async redeploy(idOrName: string): Promise<Deployment> {
+  async redeploy(idOrName: string, via: ReleaseVia = "api"): Promise<Deployment> {
     const d = await this.get(idOrName);
     if (this.d.queue.busy(d.id)) throw conflict(`deployment ${d.name} has a build in progress`, "wait for it to finish, or stop the deployment first");
     // A running app keeps serving (and stays `running`) until the new build takes over; a
     // crash-looping one starts over (queued), its restarts left to the build.
     const updated = d.status === "running" ? d : await this.d.store.deployments.update(d.id, { status: "queued" }, "DeploymentService.redeploy");
-    await this.#enqueue(updated);
+    void this.#enqueueBuild(updated, { trigger: "redeploy", via, description: "redeploy" });
     return this.d.store.deployments.get(d.id) as Promise<Deployment>;
   }
 
@@ -121,45 +141,175 @@ export class DeploymentService {
       if (b.status === "queued") await this.d.store.builds.update(b.id, { status: "cancelled", error: "cancelled", finishedAt: Date.now() }, "DeploymentService.stop");
     }
     this.d.watcher.unwatch(d.id);
-    // Stopped before its container goes, so that its death is not taken for a crash to restart.
-    const stopped = await this.d.store.deployments.update(d.id, { status: "stopped", containerId: null, upstream: null }, "DeploymentService.stop");
+    // Stopped before its containers go, so that their death is not taken for a crash to restart.
+    const stopped = await this.d.store.deployments.update(d.id, { status: "stopped", instances: [] }, "DeploymentService.stop");
     await this.d.routes.remove(d.id);
     await this.#removeContainers(d.id);
-    this.d.log(d.id, "stopped");
+    this.d.log(d.id, "stopped (volumes kept)");
     return stopped;
   }
 
-  /** Everything the deployment made goes: builds in flight, container, route, images, logs, upload. */
-  async remove(idOrName: string): Promise<void> {
+  /** Everything the deployment made goes: jobs in flight, containers, route, images, logs, upload; volumes only when asked. */
+  async remove(idOrName: string, opts: { volumes?: boolean } = {}): Promise<{ volumesKept: string[] }> {
     const d = await this.get(idOrName);
     await this.d.queue.cancel(d.id);
     this.d.watcher.unwatch(d.id);
-    // Stopped first, so that its container's death is not taken for a crash to restart.
-    await this.d.store.deployments.update(d.id, { status: "stopped", containerId: null, upstream: null }, "DeploymentService.remove");
+    // Stopped first, so that its containers' death is not taken for a crash to restart.
+    await this.d.store.deployments.update(d.id, { status: "stopped", instances: [] }, "DeploymentService.remove");
     await this.d.routes.remove(d.id);
     await this.#removeContainers(d.id);
     for (const img of await this.d.runtime.listImages({ [MANAGED]: "true", "kiln.deployment": d.id })) {
       await this.d.runtime.removeImage(img.id);
     }
+    const volumes = await this.d.runtime.listVolumes({ [MANAGED]: "true", "kiln.deployment": d.id });
+    if (opts.volumes) for (const v of volumes) await this.d.runtime.removeVolume(v.name);
     if (d.source.kind === "tarball") await rm(join(this.d.uploadsDir, `${d.source.uploadId}.tar`), { force: true });
     await this.d.store.secrets.deletePrefix(`deployment/${d.id}/`);
     await this.d.forgetLogs(d.id);
     await this.d.store.deployments.delete(d.id);
+    return { volumesKept: opts.volumes ? [] : volumes.map((v) => v.name) };
   }
 
-  /** The app's environment (values as secrets), for a container made again from the current build. */
-  envOf(deploymentId: string): Promise<Record<string, Secret>> {
-    return this.#env(deploymentId);
+  // ── env ──
+
+  /** Keys and flags only: values never leave Kiln. */
+  async env(idOrName: string): Promise<ReturnType<typeof describeEnv>> {
+    const d = await this.get(idOrName);
+    return describeEnv(await this.#env(d.id));
   }
 
-  async #create(
-    name: string | undefined,
-    source: SourceSpec,
-    env: Record<string, string>,
-    networks: string[],
-    saveSecrets: (id: string) => Promise<void>,
-  ): Promise<Deployment> {
-    const finalName = name === undefined ? generateDeploymentName() : validateDeploymentName(name);
+  /** Replace all of the env (`replace`) or set and unset some variables; a new release applies it. */
+  async changeEnv(idOrName: string, change: { replace: AppEnv } | { set: AppEnv; unset: string[] }, opts: { via?: ReleaseVia; wait?: boolean } = {}): Promise<ChangeResult> {
+    const d = await this.get(idOrName);
+    const before = await this.#env(d.id);
+    let after: AppEnv;
+    if ("replace" in change) after = change.replace;
+    else {
+      for (const k of change.unset) checkName(k, "unset");
+      const clash = change.unset.find((k) => k in change.set);
+      if (clash) throw badRequest(`${clash} is both set and unset`, "set it or unset it, not both");
+      after = { ...before, ...change.set };
+      for (const k of change.unset) delete after[k];
+    }
+    const description = `env: ${describeEnvChange(before, after)}`;
+    await this.d.store.secrets.put(secretKey.env(d.id), encodeEnv(after));
+    await this.d.store.deployments.update(d.id, { envKeys: Object.keys(after).sort() });
+    this.d.log(d.id, `${description} (values not shown)`);
+    if (description === "env: no change") return { applied: "saved" };
+    return this.#apply(d, after, d.settings, { trigger: "env", via: opts.via ?? "api", description }, buildEnvChanged(before, after), opts.wait);
+  }
+
+  // ── settings ──
+
+  async settings(idOrName: string): Promise<AppSettings> {
+    return (await this.get(idOrName)).settings;
+  }
+
+  async changeSettings(idOrName: string, patch: SettingsPatch, opts: { via?: ReleaseVia; wait?: boolean } = {}): Promise<{ settings: AppSettings; result: ChangeResult }> {
+    const d = await this.get(idOrName);
+    const next = applySettingsPatch(d.settings, patch);
+    const changed = changedFields(d.settings, next);
+    if (changed.length === 0) return { settings: d.settings, result: { applied: "saved" } };
+    const updated = await this.d.store.deployments.update(d.id, { settings: next });
+    const description = `settings: ${changed.join(", ")}`;
+    this.d.log(d.id, description);
+    const result = await this.#apply(updated, await this.#env(d.id), next, { trigger: "settings", via: opts.via ?? "api", description }, needsRebuild(d.settings, next), opts.wait);
+    return { settings: next, result };
+  }
+
+  // ── releases ──
+
+  async releases(idOrName: string): Promise<{ deployment: Deployment; releases: Release[] }> {
+    const d = await this.get(idOrName);
+    return { deployment: d, releases: await this.d.store.releases.listFor(d.id) };
+  }
+
+  /**
+   * Serve an earlier release's image with its env and settings again, without a build: the
+   * deployment's env and settings become that release's, and the swap makes a new release.
+   * Default: the release before the serving one.
+   */
+  async rollback(idOrName: string, number: number | undefined, opts: { via?: ReleaseVia; wait?: boolean } = {}): Promise<ChangeResult> {
+    const d = await this.get(idOrName);
+    if (d.status === "stopped") throw conflict(`deployment ${d.name} is stopped`, "redeploy it first, then roll back");
+    const all = await this.d.store.releases.listFor(d.id);
+    const current = all.find((r) => r.id === d.currentReleaseId);
+    const target = number === undefined ? all.find((r) => current && r.number < current.number && r.image !== undefined && r.id !== current.id) : all.find((r) => r.number === number);
+    if (!target) {
+      throw number === undefined
+        ? conflict(`deployment ${d.name} has no release before the serving one`, "list releases with GET …/releases")
+        : notFound(`deployment ${d.name} has no release #${number}`, `kept releases: ${all.map((r) => `#${r.number}`).join(", ") || "none"}`);
+    }
+    if (!(await this.d.runtime.imageExists(target.image))) {
+      throw conflict(`the image of release #${target.number} is gone`, "redeploy instead; images are kept for the releases Kiln keeps (KILN_KEEP_RELEASES)");
+    }
+    const build = await this.d.store.builds.get(target.buildId);
+    const env = decodeEnv(await this.d.store.secrets.get(releaseEnvKey(d.id, target.id)));
+    await this.d.store.secrets.put(secretKey.env(d.id), encodeEnv(env));
+    const updated = await this.d.store.deployments.update(d.id, { settings: target.settings, envKeys: Object.keys(env).sort() });
+    const meta: ReleaseMeta = { trigger: "rollback", via: opts.via ?? "api", rollbackOf: target.number, description: `rollback to release #${target.number}` };
+    this.d.log(d.id, meta.description);
+    const image = { ...(build ?? syntheticBuild(target)), image: target.image, port: target.buildPort };
+    return this.#enqueueSwap(updated, meta, opts.wait, async () => ({ build: image, env, settings: target.settings }));
+  }
+
+  /** The app's environment (values as secrets) and settings of the serving release, for a container made again. */
+  async servingRelease(deploymentId: string): Promise<{ release: Release; env: Record<string, Secret> } | null> {
+    const d = await this.d.store.deployments.get(deploymentId);
+    const release = d?.currentReleaseId ? await this.d.store.releases.get(d.currentReleaseId) : null;
+    if (!release) return null;
+    const env = decodeEnv(await this.d.store.secrets.get(releaseEnvKey(deploymentId, release.id)));
+    return { release, env: runtimeEnv(env) };
+  }
+
+  /** Apply saved env and settings: a build, a swap, or nothing yet (stopped, never deployed). */
+  async #apply(d: Deployment, env: AppEnv, settings: AppSettings, meta: ReleaseMeta, rebuild: boolean, wait?: boolean): Promise<ChangeResult> {
+    const serving = await this.currentRelease(d);
+    // Stopped, or never served: the change waits for the next deploy (a first build still queued reads it).
+    if (d.status === "stopped" || !serving) return { applied: "saved" };
+    if (rebuild) {
+      const ready = d.status === "running" ? d : await this.d.store.deployments.update(d.id, { status: "queued" }, "DeploymentService.apply");
+      const done = this.#enqueueBuild(ready, meta);
+      return wait ? outcomeOf(await done) : { applied: "queued" };
+    }
+    return this.#enqueueSwap(d, meta, wait, async () => {
+      // At run time, not now: a build ahead in the queue may have changed what serves.
+      const now = await this.d.store.deployments.get(d.id);
+      const release = now ? await this.currentRelease(now) : null;
+      if (!now || !release) return null;
+      const build = await this.d.store.builds.get(release.buildId);
+      return { build: { ...(build ?? syntheticBuild(release)), image: release.image, port: release.buildPort }, env: await this.#env(d.id), settings: now.settings };
+    });
+  }
+
+  async #enqueueSwap(
+    d: Deployment,
+    meta: ReleaseMeta,
+    wait: boolean | undefined,
+    resolve: () => Promise<{ build: Build & { image: string }; env: AppEnv; settings: AppSettings } | null>,
+  ): Promise<ChangeResult> {
+    let outcome: JobOutcome = { ok: false, cancelled: true, reason: "cancelled" };
+    const done = this.d.queue.push({
+      deploymentId: d.id,
+      light: true,
+      run: async (signal) => {
+        const what = await resolve();
+        const now = await this.d.store.deployments.get(d.id);
+        if (!what || !now || now.status === "stopped") {
+          outcome = { ok: false, cancelled: true, reason: "nothing serves to change (stopped meanwhile?): the change is saved for the next deploy" };
+          return;
+        }
+        outcome = await this.d.runner.swap({ deployment: now, ...what, meta, signal });
+      },
+    });
+    if (!wait) return { applied: "queued" };
+    await done;
+    return outcomeOf(outcome);
+  }
+
+  async #create(opts: CreateOptions, source: SourceSpec, saveSecrets: (id: string) => Promise<void>): Promise<Deployment> {
+    const finalName = opts.name === undefined ? generateDeploymentName() : validateDeploymentName(opts.name);
+    const networks = opts.networks ?? [];
     if (networks.includes(this.d.ownNetwork)) {
       throw badRequest(
         `networks: ${this.d.ownNetwork} is Kiln's own network, where containers are kept apart`,
@@ -169,6 +319,7 @@ export class DeploymentService {
     if (await this.d.store.deployments.getByName(finalName)) {
       throw conflict(`the name ${finalName} is taken`, "choose another name, or redeploy the existing deployment");
     }
+    const env = opts.env ?? {};
     const now = Date.now();
     const deployment: Deployment = {
       id: newId(),
@@ -176,23 +327,25 @@ export class DeploymentService {
       source,
       envKeys: Object.keys(env).sort(),
       networks: [...networks],
+      settings: opts.settings ?? { ...DEFAULT_SETTINGS },
       status: "queued",
       currentBuildId: null,
+      currentReleaseId: null,
       failureReason: null,
-      containerId: null,
-      upstream: null,
+      instances: [],
       createdAt: now,
       updatedAt: now,
     };
     await this.d.store.deployments.insert(deployment);
     await this.d.openLogs(deployment.id);
-    await this.d.store.secrets.put(secretKey.env(deployment.id), JSON.stringify(env));
+    await this.d.store.secrets.put(secretKey.env(deployment.id), encodeEnv(env));
     await saveSecrets(deployment.id);
-    await this.#enqueue(deployment);
+    void this.#enqueueBuild(deployment, { trigger: "deploy", via: opts.via ?? "api", description: "first deploy" });
     return (await this.d.store.deployments.get(deployment.id))!;
   }
 
-  async #enqueue(d: Deployment): Promise<void> {
+  /** Queue a build; resolves with its outcome when it has run. */
+  async #enqueueBuild(d: Deployment, meta: ReleaseMeta): Promise<JobOutcome> {
     const number = await this.d.store.builds.nextNumber(d.id);
     const build: Build = {
       id: newId(),
@@ -201,6 +354,7 @@ export class DeploymentService {
       status: "queued",
       builder: null,
       image: null,
+      port: null,
       commit: null,
       steps: [],
       error: null,
@@ -211,11 +365,16 @@ export class DeploymentService {
     await this.d.store.deployments.update(d.id, { currentBuildId: build.id });
     this.d.log(d.id, `build #${number} queued`);
     const source = await this.#fetchRequest(d);
-    const env = await this.#env(d.id);
-    void this.d.queue.push({
+    let outcome: JobOutcome = { ok: false, cancelled: true, reason: "cancelled" };
+    await this.d.queue.push({
       deploymentId: d.id,
-      run: (signal) => this.d.runner.run({ deployment: d, build, source, env, signal }),
+      run: async (signal) => {
+        // Env and settings as they are when the build starts (a change queued behind it is its own release).
+        const now = (await this.d.store.deployments.get(d.id)) ?? d;
+        outcome = await this.d.runner.run({ deployment: now, build, source, env: await this.#env(d.id), settings: now.settings, meta, signal });
+      },
     });
+    return outcome;
   }
 
   async #fetchRequest(d: Deployment): Promise<FetchRequest> {
@@ -224,10 +383,8 @@ export class DeploymentService {
     return { kind: "git", url: d.source.url, ref: d.source.ref, token: token ? new Secret(token) : undefined };
   }
 
-  async #env(id: string): Promise<Record<string, Secret>> {
-    const raw = await this.d.store.secrets.get(secretKey.env(id));
-    const parsed = raw ? (JSON.parse(raw) as Record<string, string>) : {};
-    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, new Secret(v)]));
+  async #env(id: string): Promise<AppEnv> {
+    return decodeEnv(await this.d.store.secrets.get(secretKey.env(id)));
   }
 
   async #removeContainers(deploymentId: string): Promise<void> {
@@ -235,4 +392,14 @@ export class DeploymentService {
       await this.d.runtime.removeContainer(c.id);
     }
   }
+}
+
+function outcomeOf(o: JobOutcome): ChangeResult {
+  if (o.ok) return { applied: "released", release: o.release };
+  throw new KilnError("conflict", `the change did not go live: ${o.reason}`, "the previous release still serves; fix the cause and try again");
+}
+
+/** A release whose build row is gone (kept image, forgotten build): enough of a build to run its image. */
+function syntheticBuild(r: Release): Build {
+  return { id: r.buildId, deploymentId: r.deploymentId, number: 0, status: "succeeded", builder: null, image: r.image, port: r.buildPort, commit: null, steps: [], error: null, createdAt: r.createdAt, finishedAt: r.createdAt };
 }

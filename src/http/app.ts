@@ -5,6 +5,7 @@ import { requireToken } from "./auth.ts";
 import { bodyLimits } from "./body-limit.ts";
 import { errorResponse, validationHook } from "./errors.ts";
 import { deploymentRoutes, type DeploymentRoutesDeps } from "./routes/deployments.ts";
+import { appConfigRoutes } from "./routes/app-config.ts";
 import { logRoutes, type LogSubscriber } from "./logs-ws.ts";
 import { Health } from "./schemas.ts";
 import { tenantRoutes, type TenantRoutesDeps } from "./routes/tenants.ts";
@@ -48,6 +49,7 @@ export function createHttpApp(deps: HttpDeps) {
     },
   );
   api.route("/", deploymentRoutes(deps));
+  api.route("/", appConfigRoutes(deps));
   api.route("/", logRoutes({ service: deps.service, bus: deps.bus, tenantStream: deps.tenantStream }));
   api.route("/", tenantRoutes(deps.pools));
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

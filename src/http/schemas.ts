@@ -17,10 +17,31 @@ export const ErrorBody = z
 
 const deploymentName = z.string().regex(DEPLOYMENT_NAME, `must be ${DEPLOYMENT_NAME_RULE}`);
 
-const envSchema = z
-  .record(z.string().regex(ENV_NAME, "env keys must be shell-style names (A-Z, 0-9, _)"), z.string().max(32_768))
+const envValue = z.union([
+  z.string().max(32_768),
+  z
+    .object({
+      value: z.string().max(32_768),
+      secret: z.boolean().optional().openapi({ description: "default true" }),
+      buildTime: z.boolean().optional().openapi({ description: "the build needs it too: passed as a BuildKit secret; a change rebuilds" }),
+    })
+    .strict(),
+]);
+
+export const envSchema = z
+  .record(z.string().regex(ENV_NAME, "env keys must be shell-style names (A-Z, 0-9, _)"), envValue)
   .refine((env) => Object.keys(env).length <= 200, "at most 200 env variables")
-  .refine((env) => !("PORT" in env), "PORT is set by Kiln; remove it from env");
+  .refine((env) => !("PORT" in env), "PORT is set by Kiln; set settings.port instead")
+  .openapi({ description: "NAME: value, or NAME: {value, secret?, buildTime?}", example: { API_URL: "https://api.example.com" } });
+
+/** Settings as users send them; every field is checked in src/core/settings.ts (parseSettingsPatch). */
+export const SettingsPatchBody = z
+  .record(z.string(), z.unknown())
+  .openapi("SettingsPatch", {
+    description:
+      "any of: port, healthcheck {path, status, timeout, interval, startPeriod (seconds)}, startCommand, buildCommand, rootDir, memory (MB or \"512m\"), cpus, replicas, restartPolicy (always|on-failure|never), volumes [{name, path}], drainTimeout (seconds); null resets a field",
+    example: { replicas: 2, healthcheck: { path: "/healthz" } },
+  });
 
 /** Docker's own networks are never joined: `bridge` lets containers reach every other container on it. */
 const DOCKER_NETWORKS = ["bridge", "host", "none", "default"];
@@ -43,6 +64,7 @@ export const CreateGitDeployment = z
     ref: z.string().min(1).max(255).optional().openapi({ example: "main" }),
     name: deploymentName.optional().openapi({ example: "hello" }),
     env: envSchema.optional(),
+    settings: SettingsPatchBody.optional(),
     gitToken: z.string().min(1).max(4096).optional().openapi({ description: "token for a private https repository; stored as a secret, never returned" }),
     networks: networksSchema.optional(),
   })
@@ -82,6 +104,74 @@ export const BuildView = z
   })
   .openapi("Build");
 
+export const SettingsView = z
+  .object({
+    port: z.number().int().nullable(),
+    healthcheck: z
+      .object({ path: z.string(), status: z.number().int().nullable(), timeout: z.number(), interval: z.number(), startPeriod: z.number() })
+      .nullable()
+      .openapi({ description: "times in seconds" }),
+    startCommand: z.string().nullable(),
+    buildCommand: z.string().nullable(),
+    rootDir: z.string().nullable(),
+    memory: z.number().int().nullable().openapi({ description: "MB; null: Kiln's default" }),
+    cpus: z.number().nullable(),
+    replicas: z.number().int(),
+    restartPolicy: z.enum(["always", "on-failure", "never"]),
+    volumes: z.array(z.object({ name: z.string(), path: z.string() })),
+    drainTimeout: z.number().openapi({ description: "seconds" }),
+  })
+  .openapi("Settings");
+
+export const ReleaseView = z
+  .object({
+    id: z.string(),
+    number: z.number().int(),
+    current: z.boolean(),
+    buildId: z.string(),
+    image: z.string(),
+    envKeys: z.array(z.string()),
+    settings: SettingsView,
+    trigger: z.enum(["deploy", "redeploy", "env", "settings", "rollback"]),
+    via: z.enum(["api", "cli", "dashboard", "webhook"]),
+    rollbackOf: z.number().int().nullable(),
+    description: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi("Release");
+
+export const ReleaseList = z.object({ releases: z.array(ReleaseView) }).openapi("ReleaseList");
+
+export const EnvList = z
+  .object({ env: z.array(z.object({ key: z.string(), secret: z.boolean(), buildTime: z.boolean() })) })
+  .openapi("EnvList", { description: "names and flags only: values are never returned" });
+
+export const EnvPut = z.object({ env: envSchema }).strict().openapi("EnvPut");
+export const EnvPatch = z
+  .object({ set: envSchema.optional(), unset: z.array(z.string().max(128)).max(200).optional() })
+  .strict()
+  .openapi("EnvPatch");
+export const RollbackBody = z
+  .object({ release: z.number().int().min(1).optional().openapi({ description: "release number; default: the one before the serving one" }) })
+  .strict()
+  .openapi("Rollback");
+
+export const WaitQuery = z.object({
+  wait: z
+    .enum(["true", "false", "1", "0"])
+    .optional()
+    .transform((v) => v === "true" || v === "1")
+    .openapi({ description: "answer when the new release serves (or why it did not), not when it is queued" }),
+});
+
+export const DeleteQuery = z.object({
+  volumes: z
+    .enum(["true", "false", "1", "0"])
+    .optional()
+    .transform((v) => v === "true" || v === "1")
+    .openapi({ description: "also remove the app's volumes (kept otherwise)" }),
+});
+
 export const DeploymentView = z
   .object({
     id: z.string(),
@@ -97,10 +187,22 @@ export const DeploymentView = z
     networks: z.array(z.string()),
     failureReason: z.string().nullable(),
     currentBuild: BuildView.nullable(),
+    currentRelease: z.object({ id: z.string(), number: z.number().int() }).nullable(),
+    settings: SettingsView,
+    instances: z.number().int().openapi({ description: "containers serving (one per replica)" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .openapi("Deployment");
+
+
+export const ChangeView = z
+  .object({
+    applied: z.enum(["released", "queued", "saved"]).openapi({ description: "released: serving now (wait); queued: a release is on its way; saved: for the next deploy (stopped or never deployed)" }),
+    release: ReleaseView.nullable(),
+    deployment: DeploymentView,
+  })
+  .openapi("Change");
 
 export const DeploymentList = z.object({ deployments: z.array(DeploymentView) }).openapi("DeploymentList");
 export const BuildList = z.object({ builds: z.array(BuildView) }).openapi("BuildList");
@@ -123,6 +225,8 @@ export const LogMessage = z
 
 export type DeploymentViewT = z.infer<typeof DeploymentView>;
 export type BuildViewT = z.infer<typeof BuildView>;
+export type SettingsViewT = z.infer<typeof SettingsView>;
+export type ReleaseViewT = z.infer<typeof ReleaseView>;
 
 // ── Tenant pools ──────────────────────────────────────────────────────────────
 

@@ -1,6 +1,8 @@
 /** Domain objects → API views. Secrets never pass through here: env shows keys only. */
 import type { Build, Deployment } from "../core/deployment.ts";
-import type { BuildViewT, DeploymentViewT } from "./schemas.ts";
+import type { Release } from "../core/release.ts";
+import type { AppSettings } from "../core/settings.ts";
+import type { BuildViewT, DeploymentViewT, ReleaseViewT, SettingsViewT } from "./schemas.ts";
 
 export interface UrlShape {
   publicHost: string;
@@ -30,7 +32,44 @@ export function buildView(b: Build): BuildViewT {
   };
 }
 
-export function deploymentView(u: UrlShape, d: Deployment, current: Build | null): DeploymentViewT {
+const sec = (ms: number) => ms / 1000;
+
+/** Settings as users write them: seconds, MB. */
+export function settingsView(s: AppSettings): SettingsViewT {
+  const h = s.healthcheck;
+  return {
+    port: s.port,
+    healthcheck: h ? { path: h.path, status: h.expectStatus, timeout: sec(h.timeoutMs), interval: sec(h.intervalMs), startPeriod: sec(h.startPeriodMs) } : null,
+    startCommand: s.startCommand,
+    buildCommand: s.buildCommand,
+    rootDir: s.rootDir,
+    memory: s.memoryMb,
+    cpus: s.cpus,
+    replicas: s.replicas,
+    restartPolicy: s.restartPolicy,
+    volumes: s.volumes.map((v) => ({ ...v })),
+    drainTimeout: sec(s.drainTimeoutMs),
+  };
+}
+
+export function releaseView(r: Release, currentId: string | null): ReleaseViewT {
+  return {
+    id: r.id,
+    number: r.number,
+    current: r.id === currentId,
+    buildId: r.buildId,
+    image: r.image,
+    envKeys: r.envKeys,
+    settings: settingsView(r.settings),
+    trigger: r.trigger,
+    via: r.via,
+    rollbackOf: r.rollbackOf,
+    description: r.description,
+    createdAt: iso(r.createdAt),
+  };
+}
+
+export function deploymentView(u: UrlShape, d: Deployment, current: Build | null, release: Release | null = null): DeploymentViewT {
   return {
     id: d.id,
     name: d.name,
@@ -41,6 +80,9 @@ export function deploymentView(u: UrlShape, d: Deployment, current: Build | null
     networks: d.networks,
     failureReason: d.failureReason,
     currentBuild: current ? buildView(current) : null,
+    currentRelease: release ? { id: release.id, number: release.number } : null,
+    settings: settingsView(d.settings),
+    instances: d.instances.length,
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),
   };

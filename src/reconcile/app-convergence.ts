@@ -1,11 +1,14 @@
 /**
  * Keeps running apps running. Kiln is the only one that restarts an app container (its restart
- * policy is "no"): when the engine says the current container of a `running` or `crashlooping`
- * deployment died or was removed (events), the runtime watcher saw its output end, or a reconcile
- * pass finds it down, the container is started again after the backoff of restart-policy.ts —
- * the same container when it still exists, else a new one from the current build's image with the
- * same spec. Either way, as a deploy does: start → wait until it answers HTTP → route → store the
+ * policy is "no"): when the engine says one of the containers (replicas) of a `running` or
+ * `crashlooping` deployment died or was removed (events), the runtime watcher saw its output end,
+ * or a reconcile pass finds it down, it is started again after the backoff of restart-policy.ts —
+ * the same container when it still exists, else a new one from the serving release (image, env,
+ * settings). Either way, as a deploy does: start → wait until it passes the health check → route
+ * (the other replicas serve meanwhile; Caddy retries a dead one's requests on them) → store the
  * container and upstream (the engine may publish a new port) → follow its log (resumed without gap).
+ * The app's restart policy (settings.restartPolicy) may say not to: `never`, or `on-failure` after
+ * exit code 0. Then the dead replica leaves the route, and with none left the deployment is failed.
  * Repeated exits make the deployment `crashlooping` (exit code, last lines, next retry in its
  * failure reason); restarts go on with backoff, and an app that then stays up is `running` again.
  * On `engine back` (dockerd restarted) a full reconcile pass runs, which brings every app here.
@@ -15,14 +18,16 @@
  *   apps.start();  reconciler deps: converge: (d, c) => apps.converge(d, c), busy: (id) => apps.busy(id)
  *   await apps.answering();   // { total, down }: every running deployment asked over HTTP
  */
-import type { Build, Deployment } from "../core/deployment.ts";
+import { upstreamsOf, type AppInstance, type Deployment } from "../core/deployment.ts";
+import type { AppSettings } from "../core/settings.ts";
+import { routeFor } from "../deploy/rollout.ts";
 import { IllegalMove } from "../core/lifecycle.ts";
 import { INSTANCE } from "../core/labels.ts";
 import type { EngineEvent, EngineEvents } from "../core/ports/engine-events.ts";
 import type { RouteTable } from "../core/ports/routes.ts";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
-import { APP_PORT_LABEL, DEFAULT_APP_PORT } from "../containers/app-spec.ts";
+import { APP_PORT_LABEL } from "../containers/app-spec.ts";
 import { NotReady, waitUntilReady } from "../containers/readiness.ts";
 import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
 import {
@@ -46,8 +51,8 @@ export interface AppConvergenceDeps {
   instanceId: string;
   /** A build queued or running for the deployment: it will swap a container in itself. */
   building: (deploymentId: string) => boolean;
-  /** The spec of a new container from the deployment's current build (its env, limits, networks). */
-  specFor: (d: Deployment, build: Build & { image: string }, port: number) => Promise<ContainerSpec>;
+  /** The spec of a new container for one replica of the serving release (its image, env, settings), or null when its image is gone. */
+  specFor: (d: Deployment, replica: number) => Promise<{ spec: ContainerSpec; settings: AppSettings } | null>;
   readyTimeoutMs: number;
   /** A full reconcile pass (Reconciler.pass), run when the engine is back after a restart. */
   fullPass: () => Promise<void>;
@@ -67,8 +72,8 @@ interface Track {
   nextAt?: number;
   /** A container that stopped while a restart was in progress: looked at when it ends. */
   recheck?: string;
-  /** The container the restart state is about: a build's new container starts with a clean slate. */
-  containerId?: string | null;
+  /** The release the restart state is about: a new release starts with a clean slate. */
+  releaseId?: string | null;
   /** The wait after a restart failed for the engine's sake (unreachable…), doubling; not the app's fault. */
   troubleMs?: number;
 }
@@ -125,19 +130,25 @@ export class AppConvergence {
    * engine lists it (undefined: gone). Down → a restart is scheduled; up → its port is noted, and a
    * crash-looping app that runs is watched for staying up.
    */
-  converge(d: Deployment, c: ContainerInfo | undefined): void {
+  converge(d: Deployment, listed: ReadonlyMap<string, ContainerInfo>): void {
     if (this.#stopped || !LIVE.has(d.status)) return;
     const t = this.#track(d.id);
-    this.#sameContainer(t, d);
-    if (c) this.#notePort(t, c.labels);
-    if (c?.running) {
-      // Its output may have stopped being followed while the engine was away.
-      if (!this.busy(d.id) && !this.d.watcher.watching(d.id, c.id)) this.d.watcher.watch(d.id, c.id);
-      if (d.status === "crashlooping" && !t.stableTimer && !this.busy(d.id)) this.#watchStable(d.id, c.id, Date.now());
+    this.#sameRelease(t, d);
+    let down: { id: string; c: ContainerInfo | undefined } | null = null;
+    for (const inst of d.instances) {
+      const c = listed.get(inst.containerId);
+      if (c) this.#notePort(t, c.labels);
+      if (c?.running) {
+        // Its output may have stopped being followed while the engine was away.
+        if (!this.busy(d.id) && !this.d.watcher.watching(d.id, c.id)) this.d.watcher.watch(d.id, c.id);
+      } else down ??= { id: inst.containerId, c };
+    }
+    if (!down && d.instances.length > 0) {
+      if (d.status === "crashlooping" && !t.stableTimer && !this.busy(d.id)) this.#watchStable(d.id, d.instances[0]!.containerId, Date.now());
       return;
     }
     if (this.busy(d.id)) return;
-    void this.#schedule(d.id, c?.id ?? d.containerId, c ? c.exitCode : undefined).catch((err) => this.#failed(d.id, err));
+    void this.#schedule(d.id, down?.id ?? null, down?.c ? down.c.exitCode : undefined).catch((err) => this.#failed(d.id, err));
   }
 
   /** From the runtime watcher: a followed container's output ended and it no longer runs. */
@@ -151,7 +162,8 @@ export class AppConvergence {
     const down: string[] = [];
     await Promise.all(
       running.map(async (d) => {
-        const ok = d.upstream ? await answers(d.upstream, timeoutMs) : false;
+        const ups = upstreamsOf(d);
+        const ok = ups.length > 0 && (await Promise.all(ups.map((u) => answers(u, timeoutMs)))).every(Boolean);
         if (!ok) down.push(d.name);
       }),
     );
@@ -194,8 +206,12 @@ export class AppConvergence {
     }
     if (this.d.building(id)) return;
     const d = await this.d.store.deployments.get(id);
-    if (!d || !LIVE.has(d.status) || d.containerId !== containerId || t.inFlight) return;
-    this.#sameContainer(t, d);
+    if (!d || !LIVE.has(d.status) || !d.instances.some((i) => i.containerId === containerId) || t.inFlight) return;
+    this.#sameRelease(t, d);
+    if (d.settings.restartPolicy !== "always") {
+      const code = exitCode ?? (await this.d.runtime.inspectContainer(containerId).catch(() => null))?.exitCode;
+      if (!restartAllowed(d.settings, code)) return this.#leaveDown(d, containerId, code);
+    }
     if (died) t.state = recordExit(t.state, Date.now(), this.#policy);
     await this.#schedule(id, containerId, exitCode);
   }
@@ -237,72 +253,110 @@ export class AppConvergence {
     }
   }
 
-  /** One restart: the same container if it still exists, else a new one from the current build. */
+  /**
+   * The restart policy says not to start it again: the container leaves the route (the other
+   * replicas serve); with none left the deployment is failed, with why.
+   */
+  async #leaveDown(d: Deployment, containerId: string, exitCode: number | undefined): Promise<void> {
+    const rest = d.instances.filter((i) => i.containerId !== containerId);
+    const code = exitCode === undefined ? "stopped" : `exited with code ${exitCode}`;
+    if (rest.length === 0) {
+      await this.d.routes.remove(d.id);
+      const failureReason = `the app ${code}; its restart policy (${d.settings.restartPolicy}) says not to start it again`;
+      await this.#write(d.id, { status: "failed", failureReason, instances: [] });
+      this.d.log(d.id, failureReason);
+      return;
+    }
+    await this.d.routes.upsert(routeFor(d, rest, d.settings));
+    await this.#write(d.id, { status: d.status, instances: rest });
+    this.d.log(d.id, `a replica ${code}; its restart policy (${d.settings.restartPolicy}) says not to start it again: ${rest.length} left serving`);
+  }
+
+  /**
+   * One restart pass: every replica down is started again — the same container if it still exists,
+   * else a new one from the serving release. With no replica at all, the release's are made anew.
+   */
   async #recover(id: string): Promise<void> {
     const t = this.#track(id);
     const d = await this.d.store.deployments.get(id);
     if (!d) this.#tracks.delete(id);
     if (!d || !LIVE.has(d.status) || this.d.building(id) || this.#stopped) return;
-    const existing = d.containerId ? await this.d.runtime.inspectContainer(d.containerId) : null;
-    let containerId: string;
-    let fresh = false;
-    if (existing?.running) {
-      containerId = existing.id; // started meanwhile (by hand): follow it
-    } else {
+    const instances: AppInstance[] = [...d.instances];
+    const wanted = instances.length > 0 ? instances.length : Math.max(1, d.settings.replicas);
+    let settings: AppSettings = d.settings;
+    const recovered: string[] = [];
+    for (let replica = 0; replica < wanted; replica++) {
+      const inst = instances[replica];
+      const existing = inst ? await this.d.runtime.inspectContainer(inst.containerId) : null;
+      if (existing?.running && existing.published) {
+        instances[replica] = { containerId: existing.id, upstream: existing.published };
+        continue;
+      }
       t.state = recordRestart(t.state);
+      let containerId: string;
+      let fresh = false;
       if (existing) {
         await this.d.runtime.startContainer(existing.id);
         containerId = existing.id;
         this.restarts++;
       } else {
-        const build = d.currentBuildId ? await this.d.store.builds.get(d.currentBuildId) : null;
-        if (!build?.image || !(await this.d.runtime.imageExists(build.image))) {
-          const failureReason = "the app's container is gone and its build's image too: nothing to start again";
+        const made = await this.d.specFor(d, replica);
+        if (!made) {
+          const failureReason = "the app's container is gone and its release's image too: nothing to start again";
           await this.#write(id, { status: "failed", failureReason });
           this.d.log(id, `${failureReason}; redeploy it`);
           return;
         }
-        const spec = await this.d.specFor(d, { ...build, image: build.image }, t.port ?? DEFAULT_APP_PORT);
+        settings = made.settings;
         const madeAt = Date.now();
-        containerId = await this.d.runtime.createContainer(spec);
+        containerId = await this.d.runtime.createContainer(made.spec);
         fresh = true;
         try {
           await this.d.runtime.startContainer(containerId);
-          // The old one is gone: this one is the deployment's from now on, even if it fails to answer.
-          await this.#write(id, { status: d.status, containerId });
-          t.containerId = containerId;
         } catch (err) {
           await this.d.runtime.removeContainer(containerId).catch(() => {});
           throw err;
         }
-        if (d.containerId) this.d.watcher.forget(d.containerId);
+        instances[replica] = { containerId, upstream: null };
+        // The old one is gone: this one is the deployment's from now on, even if it fails to answer.
+        await this.#write(id, { status: d.status, instances: [...instances] });
+        if (inst) this.d.watcher.forget(inst.containerId);
         this.d.watcher.watch(id, containerId, Math.floor(madeAt / 1000) - 1);
         this.recreated++;
       }
+      if (!fresh) this.d.watcher.watch(id, containerId);
+      t.troubleMs = undefined;
+      const info = await this.d.runtime.inspectContainer(containerId);
+      const upstream = info?.published ?? null;
+      try {
+        if (!upstream) throw new NotReady("exited", "the app's container is not running (no published port)");
+        const h = settings.healthcheck;
+        await waitUntilReady({
+          runtime: this.d.runtime,
+          containerId,
+          probe: { kind: "http", address: upstream, ...(h ? { path: h.path, expectStatus: h.expectStatus, requestTimeoutMs: h.timeoutMs } : {}) },
+          timeoutMs: h ? h.startPeriodMs : this.d.readyTimeoutMs,
+          name: wanted > 1 ? `replica ${replica + 1}'s container` : "the app's container",
+        });
+      } catch (err) {
+        if (!(err instanceof NotReady)) throw err;
+        t.state = recordExit(t.state, Date.now(), this.#policy);
+        this.d.log(id, `restart failed: ${err.message.split("\n")[0]}`);
+        t.inFlight = null;
+        t.recheck = undefined;
+        const after = await this.d.runtime.inspectContainer(containerId).catch(() => null);
+        await this.#schedule(id, containerId, after?.exitCode);
+        return;
+      }
+      instances[replica] = { containerId, upstream };
+      recovered.push(`${fresh ? "made again from the serving release" : "started again"} and answers on ${upstream}`);
     }
-    if (!fresh) this.d.watcher.watch(id, containerId);
-    t.troubleMs = undefined;
-    const info = await this.d.runtime.inspectContainer(containerId);
-    const upstream = info?.published;
-    try {
-      if (!upstream) throw new NotReady("exited", "the app's container is not running (no published port)");
-      await waitUntilReady({ runtime: this.d.runtime, containerId, probe: { kind: "http", address: upstream }, timeoutMs: this.d.readyTimeoutMs, name: "the app's container" });
-    } catch (err) {
-      if (!(err instanceof NotReady)) throw err;
-      t.state = recordExit(t.state, Date.now(), this.#policy);
-      this.d.log(id, `restart failed: ${err.message.split("\n")[0]}`);
-      t.inFlight = null;
-      t.recheck = undefined;
-      const after = await this.d.runtime.inspectContainer(containerId).catch(() => null);
-      await this.#schedule(id, containerId, after?.exitCode);
-      return;
-    }
-    await this.d.routes.upsert({ deploymentId: id, name: d.name, upstream });
     const now = await this.d.store.deployments.get(id);
     if (!now || !LIVE.has(now.status)) return;
-    await this.#write(id, { status: now.status, containerId, upstream });
-    this.d.log(id, `the app's container ${fresh ? "was made again from the current build" : "was started again"} and answers on ${upstream}`);
-    this.#watchStable(id, containerId, Date.now());
+    await this.d.routes.upsert(routeFor(now, instances, now.settings));
+    await this.#write(id, { status: now.status, instances });
+    for (const what of recovered) this.d.log(id, `the app's container ${what}`);
+    if (upstreamsOf({ instances }).length) this.#watchStable(id, instances[0]!.containerId, Date.now());
   }
 
   /** After `stableMs` up: the backoff resets, and a crash-looping deployment is running again. */
@@ -312,9 +366,10 @@ export class AppConvergence {
     t.stableTimer = setTimeout(() => {
       t.stableTimer = null;
       void (async () => {
-        const info = await this.d.runtime.inspectContainer(containerId);
         const d = await this.d.store.deployments.get(id);
-        if (!info?.running || !d || d.containerId !== containerId || !LIVE.has(d.status)) return;
+        if (!d || !LIVE.has(d.status)) return;
+        const infos = await Promise.all(d.instances.map((i) => this.d.runtime.inspectContainer(i.containerId)));
+        if (infos.length === 0 || infos.some((info) => !info?.running)) return;
         t.state = recordUp(t.state, upSince, Date.now(), this.#policy);
         if (d.status === "crashlooping") {
           await this.#write(id, { status: "running", failureReason: null });
@@ -351,16 +406,23 @@ export class AppConvergence {
     return t;
   }
 
-  /** A container a build swapped in (not one this made) starts with no exits held against it. */
-  #sameContainer(t: Track, d: Deployment): void {
-    if (t.containerId !== undefined && t.containerId !== d.containerId) t.state = initialRestartState();
-    t.containerId = d.containerId;
+  /** A new release (not a container this made again) starts with no exits held against it. */
+  #sameRelease(t: Track, d: Deployment): void {
+    if (t.releaseId !== undefined && t.releaseId !== d.currentReleaseId) t.state = initialRestartState();
+    t.releaseId = d.currentReleaseId;
   }
 
   #notePort(t: Track, labels: Record<string, string>): void {
     const port = Number(labels[APP_PORT_LABEL]);
     if (Number.isInteger(port) && port > 0) t.port = port;
   }
+}
+
+/** Whether the app's restart policy starts a container again after this exit. */
+export function restartAllowed(s: Pick<AppSettings, "restartPolicy">, exitCode: number | undefined): boolean {
+  if (s.restartPolicy === "never") return exitCode === undefined; // gone without an exit (removed, engine lost it): made again
+  if (s.restartPolicy === "on-failure") return exitCode !== 0;
+  return true;
 }
 
 function crashLoopReason(t: Track, p: RestartPolicy, lines: string[]): string {

@@ -9,7 +9,8 @@
  */
 import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Deployment } from "../core/deployment.ts";
+import { upstreamsOf, type Deployment } from "../core/deployment.ts";
+import { routeFor } from "../deploy/rollout.ts";
 import { IllegalMove } from "../core/lifecycle.ts";
 import type { AppRoute, RouteTable } from "../core/ports/routes.ts";
 import type { ContainerInfo, ContainerRuntime } from "../core/ports/runtime.ts";
@@ -31,11 +32,13 @@ export interface ReconcilerDeps {
   instanceId: string;
   /** Deployments with a build queued or running in this process, or a restart under way (left alone). */
   busy: (deploymentId: string) => boolean;
+  /** Old containers a swap is draining (src/deploy/rollout.ts): theirs to remove, not ours. */
+  draining?: (containerId: string) => boolean;
   /**
-   * A running or crashlooping deployment and its current container as listed (undefined: gone):
-   * app-convergence.ts starts a dead one again. Without it, such a deployment is marked failed.
+   * A running or crashlooping deployment and the containers as listed (its instances missing there
+   * are gone): app-convergence.ts starts dead ones again. Without it, such a deployment is marked failed.
    */
-  converge?: (d: Deployment, c: ContainerInfo | undefined) => void;
+  converge?: (d: Deployment, listed: ReadonlyMap<string, ContainerInfo>) => void;
   log: (deploymentId: string, text: string) => void;
   /** Kiln's own log (every garbage collection removal, and what it could not remove). */
   say: (line: string) => void;
@@ -105,7 +108,9 @@ export class Reconciler {
     ]);
     const deployments = await store.deployments.list();
     const builds = (await Promise.all(deployments.map((d) => store.builds.listFor(d.id)))).flat();
-    const plan = planGarbage({ instanceId: this.d.instanceId, keepImages: this.d.keepImages, deployments, builds, images, imagesInUse, uploads, workDirs, now: Date.now() });
+    const releases = (await Promise.all(deployments.map((d) => store.releases.listFor(d.id)))).flat();
+    const releaseBuilds = new Set(releases.map((r) => r.buildId));
+    const plan = planGarbage({ instanceId: this.d.instanceId, keepImages: this.d.keepImages, releaseBuilds, deployments, builds, images, imagesInUse, uploads, workDirs, now: Date.now() });
     const removed: Removal[] = [];
     for (const r of plan) if (await this.#remove(r)) removed.push(r);
     return removed;
@@ -153,15 +158,14 @@ export class Reconciler {
     const live = new Map(containers.map((c) => [c.id, c]));
     for (const c of containers) {
       const owner = byId.get(c.labels["kiln.deployment"] ?? "");
-      const isCurrent = owner && owner.containerId === c.id;
-      if (isCurrent || (owner && this.d.busy(owner.id))) continue;
+      const isCurrent = owner?.instances.some((i) => i.containerId === c.id);
+      if (isCurrent || (owner && this.d.busy(owner.id)) || this.d.draining?.(c.id)) continue;
       await runtime.removeContainer(c.id).catch(() => {});
     }
 
     for (const d of deployments) {
       if (this.d.busy(d.id)) continue;
-      const c = d.containerId ? live.get(d.containerId) : undefined;
-      await this.#tolerant(d.id, () => this.#repair(d, c, opts.boot));
+      await this.#tolerant(d.id, () => this.#repair(d, live, opts.boot));
     }
 
     // (Images of deployments that no longer exist are garbage: collectGarbage removes them.)
@@ -173,7 +177,7 @@ export class Reconciler {
     if (opts.forceRoutes || !same) await this.d.routes.load(expected);
     else {
       // upstreams may have moved (container restarted on a new port): upsert is idempotent
-      for (const r of expected) if (changedUpstream(byId.get(r.deploymentId), r)) await this.d.routes.upsert(r);
+      for (const r of expected) if (changedUpstreams(byId.get(r.deploymentId), r)) await this.d.routes.upsert(r);
     }
   }
 
@@ -183,16 +187,24 @@ export class Reconciler {
    * running when its previous container still serves, failed otherwise. After boot a deployment in
    * flight but not busy is being enqueued right now: left alone.
    */
-  async #repair(d: Deployment, c: ContainerInfo | undefined, boot: boolean): Promise<void> {
+  async #repair(d: Deployment, live: ReadonlyMap<string, ContainerInfo>, boot: boolean): Promise<void> {
     const { store, runtime } = this.d;
     const where = boot ? "Reconciler.boot" : "Reconciler.pass";
+    // The engine may have published a running container on a new port (it restarted).
+    const moved = d.instances.map((i) => {
+      const c = live.get(i.containerId);
+      return c?.running && c.published && c.published !== i.upstream ? { ...i, upstream: c.published } : i;
+    });
+    const portsMoved = moved.some((m, k) => m !== d.instances[k]);
     if ((d.status === "running" || d.status === "crashlooping") && this.d.converge) {
-      if (c?.running && boot) this.d.watcher.watch(d.id, c.id);
-      if (c?.published && c.running && c.published !== d.upstream) await store.deployments.update(d.id, { status: d.status, upstream: c.published }, where);
-      return this.d.converge(d, c);
+      if (boot) for (const i of d.instances) if (live.get(i.containerId)?.running) this.d.watcher.watch(d.id, i.containerId);
+      if (portsMoved) d = await store.deployments.update(d.id, { status: d.status, instances: moved }, where);
+      return this.d.converge(d, live);
     }
     if (d.status !== "running" && !(boot && (d.status === "queued" || d.status === "building" || d.status === "deploying"))) return;
-    if (!c || !c.running) {
+    const up = d.instances.filter((i) => live.get(i.containerId)?.running);
+    if (up.length === 0) {
+      const c = d.instances.map((i) => live.get(i.containerId)).find(Boolean);
       if (d.status === "running" && c && !boot) return; // no convergence: left as it is
       const lastLines = c ? await runtime.tailLogs(c.id, 20).catch(() => []) : [];
       const reason = c
@@ -203,11 +215,11 @@ export class Reconciler {
       return;
     }
     if (d.status !== "running") {
-      const failureReason = "interrupted: Kiln restarted during the build (still serving the previous build)";
+      const failureReason = "interrupted: Kiln restarted during the build (still serving the previous release)";
       await store.deployments.update(d.id, { status: "running", failureReason }, where);
     }
-    if (c.published && c.published !== d.upstream) await store.deployments.update(d.id, { upstream: c.published }, where);
-    if (boot) this.d.watcher.watch(d.id, c.id);
+    if (portsMoved) await store.deployments.update(d.id, { instances: moved }, where);
+    if (boot) for (const i of up) this.d.watcher.watch(d.id, i.containerId);
   }
 
   /** Runs one repair; a move the lifecycle refuses is logged and counted, anything else thrown. */
@@ -224,14 +236,14 @@ export class Reconciler {
   async #expectedRoutes(): Promise<AppRoute[]> {
     const out: AppRoute[] = [];
     for (const d of await this.d.store.deployments.list()) {
-      if (d.status !== "stopped" && d.upstream) out.push({ deploymentId: d.id, name: d.name, upstream: d.upstream });
+      if (d.status !== "stopped" && upstreamsOf(d).length) out.push(routeFor(d, d.instances, d.settings));
     }
     return out;
   }
 }
 
-function changedUpstream(before: Deployment | undefined, now: AppRoute): boolean {
-  return !!before && before.upstream !== now.upstream;
+function changedUpstreams(before: Deployment | undefined, now: AppRoute): boolean {
+  return !!before && upstreamsOf(before).join(",") !== now.upstreams.join(",");
 }
 
 /** A directory's entries with their last write times; none when the directory does not exist. */

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Build, BuildStatus, Deployment } from "../core/deployment.ts";
 import { imageLabels, imageTag } from "../core/labels.ts";
+import { DEFAULT_SETTINGS } from "../core/settings.ts";
 import type { ImageSummary } from "../core/ports/runtime.ts";
 import { GRACE_MS, keptBuilds, planGarbage, type GcInput } from "./gc.ts";
 
@@ -8,11 +9,11 @@ const NOW = 1_800_000_000_000;
 const ME = "inst-me";
 
 function deployment(id: string, name: string, currentBuildId: string | null, source: Deployment["source"] = { kind: "git", url: "https://x/y.git", hasToken: false }): Deployment {
-  return { id, name, source, envKeys: [], networks: [], status: "running", currentBuildId, failureReason: null, containerId: null, upstream: null, createdAt: 0, updatedAt: 0 };
+  return { id, name, source, envKeys: [], networks: [], status: "running", currentBuildId, failureReason: null, instances: [], settings: { ...DEFAULT_SETTINGS }, currentReleaseId: null, createdAt: 0, updatedAt: 0 };
 }
 
 function build(deploymentId: string, number: number, status: BuildStatus): Build {
-  return { id: `${deploymentId}-b${number}`, deploymentId, number, status, builder: "kiln", image: null, commit: null, steps: [], error: null, createdAt: number, finishedAt: null };
+  return { id: `${deploymentId}-b${number}`, deploymentId, number, status, builder: "kiln", image: null, port: null, commit: null, steps: [], error: null, createdAt: number, finishedAt: null };
 }
 
 /** The image a build made, as the engine lists it. */

@@ -11,8 +11,8 @@
  * - Only this instance's app images (`kiln.managed`, `kiln.instance=<id>`, `kiln.kind=app`) are
  *   candidates, plus `kiln/railpack-load:<build>` tags whose build this store knows and has ended
  *   (Railpack's loaded image, left when Kiln died before it removed it). Anything else is untouched.
- * - A deployment keeps the images of its kept builds (`keptBuilds`): those in flight, its current one
- *   and its last `keepImages` successful ones. The rest go, and so do images of failed or cancelled
+ * - A deployment keeps the images of its kept builds (`keptBuilds`): those in flight, its current one,
+ *   its last `keepImages` successful ones, and every build a kept release runs (rollback needs them). The rest go, and so do images of failed or cancelled
  *   builds and of builds no row knows (their deployment was removed).
  * - Uploads no deployment's source names, and build work dirs of ended or unknown builds, go; an entry
  *   no row explains is left alone for GRACE_MS after its last write (an upload still arriving, a
@@ -39,6 +39,8 @@ export interface GcInput {
   instanceId: string;
   /** Successful builds whose images each deployment keeps (KILN_KEEP_IMAGES). */
   keepImages: number;
+  /** Builds whose images kept releases run (a rollback serves them again without a build). */
+  releaseBuilds?: ReadonlySet<string>;
   deployments: Deployment[];
   /** Every build of every deployment. */
   builds: Build[];
@@ -83,6 +85,7 @@ function imageRemovals(input: GcInput): Removal[] {
   const deployments = new Map(input.deployments.map((d) => [d.id, d]));
   const kept = new Set<string>();
   for (const d of input.deployments) for (const id of keptBuilds(d, input.builds, input.keepImages)) kept.add(id);
+  for (const id of input.releaseBuilds ?? []) kept.add(id);
   const label = (b: Build) => `build #${b.number} of ${deployments.get(b.deploymentId)?.name ?? b.deploymentId}`;
 
   const out: Removal[] = [];

@@ -65,7 +65,7 @@ test("a Procfile app runs its web process", async () => {
 
 test("the app container is hardened and published on loopback only", async () => {
   const d = await kiln.service.get("npm-app");
-  const res = await fetch(`http://docker/v1.41/containers/${d.containerId}/json`, { unix: "/var/run/docker.sock" } as RequestInit);
+  const res = await fetch(`http://docker/v1.41/containers/${d.instances[0]!.containerId}/json`, { unix: "/var/run/docker.sock" } as RequestInit);
   const info = (await res.json()) as any;
   expect(info.HostConfig.CapDrop).toContain("ALL");
   expect(info.HostConfig.SecurityOpt).toContain("no-new-privileges:true");

@@ -86,7 +86,7 @@ export async function startTestKiln(env: Record<string, string> = {}): Promise<T
     },
     async stop() {
       try {
-        for (const d of await kiln.service.list()) await kiln.service.remove(d.id).catch(() => {});
+        for (const d of await kiln.service.list()) await kiln.service.remove(d.id, { volumes: true }).catch(() => {});
         await kiln.stop();
       } finally {
         // Pool members and their slot mounts outlive a Kiln on purpose (claims survive restarts): clear them.

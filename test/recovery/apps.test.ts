@@ -59,19 +59,19 @@ describe("a running app", () => {
     expect((await kiln.waitFor(id, ["running", "failed"])).status).toBe("running");
   }, 200_000);
 
-  test("removed with docker rm -f: made again from its build, answering at the same URL", async () => {
+  test("removed with docker rm -f: made again from its release, answering at the same URL", async () => {
     const before = await kiln.service.get(id);
-    expect(await engine("DELETE", `/containers/${before.containerId}?force=1`)).toBe(204);
+    expect(await engine("DELETE", `/containers/${before.instances[0]?.containerId}?force=1`)).toBe(204);
     const after = await until("a new container for phoenix", async () => {
       const d = await kiln.service.get(id);
-      return d.containerId !== before.containerId && d.status === "running" && (await answers("phoenix", "hello from kiln")) && d;
+      return d.instances[0]?.containerId !== before.instances[0]?.containerId && d.status === "running" && (await answers("phoenix", "hello from kiln")) && d;
     });
-    const info = await kiln.runtime.inspectContainer(after.containerId!);
+    const info = await kiln.runtime.inspectContainer(after.instances[0]!.containerId);
     const build = await kiln.service.currentBuild(after);
     expect([info?.running, info?.labels["kiln.build"], info?.image]).toEqual([true, before.currentBuildId!, build!.image!]);
     expect(after.currentBuildId).toBe(before.currentBuildId);
-    expect(after.upstream).toBe(info!.published);
-    expect(await kiln.runtime.inspectContainer(before.containerId!)).toBeNull();
+    expect(after.instances[0]?.upstream).toBe(info!.published);
+    expect(await kiln.runtime.inspectContainer(before.instances[0]!.containerId)).toBeNull();
   }, 90_000);
 
   test("its main process killed: started again, the route follows its port, the log resumes without gap or duplicate", async () => {
@@ -83,12 +83,12 @@ describe("a running app", () => {
     const listeningBefore = (await kiln.logs(id, { timeoutMs: 1500 })).filter((l) => l.text.startsWith("hello-node listening")).length;
 
     const restartedFrom = events.length;
-    expect(await engine("POST", `/containers/${before.containerId}/kill`)).toBe(204);
+    expect(await engine("POST", `/containers/${before.instances[0]?.containerId}/kill`)).toBe(204);
     // The engine's start of the same container, then the app answering through Caddy again.
-    await until("the killed container started again", async () => events.slice(restartedFrom).some((e) => e.kind === "container" && e.action === "start" && e.containerId === before.containerId));
-    await until("phoenix answering again", async () => (await answers("phoenix", "hello from kiln")) && (await kiln.service.get(id)).upstream === (await published(before.containerId!)));
+    await until("the killed container started again", async () => events.slice(restartedFrom).some((e) => e.kind === "container" && e.action === "start" && e.containerId === before.instances[0]?.containerId));
+    await until("phoenix answering again", async () => (await answers("phoenix", "hello from kiln")) && (await kiln.service.get(id)).instances[0]?.upstream === (await published(before.instances[0]!.containerId)));
     const after = await kiln.service.get(id);
-    expect(after.containerId).toBe(before.containerId);
+    expect(after.instances[0]?.containerId).toBe(before.instances[0]?.containerId);
     expect(after.status).toBe("running");
 
     const marker2 = `/after-restart-${Date.now()}`;

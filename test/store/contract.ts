@@ -12,6 +12,8 @@ import { IllegalMove } from "../../src/core/lifecycle.ts";
 import type { LogLine } from "../../src/core/logs.ts";
 import type { PoolMember, TenantClaim } from "../../src/core/pool.ts";
 import type { Store } from "../../src/core/ports/store.ts";
+import { DEFAULT_SETTINGS } from "../../src/core/settings.ts";
+import type { Release } from "../../src/core/release.ts";
 
 export function storeContract(name: string, makeStore: () => Promise<Store>): void {
   describe(`Store contract: ${name}`, () => {
@@ -35,8 +37,9 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
           status: "running",
           currentBuildId: "b-1",
           failureReason: "boom",
-          containerId: "c0ffee",
-          upstream: "127.0.0.1:41000",
+          instances: [{ containerId: "c0ffee", upstream: "127.0.0.1:41000" }, { containerId: "beef", upstream: null }],
+          settings: { ...DEFAULT_SETTINGS, replicas: 2, volumes: [{ name: "data", path: "/data" }] },
+          currentReleaseId: "rel-1",
           createdAt: 2000,
         });
         await store.deployments.insert(git);
@@ -69,21 +72,21 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
           status: "building",
           envKeys: ["A", "B"],
           source: { kind: "git", url: "https://example.com/x.git", ref: "dev", hasToken: true },
-          upstream: "127.0.0.1:40001",
+          instances: [{ containerId: "c1", upstream: "127.0.0.1:40001" }],
         });
         expect(updated).toEqual({
           ...d,
           status: "building",
           envKeys: ["A", "B"],
           source: { kind: "git", url: "https://example.com/x.git", ref: "dev", hasToken: true },
-          upstream: "127.0.0.1:40001",
+          instances: [{ containerId: "c1", upstream: "127.0.0.1:40001" }],
           updatedAt: updated.updatedAt,
         });
         expect(updated.updatedAt).toBeGreaterThan(1000);
         expect(await store.deployments.get("dep-a")).toEqual(updated);
 
-        const cleared = await store.deployments.update("dep-a", { upstream: null, updatedAt: 5 });
-        expect(cleared.upstream).toBeNull();
+        const cleared = await store.deployments.update("dep-a", { instances: [], updatedAt: 5 });
+        expect(cleared.instances).toEqual([]);
         expect(cleared.updatedAt).toBe(5);
         expect(cleared.createdAt).toBe(1000);
       });
@@ -181,6 +184,51 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       });
     });
 
+    describe("releases", () => {
+      const release = (overrides: Partial<Release>): Release => ({
+        id: "rel-1",
+        deploymentId: "dep-a",
+        number: 1,
+        buildId: "b-1",
+        image: "kiln/app-alpha:b-1",
+        buildPort: 8080,
+        envKeys: ["API_URL"],
+        settings: { ...DEFAULT_SETTINGS, replicas: 2, healthcheck: { path: "/healthz", expectStatus: 200, timeoutMs: 2000, intervalMs: 1000, startPeriodMs: 60000 } },
+        trigger: "deploy",
+        via: "cli",
+        rollbackOf: null,
+        description: "first deploy",
+        createdAt: 1000,
+        ...overrides,
+      });
+
+      test("round trip, numbered per deployment, newest first, by number", async () => {
+        await store.deployments.insert(deployment({ id: "dep-a", name: "alpha" }));
+        await store.deployments.insert(deployment({ id: "dep-b", name: "beta" }));
+        expect(await store.releases.nextNumber("dep-a")).toBe(1);
+        const r1 = release({});
+        const r2 = release({ id: "rel-2", number: 2, trigger: "rollback", rollbackOf: 1, via: "api", description: "rollback to release #1", createdAt: 2000 });
+        await store.releases.insert(r1);
+        await store.releases.insert(r2);
+        await store.releases.insert(release({ id: "rel-x", deploymentId: "dep-b" }));
+        expect(await store.releases.get("rel-1")).toEqual(r1);
+        expect(await store.releases.getByNumber("dep-a", 2)).toEqual(r2);
+        expect(await store.releases.getByNumber("dep-a", 9)).toBeNull();
+        expect((await store.releases.listFor("dep-a")).map((r) => r.id)).toEqual(["rel-2", "rel-1"]);
+        expect(await store.releases.nextNumber("dep-a")).toBe(3);
+        await expectKind(store.releases.insert(release({ id: "rel-3", number: 2 })), "conflict");
+        await store.releases.delete("rel-1");
+        expect(await store.releases.get("rel-1")).toBeNull();
+      });
+
+      test("a deployment's releases go with it", async () => {
+        await store.deployments.insert(deployment({ id: "dep-a", name: "alpha" }));
+        await store.releases.insert(release({}));
+        await store.deployments.delete("dep-a");
+        expect(await store.releases.listFor("dep-a")).toEqual([]);
+      });
+    });
+
     describe("logs", () => {
       // Chunks [1–3] [4–8] [9] [10–16].
       const chunks = [lines(1, 3), lines(4, 8), lines(9, 9), lines(10, 16)];
@@ -243,7 +291,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       test("deployments: an illegal move is refused with the current status, and the row is unchanged", async () => {
         const d = deployment({ id: "dep-a", name: "alpha" });
         await store.deployments.insert(d);
-        const err = await refusal(store.deployments.update("dep-a", { status: "deploying", containerId: "c1" }, "contract"));
+        const err = await refusal(store.deployments.update("dep-a", { status: "deploying", instances: [{ containerId: "c1", upstream: null }] }, "contract"));
         expect([err.entity, err.id, err.from, err.to, err.where]).toEqual(["deployment", "dep-a", "queued", "deploying", "contract"]);
         await refusal(store.deployments.update("dep-a", { status: "queued" })); // same status, not in the table
         expect(await store.deployments.get("dep-a")).toEqual(d);
@@ -253,7 +301,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
           expect((await store.deployments.update("dep-a", { status })).status).toBe(status);
         }
         const stopped = (await store.deployments.get("dep-a"))!;
-        expect((await refusal(store.deployments.update("dep-a", { status: "running", upstream: "127.0.0.1:1" }))).from).toBe("stopped");
+        expect((await refusal(store.deployments.update("dep-a", { status: "running", instances: [{ containerId: "c1", upstream: "127.0.0.1:1" }] }))).from).toBe("stopped");
         expect(await store.deployments.get("dep-a")).toEqual(stopped);
         // a write without a status is not a move
         expect((await store.deployments.update("dep-a", { failureReason: "x" })).failureReason).toBe("x");
@@ -378,8 +426,9 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     status: "queued",
     currentBuildId: null,
     failureReason: null,
-    containerId: null,
-    upstream: null,
+    instances: [],
+    settings: { ...DEFAULT_SETTINGS },
+    currentReleaseId: null,
     createdAt: 1000,
     updatedAt: 1000,
     ...overrides,
@@ -394,6 +443,7 @@ export function build(overrides: Partial<Build> = {}): Build {
     status: "queued",
     builder: null,
     image: null,
+    port: null,
     commit: null,
     steps: [],
     error: null,

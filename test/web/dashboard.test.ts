@@ -158,7 +158,7 @@ describe("dashboard", () => {
     expect(await res.text()).toContain("hello from kiln");
     // what reached the image: the app, not the ignored files
     const d = await kiln.service.get("from-folder");
-    const list = await fetch(`http://docker/v1.41/containers/${d.containerId}/archive?path=/app`, { unix: "/var/run/docker.sock" } as RequestInit);
+    const list = await fetch(`http://docker/v1.41/containers/${d.instances[0]!.containerId}/archive?path=/app`, { unix: "/var/run/docker.sock" } as RequestInit);
     const names = (await readTarEntries(new Uint8Array(await list.arrayBuffer()))).map((e) => e.entry.path);
     expect(names).toEqual(expect.arrayContaining(["app/server.js", "app/package.json"]));
     expect(names.some((n) => n.includes("secret.txt") || n.includes("junk"))).toBe(false);

@@ -47,6 +47,10 @@ export class KilnBuilder implements ImageBuilder {
   async build(input: BuildInput): Promise<KilnBuildOutput> {
     const baseImage = await this.opts.baseImage();
     const plan = await detectApp(input.srcDir, { nodeMajor: this.opts.nodeMajor ?? nodeMajorOf(baseImage) });
+    if (input.buildCommand) {
+      plan.buildCmd = input.buildCommand;
+      plan.reasons.build = "settings.buildCommand";
+    }
     for (const line of planSummary(plan)) input.log("build", line);
     if (Object.keys(input.secrets).length > 0) {
       input.log("build", "kiln: build-time secrets are not passed to the zero-config build; the app gets its environment when it runs");

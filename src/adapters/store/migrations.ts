@@ -117,6 +117,38 @@ CREATE TABLE tenants (
     // JSON array of Docker network names; existing deployments join none.
     sql: "ALTER TABLE deployments ADD COLUMN networks TEXT NOT NULL DEFAULT '[]'",
   },
+  {
+    id: 5,
+    name: "releases, settings and replicas",
+    // A deployment serves from `instances` (JSON list of {containerId, upstream}, one per replica);
+    // the old single container_id/upstream columns are copied there and no longer written.
+    // `settings` is JSON (src/core/settings.ts; missing fields take their defaults). A build records
+    // the port its builder guessed. Releases: one row per release; env values live in the secret store.
+    sql: `
+ALTER TABLE deployments ADD COLUMN instances TEXT NOT NULL DEFAULT '[]';
+UPDATE deployments SET instances = '[{"containerId":"' || container_id || '","upstream":' ||
+  CASE WHEN upstream IS NULL THEN 'null' ELSE '"' || upstream || '"' END || '}]'
+  WHERE container_id IS NOT NULL;
+ALTER TABLE deployments ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE deployments ADD COLUMN current_release_id TEXT;
+ALTER TABLE builds ADD COLUMN port INTEGER;
+CREATE TABLE releases (
+  id TEXT PRIMARY KEY,
+  deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  build_id TEXT NOT NULL,
+  image TEXT NOT NULL,
+  build_port INTEGER,
+  env_keys TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  trigger_kind TEXT NOT NULL,
+  via TEXT NOT NULL,
+  rollback_of INTEGER,
+  description TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (deployment_id, number)
+)`,
+  },
 ];
 
 /** The migrations not yet applied, in id order. Throws if the list itself is malformed. */

@@ -3,6 +3,7 @@
  * `source`, `env_keys`, `networks`, `steps` and log chunk `lines` are JSON kept in TEXT columns.
  */
 import type {
+  AppInstance,
   Build,
   BuilderName,
   BuildStatus,
@@ -12,6 +13,8 @@ import type {
   StepTiming,
 } from "../../core/deployment.ts";
 import type { LogLine, LogStream } from "../../core/logs.ts";
+import type { Release, ReleaseTrigger, ReleaseVia } from "../../core/release.ts";
+import { settingsFromStored } from "../../core/settings.ts";
 
 export type SqlValue = string | number | null;
 
@@ -30,8 +33,9 @@ export interface DeploymentRow {
   status: string;
   current_build_id: string | null;
   failure_reason: string | null;
-  container_id: string | null;
-  upstream: string | null;
+  instances: string;
+  settings: string;
+  current_release_id: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -45,8 +49,9 @@ export const deploymentColumns: ColumnMap<Deployment> = {
   status: { column: "status", encode: asIs },
   currentBuildId: { column: "current_build_id", encode: asIs },
   failureReason: { column: "failure_reason", encode: asIs },
-  containerId: { column: "container_id", encode: asIs },
-  upstream: { column: "upstream", encode: asIs },
+  instances: { column: "instances", encode: asJson },
+  settings: { column: "settings", encode: asJson },
+  currentReleaseId: { column: "current_release_id", encode: asIs },
   createdAt: { column: "created_at", encode: asIs },
   updatedAt: { column: "updated_at", encode: asIs },
 };
@@ -61,8 +66,9 @@ export function rowToDeployment(r: DeploymentRow): Deployment {
     status: r.status as DeploymentStatus,
     currentBuildId: r.current_build_id,
     failureReason: r.failure_reason,
-    containerId: r.container_id,
-    upstream: r.upstream,
+    instances: JSON.parse(r.instances) as AppInstance[],
+    settings: settingsFromStored(JSON.parse(r.settings)),
+    currentReleaseId: r.current_release_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -75,6 +81,7 @@ export interface BuildRow {
   status: string;
   builder: string | null;
   image: string | null;
+  port: number | null;
   commit_sha: string | null;
   steps: string;
   error: string | null;
@@ -89,6 +96,7 @@ export const buildColumns: ColumnMap<Build> = {
   status: { column: "status", encode: asIs },
   builder: { column: "builder", encode: asIs },
   image: { column: "image", encode: asIs },
+  port: { column: "port", encode: asIs },
   commit: { column: "commit_sha", encode: asIs },
   steps: { column: "steps", encode: asJson },
   error: { column: "error", encode: asIs },
@@ -104,11 +112,62 @@ export function rowToBuild(r: BuildRow): Build {
     status: r.status as BuildStatus,
     builder: r.builder as BuilderName | null,
     image: r.image,
+    port: r.port,
     commit: r.commit_sha,
     steps: JSON.parse(r.steps) as StepTiming[],
     error: r.error,
     createdAt: r.created_at,
     finishedAt: r.finished_at,
+  };
+}
+
+export interface ReleaseRow {
+  id: string;
+  deployment_id: string;
+  number: number;
+  build_id: string;
+  image: string;
+  build_port: number | null;
+  env_keys: string;
+  settings: string;
+  trigger_kind: string;
+  via: string;
+  rollback_of: number | null;
+  description: string;
+  created_at: number;
+}
+
+export const releaseColumns: ColumnMap<Release> = {
+  id: { column: "id", encode: asIs },
+  deploymentId: { column: "deployment_id", encode: asIs },
+  number: { column: "number", encode: asIs },
+  buildId: { column: "build_id", encode: asIs },
+  image: { column: "image", encode: asIs },
+  buildPort: { column: "build_port", encode: asIs },
+  envKeys: { column: "env_keys", encode: asJson },
+  settings: { column: "settings", encode: asJson },
+  trigger: { column: "trigger_kind", encode: asIs },
+  via: { column: "via", encode: asIs },
+  rollbackOf: { column: "rollback_of", encode: asIs },
+  description: { column: "description", encode: asIs },
+  createdAt: { column: "created_at", encode: asIs },
+};
+
+export function rowToRelease(r: ReleaseRow): Release {
+  return {
+    id: r.id,
+    deploymentId: r.deployment_id,
+    number: r.number,
+    buildId: r.build_id,
+    image: r.image,
+    buildPort: r.build_port,
+    envKeys: JSON.parse(r.env_keys) as string[],
+    settings: settingsFromStored(JSON.parse(r.settings)),
+    trigger: r.trigger_kind as ReleaseTrigger,
+    via: r.via as ReleaseVia,
+    rollbackOf: r.rollback_of,
+    description: r.description,
+    createdAt: r.created_at,
   };
 }
 

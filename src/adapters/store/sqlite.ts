@@ -12,8 +12,9 @@ import { dirname } from "node:path";
 import { buildLifecycle, deploymentLifecycle, type Build, type BuildStatus, type Deployment, type DeploymentStatus } from "../../core/deployment.ts";
 import { badRequest, conflict, KilnError, notFound } from "../../core/errors.ts";
 import type { LogLine, StreamKey } from "../../core/logs.ts";
-import type { BuildRepo, DeploymentRepo, LogRepo, PoolRepo, SecretRepo, Store } from "../../core/ports/store.ts";
+import type { BuildRepo, DeploymentRepo, LogRepo, PoolRepo, ReleaseRepo, SecretRepo, Store } from "../../core/ports/store.ts";
 import { SqlitePools } from "./sqlite-pools.ts";
+import { SqliteReleases } from "./sqlite-releases.ts";
 import { insertSql, setClause, statusGuard, values } from "./sql.ts";
 import { migrations, pendingMigrations, schemaMigrationsTableSql } from "./migrations.ts";
 import {
@@ -35,6 +36,7 @@ const BUSY_TIMEOUT_MS = 5000;
 export class SqliteStore implements Store {
   readonly deployments: DeploymentRepo;
   readonly builds: BuildRepo;
+  readonly releases: ReleaseRepo;
   readonly logs: LogRepo;
   readonly secrets: SecretRepo;
   readonly pools: PoolRepo;
@@ -43,6 +45,7 @@ export class SqliteStore implements Store {
   private constructor(private readonly db: Database) {
     this.deployments = new SqliteDeployments(db);
     this.builds = new SqliteBuilds(db);
+    this.releases = new SqliteReleases(db);
     this.logs = new SqliteLogs(db);
     this.secrets = new SqliteSecrets(db);
     this.pools = new SqlitePools(db);
@@ -65,6 +68,8 @@ export class SqliteStore implements Store {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.exec("PRAGMA foreign_keys = ON");
     db.exec("PRAGMA synchronous = NORMAL");
+    // Overwrite deleted content with zeros, so a secret replaced by its sealed form (or deleted) is not left in free pages.
+    db.exec("PRAGMA secure_delete = ON");
     migrate(db);
     return new SqliteStore(db);
   }
@@ -275,6 +280,14 @@ class SqliteSecrets implements SecretRepo {
   async deletePrefix(prefix: string): Promise<void> {
     if (prefix === "") throw badRequest("refusing to delete every secret", "pass a non-empty key prefix");
     this.db.query("DELETE FROM secrets WHERE substr(key, 1, length(?)) = ?").run(prefix, prefix);
+  }
+
+  /** Keys starting with `prefix` (matched literally; "" lists all), sorted. */
+  async list(prefix: string): Promise<string[]> {
+    return this.db
+      .query<{ key: string }, [string, string]>("SELECT key FROM secrets WHERE substr(key, 1, length(?)) = ? ORDER BY key")
+      .all(prefix, prefix)
+      .map((r) => r.key);
   }
 }
 

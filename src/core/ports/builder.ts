@@ -15,6 +15,8 @@ export interface BuildInput {
   labels: Record<string, string>;
   /** Build-time secrets (e.g. env the app needs while building); never in argv or image history. */
   secrets: Record<string, Secret>;
+  /** The app's settings.buildCommand: run instead of the detected build step. */
+  buildCommand?: string;
   signal?: AbortSignal;
   log: LogSink;
 }

@@ -5,6 +5,7 @@
 import type { Build, Deployment } from "../deployment.ts";
 import type { LogLine, StreamKey } from "../logs.ts";
 import type { PoolMember, TenantClaim } from "../pool.ts";
+import type { Release } from "../release.ts";
 
 export interface DeploymentRepo {
   insert(d: Deployment): Promise<void>;
@@ -29,6 +30,16 @@ export interface BuildRepo {
   update(id: string, patch: Partial<Omit<Build, "id" | "deploymentId" | "createdAt">>, where?: string): Promise<Build>;
 }
 
+/** Releases: what each deployment served, numbered per deployment. */
+export interface ReleaseRepo {
+  insert(r: Release): Promise<void>;
+  get(id: string): Promise<Release | null>;
+  getByNumber(deploymentId: string, number: number): Promise<Release | null>;
+  listFor(deploymentId: string): Promise<Release[]>; // newest first
+  nextNumber(deploymentId: string): Promise<number>;
+  delete(id: string): Promise<void>;
+}
+
 /** Log lines are stored in chunks (many lines a row), keyed by their first and last seq. */
 export interface LogRepo {
   appendChunk(stream: StreamKey, lines: LogLine[]): Promise<void>;
@@ -43,6 +54,8 @@ export interface SecretRepo {
   put(key: string, value: string): Promise<void>;
   get(key: string): Promise<string | null>;
   deletePrefix(prefix: string): Promise<void>;
+  /** The keys starting with `prefix` (matched literally; "" lists all), sorted. */
+  list(prefix: string): Promise<string[]>;
 }
 
 /** Pool members and tenant claims. `takeReady` is the atomic heart of a claim. */
@@ -84,6 +97,7 @@ export interface Store {
   pools: PoolRepo;
   deployments: DeploymentRepo;
   builds: BuildRepo;
+  releases: ReleaseRepo;
   logs: LogRepo;
   secrets: SecretRepo;
   close(): Promise<void>;

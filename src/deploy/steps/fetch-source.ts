@@ -15,6 +15,7 @@ export const fetchSource: Step = {
       ctx.commit = result.commit;
       ctx.log("system", `checked out ${result.commit.slice(0, 12)}`);
     }
+    ctx.fetchedDir = ctx.srcDir;
     ctx.srcDir = await appRoot(ctx.srcDir);
   },
 };

@@ -2,7 +2,11 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { DeploymentService } from "../../deploy/service.ts";
 import { validationHook } from "../errors.ts";
-import { BuildList, CreateGitDeployment, DeploymentList, DeploymentView, ErrorBody, IdParam, UploadQuery } from "../schemas.ts";
+import { BuildList, CreateGitDeployment, DeleteQuery, DeploymentList, DeploymentView, ErrorBody, IdParam, UploadQuery } from "../schemas.ts";
+import { parseEnvInput } from "../../core/env.ts";
+import { badRequest } from "../../core/errors.ts";
+import { applySettingsPatch, DEFAULT_SETTINGS, parseSettingsPatch } from "../../core/settings.ts";
+import { viaOf } from "./via.ts";
 import { receiveUpload } from "../upload.ts";
 import { buildView, deploymentView, type UrlShape } from "../views.ts";
 import { join } from "node:path";
@@ -26,7 +30,7 @@ export interface DeploymentRoutesDeps {
 export function deploymentRoutes(deps: DeploymentRoutesDeps) {
   const { service, urls } = deps;
   const app = new OpenAPIHono({ defaultHook: validationHook });
-  const view = async (d: Awaited<ReturnType<DeploymentService["get"]>>) => deploymentView(urls, d, await service.currentBuild(d));
+  const view = async (d: Awaited<ReturnType<DeploymentService["get"]>>) => deploymentView(urls, d, await service.currentBuild(d), await service.currentRelease(d));
 
   app.openapi(
     createRoute({
@@ -38,7 +42,12 @@ export function deploymentRoutes(deps: DeploymentRoutesDeps) {
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const d = await service.createFromGit(body);
+      const d = await service.createFromGit({
+        ...body,
+        env: body.env ? parseEnvInput(body.env) : undefined,
+        settings: body.settings ? applySettingsPatch(DEFAULT_SETTINGS, parseSettingsPatch(body.settings)) : undefined,
+        via: viaOf(c),
+      });
       return c.json(await view(d), 202);
     },
   );
@@ -48,6 +57,8 @@ export function deploymentRoutes(deps: DeploymentRoutesDeps) {
       method: "post",
       path: "/deployments/upload",
       summary: "Deploy from an uploaded tar or tar.gz",
+      description:
+        "The body is the tarball. Env and settings go in headers, as JSON: `Kiln-Env` (NAME: value, or NAME: {value, secret, buildTime}) and `Kiln-Settings` (as PATCH …/settings takes). Headers, not the query: query strings end up in access logs.",
       request: {
         query: UploadQuery,
         body: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } }, required: true },
@@ -56,9 +67,18 @@ export function deploymentRoutes(deps: DeploymentRoutesDeps) {
     }),
     async (c) => {
       const { name, networks } = c.req.valid("query");
+      // Checked before the body is read: a bad header costs no upload.
+      const env = jsonHeader(c.req.header("kiln-env"), "Kiln-Env", parseEnvInput);
+      const patch = jsonHeader(c.req.header("kiln-settings"), "Kiln-Settings", parseSettingsPatch);
       const length = c.req.header("content-length");
       const file = await receiveUpload(c.req.raw.body, join(deps.dataDir, "uploads"), deps.maxUploadBytes, length ? Number(length) : undefined);
-      const d = await service.createFromUpload(name, file, {}, networks);
+      const d = await service.createFromUpload(file, {
+        name,
+        networks,
+        env,
+        settings: patch ? applySettingsPatch(DEFAULT_SETTINGS, patch) : undefined,
+        via: viaOf(c),
+      });
       return c.json(await view(d), 202);
     },
   );
@@ -83,21 +103,39 @@ export function deploymentRoutes(deps: DeploymentRoutesDeps) {
 
   app.openapi(
     createRoute({ method: "post", path: "/deployments/{id}/redeploy", summary: "Rebuild from the same source (git: fetch the ref again)", request: { params: IdParam }, responses: { 202: json(DeploymentView, "accepted"), ...errors } }),
-    async (c) => c.json(await view(await service.redeploy(c.req.valid("param").id)), 202),
+    async (c) => c.json(await view(await service.redeploy(c.req.valid("param").id, viaOf(c))), 202),
   );
 
   app.openapi(
-    createRoute({ method: "post", path: "/deployments/{id}/stop", summary: "Stop: container and route removed, history kept", request: { params: IdParam }, responses: { 200: json(DeploymentView, "stopped"), ...errors } }),
+    createRoute({ method: "post", path: "/deployments/{id}/stop", summary: "Stop: containers and route removed; history, releases and volumes kept", request: { params: IdParam }, responses: { 200: json(DeploymentView, "stopped"), ...errors } }),
     async (c) => c.json(await view(await service.stop(c.req.valid("param").id)), 200),
   );
 
   app.openapi(
-    createRoute({ method: "delete", path: "/deployments/{id}", summary: "Delete: container, route, images, logs and history removed", request: { params: IdParam }, responses: { 204: { description: "deleted" }, ...errors } }),
+    createRoute({
+      method: "delete",
+      path: "/deployments/{id}",
+      summary: "Delete: containers, route, images, logs, releases and history removed; volumes only with ?volumes=true",
+      request: { params: IdParam, query: DeleteQuery },
+      responses: { 204: { description: "deleted" }, ...errors },
+    }),
     async (c) => {
-      await service.remove(c.req.valid("param").id);
+      await service.remove(c.req.valid("param").id, { volumes: c.req.valid("query").volumes });
       return c.body(null, 204);
     },
   );
 
   return app;
+}
+
+/** A JSON header (Kiln-Env, Kiln-Settings), parsed and checked; absent → undefined. */
+function jsonHeader<T>(raw: string | undefined, name: string, parse: (v: unknown) => T): T | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw badRequest(`the ${name} header is not JSON`, `send e.g. ${name}: {"API_URL": "https://…"}`);
+  }
+  return parse(value);
 }

@@ -1,0 +1,234 @@
+/**
+ * The zero-downtime swap every change of a running app goes through (redeploy, rollback, env and
+ * settings changes, scaling): start the new release's containers (one per replica), wait until each
+ * passes the app's health check, point Caddy's route at them, then drain the old ones — they get no
+ * new requests, those in flight finish (Caddy counts them; up to the drain timeout), then SIGTERM
+ * with a grace period, then removal. A new container that fails its check is removed and the old
+ * release keeps serving; the error says why.
+ *
+ *   const instances = await rollout.start(target, signal, log);   // throws StepError, cleans up
+ *   await rollout.waitHealthy(target, instances, signal);
+ *   await rollout.publish(target, instances);
+ *   void rollout.drain(deploymentId, oldInstances, settings.drainTimeoutMs, log);
+ */
+import type { AppInstance, Deployment } from "../core/deployment.ts";
+import { StepError } from "../core/errors.ts";
+import { newId } from "../core/ids.ts";
+import { MANAGED, volumeLabels, volumeName } from "../core/labels.ts";
+import type { LogSink } from "../core/logs.ts";
+import type { AppRoute, RouteTable } from "../core/ports/routes.ts";
+import type { ContainerRuntime } from "../core/ports/runtime.ts";
+import type { Secret } from "../core/secret.ts";
+import type { AppSettings } from "../core/settings.ts";
+import { appContainerSpec, resolvePort } from "../containers/app-spec.ts";
+import type { Limits } from "../containers/hardening.ts";
+import { NotReady, waitUntilReady } from "../containers/readiness.ts";
+import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
+
+/** What to run: one build's image with one env and one set of settings. */
+export interface ReleaseTarget {
+  deployment: Pick<Deployment, "id" | "name" | "networks">;
+  buildId: string;
+  /** The release the containers will serve, when it is known before they start. */
+  releaseId?: string;
+  image: string;
+  buildPort: number | null;
+  env: Record<string, Secret>;
+  settings: AppSettings;
+}
+
+export interface RolloutDeps {
+  runtime: ContainerRuntime;
+  routes: RouteTable;
+  watcher: RuntimeWatcher;
+  instanceId: string;
+  network: string;
+  limits: Limits;
+  /** How long a new container may take to answer when the app has no health check. */
+  readyTimeoutMs: number;
+  /** SIGTERM → SIGKILL grace for a drained container. */
+  stopGraceSeconds?: number;
+}
+
+/** Label on the one-shot container that hands a new volume to the app's user. */
+const VOLUME_INIT = "kiln.volume-init";
+const DRAIN_POLL_MS = 100;
+
+export class Rollout {
+  /** Old containers being drained, by container id → deployment id: not the reconciler's to remove. */
+  readonly draining = new Map<string, string>();
+  readonly #drains = new Set<Promise<void>>();
+
+  constructor(private readonly d: RolloutDeps) {}
+
+  /** Start one container per replica. On any failure the ones made are removed, and it throws. */
+  async start(t: ReleaseTarget, signal: AbortSignal, log: LogSink): Promise<AppInstance[]> {
+    for (const net of t.deployment.networks) await this.d.runtime.ensureNetwork(net, { [MANAGED]: "true", "kiln.shared-network": net }, "shared");
+    await this.#volumes(t, log);
+    const port = resolvePort(t.settings, t.buildPort);
+    const made: string[] = [];
+    try {
+      const instances: AppInstance[] = [];
+      for (let replica = 0; replica < t.settings.replicas; replica++) {
+        signal.throwIfAborted();
+        const spec = appContainerSpec({
+          name: t.deployment.name,
+          deploymentId: t.deployment.id,
+          buildId: t.buildId,
+          releaseId: t.releaseId,
+          replica,
+          suffix: newId(8),
+          image: t.image,
+          env: t.env,
+          port,
+          settings: t.settings,
+          limits: this.d.limits,
+          network: this.d.network,
+          sharedNetworks: t.deployment.networks,
+          instanceId: this.d.instanceId,
+        });
+        const id = await this.d.runtime.createContainer(spec);
+        made.push(id);
+        await this.d.runtime.startContainer(id);
+        const info = await this.d.runtime.inspectContainer(id);
+        if (!info?.published) throw new StepError(`the container of replica ${replica + 1} started without a published port`, "check that the app does not exit at once");
+        instances.push({ containerId: id, upstream: info.published });
+        log("system", `container ${spec.name} started${t.settings.replicas > 1 ? ` (replica ${replica + 1} of ${t.settings.replicas})` : ""}, app port ${port} on ${info.published}`);
+      }
+      return instances;
+    } catch (err) {
+      await this.discard(made);
+      throw err;
+    }
+  }
+
+  /** Every new container passes the app's health check (or answers HTTP when it has none), in parallel. */
+  async waitHealthy(t: ReleaseTarget, instances: AppInstance[], signal: AbortSignal): Promise<void> {
+    const h = t.settings.healthcheck;
+    const many = instances.length > 1;
+    await Promise.all(
+      instances.map((inst, i) =>
+        waitUntilReady({
+          runtime: this.d.runtime,
+          containerId: inst.containerId,
+          probe: { kind: "http", address: inst.upstream!, ...(h ? { path: h.path, expectStatus: h.expectStatus, requestTimeoutMs: h.timeoutMs } : {}) },
+          timeoutMs: h ? h.startPeriodMs : this.d.readyTimeoutMs,
+          pollMs: h ? Math.min(h.intervalMs, 250) : 50,
+          signal,
+          name: many ? `replica ${i + 1}'s container` : "the app's container",
+        }),
+      ),
+    ).catch((err: unknown) => {
+      if (!(err instanceof NotReady)) throw err;
+      const hint =
+        err.reason === "timeout" && h
+          ? `make sure GET ${h.path} answers ${h.expectStatus ?? "2xx"} once the app is up, or change settings.healthcheck`
+          : err.reason === "timeout"
+            ? `make sure it listens on 0.0.0.0:$PORT (${resolvePort(t.settings, t.buildPort)}), or set settings.port`
+            : "check the start command and that the app listens on $PORT";
+      throw new StepError(err.message, hint);
+    });
+  }
+
+  /** Caddy's route now balances over the new containers only. */
+  async publish(t: ReleaseTarget, instances: AppInstance[]): Promise<void> {
+    await this.d.routes.upsert(routeFor(t.deployment, instances, t.settings));
+  }
+
+  /**
+   * The old containers get no new requests (the route moved); wait until Caddy has none in flight to
+   * them (at most `timeoutMs`), then stop (SIGTERM, then SIGKILL after the grace) and remove them.
+   */
+  drain(deploymentId: string, old: AppInstance[], timeoutMs: number, log: LogSink): Promise<void> {
+    if (old.length === 0) return Promise.resolve();
+    for (const i of old) this.draining.set(i.containerId, deploymentId);
+    const p = this.#drain(old, timeoutMs, log).finally(() => {
+      for (const i of old) this.draining.delete(i.containerId);
+      this.#drains.delete(p);
+    });
+    this.#drains.add(p);
+    return p;
+  }
+
+  /** Remove containers that never served (a failed swap), without draining. */
+  async discard(containerIds: string[]): Promise<void> {
+    for (const id of containerIds) await this.d.runtime.removeContainer(id).catch(() => {});
+  }
+
+  /** Every drain in progress has ended (shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.#drains.size) await Promise.allSettled([...this.#drains]);
+  }
+
+  async #drain(old: AppInstance[], timeoutMs: number, log: LogSink): Promise<void> {
+    const upstreams = old.flatMap((i) => (i.upstream ? [i.upstream] : []));
+    const deadline = Date.now() + timeoutMs;
+    let inFlight = 0;
+    for (;;) {
+      inFlight = upstreams.length ? await this.d.routes.inFlight(upstreams).catch(() => 0) : 0;
+      if (inFlight === 0 || Date.now() >= deadline) break;
+      await Bun.sleep(DRAIN_POLL_MS);
+    }
+    if (inFlight > 0) log("system", `drain: ${inFlight} request(s) still in flight to the old container(s) after ${Math.round(timeoutMs / 1000)} s; stopping them anyway`);
+    await Promise.all(
+      old.map(async (i) => {
+        await this.d.runtime.stopContainer(i.containerId, this.d.stopGraceSeconds ?? 10).catch(() => {});
+        this.d.watcher.unwatchContainer(i.containerId);
+        await this.d.runtime.removeContainer(i.containerId).catch(() => {});
+        this.d.watcher.forget(i.containerId);
+      }),
+    );
+  }
+
+  /** Named volumes exist before the containers (labelled); a new one is handed to the image's user. */
+  async #volumes(t: ReleaseTarget, log: LogSink): Promise<void> {
+    if (!t.settings.volumes.length) return;
+    const existing = new Set((await this.d.runtime.listVolumes({ [MANAGED]: "true", "kiln.deployment": t.deployment.id })).map((v) => v.name));
+    const user = await this.d.runtime.imageUser(t.image);
+    for (const v of t.settings.volumes) {
+      const name = volumeName(t.deployment.id, v.name);
+      if (existing.has(name)) continue;
+      await this.d.runtime.ensureVolume(name, volumeLabels(this.d.instanceId, t.deployment.id, v.name));
+      if (user && user !== "0" && user !== "root" && !user.startsWith("0:")) await this.#handOver(t, name, user);
+      log("system", `volume ${v.name} made, mounted at ${v.path}`);
+    }
+  }
+
+  /** A fresh volume is root's: a one-shot container of the app's image gives it to the app's user. */
+  async #handOver(t: ReleaseTarget, volume: string, user: string): Promise<void> {
+    const id = await this.d.runtime.createContainer({
+      name: `kiln-volume-init-${newId(8)}`,
+      image: t.image,
+      labels: { [MANAGED]: "true", "kiln.instance": this.d.instanceId, [VOLUME_INIT]: t.deployment.id },
+      env: {},
+      entrypoint: ["/bin/sh", "-c"],
+      cmd: ['chown -- "$1" /kiln-volume', "sh", user],
+      user: "0:0",
+      capAdd: ["CHOWN"],
+      network: "none",
+      memoryBytes: 64 * 1024 * 1024,
+      nanoCpus: 500_000_000,
+      pidsLimit: 16,
+      restartPolicy: "no",
+      volumes: [{ name: volume, target: "/kiln-volume" }],
+    });
+    try {
+      await this.d.runtime.startContainer(id);
+      const code = await this.d.runtime.waitContainer(id, AbortSignal.timeout(30_000));
+      if (code !== 0) throw new StepError(`could not hand volume ${volume} to the app's user ${user} (exit code ${code})`, "check that the image has /bin/sh and chown");
+    } finally {
+      await this.d.runtime.removeContainer(id).catch(() => {});
+    }
+  }
+}
+
+/** The route of a deployment's instances, with Caddy's active health check when the app has one. */
+export function routeFor(d: Pick<Deployment, "id" | "name">, instances: AppInstance[], settings: AppSettings): AppRoute {
+  const h = settings.healthcheck;
+  return {
+    deploymentId: d.id,
+    name: d.name,
+    upstreams: instances.flatMap((i) => (i.upstream ? [i.upstream] : [])),
+    ...(h ? { health: { path: h.path, intervalMs: h.intervalMs, timeoutMs: h.timeoutMs, ...(h.expectStatus ? { expectStatus: h.expectStatus } : {}) } } : {}),
+  };
+}
