@@ -47,5 +47,5 @@ function readTokenFile(path: string): string | undefined {
 
 export function clientFor(flags: { url?: string; token?: string }, env: CliEnv): KilnClient {
   const t = resolveTarget(flags, env);
-  return new KilnClient({ baseUrl: t.url, token: t.token });
+  return new KilnClient({ baseUrl: t.url, token: t.token, via: "cli" });
 }

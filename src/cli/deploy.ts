@@ -8,6 +8,7 @@ import type { Deployment, KilnClient } from "../client/api-client.ts";
 import { packDirectory } from "../adapters/fs/pack-directory.ts";
 import { parse, positionals, UsageError } from "./args.ts";
 import { COMMON_FLAGS, EXIT, type Command } from "./command.ts";
+import { parseDotenv, parseEnvPairs } from "./env-args.ts";
 import { loadIgnore } from "./ignore.ts";
 import { printLine, reportOutcome, waitForOutcome } from "./deployments.ts";
 import { formatBytes, progressLine, type Output } from "./output.ts";
@@ -24,48 +25,51 @@ export async function classifySource(arg: string): Promise<DeploySource> {
   return st.isDirectory() ? { kind: "folder", path: arg } : { kind: "tarball", path: arg };
 }
 
-/** --env K=V pairs as an object. */
+/** --env K=V pairs as an object (a bad pair is refused without echoing its value). */
 export function parseEnv(pairs: string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--env takes KEY=VALUE, got ${JSON.stringify(pair)}`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
+  return parseEnvPairs(pairs, "--env");
+}
+
+/** --env-file's variables, then --env's (which win). */
+async function readEnv(pairs: string[], file: string | undefined): Promise<Record<string, string>> {
+  if (!file) return parseEnv(pairs);
+  const f = Bun.file(file);
+  if (!(await f.exists())) throw new UsageError(`--env-file ${JSON.stringify(file)} does not exist`);
+  return { ...parseDotenv(await f.text(), file), ...parseEnv(pairs) };
 }
 
 export const deploy: Command = {
   name: "deploy",
   summary: "deploy a folder, a tarball or a Git URL and wait until it runs",
-  help: `Usage: kiln deploy <folder|tarball|git-url> [--name NAME] [--ref REF] [--env KEY=VALUE]... [--detach] [--json]
+  help: `Usage: kiln deploy <folder|tarball|git-url> [--name NAME] [--ref REF] [--env KEY=VALUE]... [--env-file FILE] [--detach] [--json]
 
 Deploy, stream the build log, and wait: exit 0 with the URL once the app answers, exit 1 with the
 reason when the build or start fails.
   folder   packed as tar.gz, leaving out .git, node_modules and what .gitignore / .kilnignore list
   tarball  a .tar or .tar.gz, uploaded as it is
   git-url  cloned by the server (https://, git://, ssh://, git@host:path); --ref picks a branch or tag
---env (git only: uploads take no env) sets the app's environment; values are kept as secrets.
+--env (repeatable) and --env-file (KEY=VALUE lines, # comments; --env wins) set the app's
+environment; values are kept as secrets and never printed. Change it later with kiln env.
 --detach returns once the deployment is accepted. --json prints the final deployment as JSON.
 
 ${COMMON_FLAGS}
 
 Examples:
   kiln deploy ./my-app --name hello
+  kiln deploy ./my-app --name hello --env GREETING=hi --env-file .env.production
   kiln deploy https://github.com/acme/app.git --ref main --env API_KEY=…`,
   async run({ args, out, client }) {
     const { values, positionals: pos } = parse(args, {
       name: { type: "string" },
       ref: { type: "string" },
       env: { type: "string", multiple: true },
+      "env-file": { type: "string" },
       detach: { type: "boolean", short: "d" },
     });
     const [arg] = positionals(pos, ["folder|tarball|git-url"]) as [string];
     const source = await classifySource(arg);
-    const env = parseEnv(values.env ?? []);
-    if (source.kind !== "git" && (values.ref || Object.keys(env).length > 0)) {
-      throw new UsageError("--ref and --env apply to Git URLs only (the upload API takes neither)");
-    }
+    const env = await readEnv(values.env ?? [], values["env-file"]);
+    if (source.kind !== "git" && values.ref) throw new UsageError("--ref applies to Git URLs only");
     const api = client(values);
     const created = await create(api, source, { name: values.name, ref: values.ref, env }, out, Boolean(values.json));
     if (!values.json) out.out(`${out.paint.bold(created.name)} (${created.id}) ${created.status}`);
@@ -89,7 +93,8 @@ async function create(api: KilnClient, source: DeploySource, opts: { name?: stri
   const bytes = source.kind === "folder" ? await packDirectory(source.path, { ignore: await loadIgnore(source.path), gzip: true }) : await Bun.file(source.path).bytes();
   if (!quiet && !out.tty) out.out(`uploading ${formatBytes(bytes.byteLength)}`);
   const showProgress = !quiet && out.tty;
-  const deployment = await api.upload(bytes, opts.name, showProgress ? (sent, total) => process.stdout.write(`\r${progressLine(sent, total)}`) : undefined);
+  const progress = showProgress ? (sent: number, total: number | undefined) => void process.stdout.write(`\r${progressLine(sent, total)}`) : undefined;
+  const deployment = await api.upload(bytes, opts.name, progress, { env: opts.env });
   if (showProgress) process.stdout.write("\n");
   return deployment;
 }

@@ -142,29 +142,31 @@ Example:
 export const rm: Command = {
   name: "rm",
   summary: "delete a deployment with its images, logs and history",
-  help: `Usage: kiln rm <name|id> [--yes]
+  help: `Usage: kiln rm <name|id> [--yes] [--volumes]
 
-Delete the deployment: container, route, images, logs and history. Asks for confirmation on a
-terminal; without one (scripts, CI) --yes is required.
+Delete the deployment: container, route, images, logs, releases and history. Its volumes are kept
+unless --volumes is given. Asks for confirmation on a terminal; without one (scripts, CI) --yes is
+required.
 
 ${COMMON_FLAGS}
 
 Example:
-  kiln rm hello --yes`,
+  kiln rm hello --yes
+  kiln rm hello --yes --volumes`,
   async run({ args, out, client }) {
-    const { values, positionals: pos } = parse(args, { yes: { type: "boolean", short: "y" } });
+    const { values, positionals: pos } = parse(args, { yes: { type: "boolean", short: "y" }, volumes: { type: "boolean" } });
     const [id] = positionals(pos, ["name|id"]) as [string];
     if (!values.yes) {
       if (!process.stdin.isTTY) throw new UsageError(`refusing to delete ${id} without --yes (stdin is not a terminal)`);
-      const answer = prompt(`Delete ${id} with its images, logs and history? [y/N]`);
+      const answer = prompt(`Delete ${id} with its images, logs${values.volumes ? ", volumes" : ""} and history? [y/N]`);
       if (!answer || !/^y(es)?$/i.test(answer.trim())) {
         out.err("not deleted");
         return EXIT.failed;
       }
     }
-    await client(values).remove(id);
-    if (values.json) out.json({ deleted: id });
-    else out.out(`${id}: deleted`);
+    await client(values).remove(id, { volumes: Boolean(values.volumes) });
+    if (values.json) out.json({ deleted: id, volumes: Boolean(values.volumes) });
+    else out.out(`${id}: deleted${values.volumes ? " with its volumes" : ""}`);
     return EXIT.ok;
   },
 };

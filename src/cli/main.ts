@@ -12,6 +12,9 @@ import { EXIT, type Command } from "./command.ts";
 import { clientFor } from "./context.ts";
 import { deploy } from "./deploy.ts";
 import { logs, ls, redeploy, rm, stop } from "./deployments.ts";
+import { env as envCommand } from "./env.ts";
+import { releases, rollback } from "./releases.ts";
+import { settings } from "./settings.ts";
 import { createOutput } from "./output.ts";
 import { claim, pools, release, tenants, workloads } from "./pools.ts";
 import { parseResolverArgs, runTenantResolver } from "../routing/main.ts";
@@ -19,7 +22,7 @@ import { parseResolverArgs, runTenantResolver } from "../routing/main.ts";
 /** Internal: the tenant resolver process `kiln serve` starts (src/routing/main.ts). */
 const TENANT_RESOLVER = "tenant-resolver";
 
-const COMMANDS: Command[] = [deploy, ls, logs, redeploy, stop, rm, pools, workloads, tenants, claim, release];
+const COMMANDS: Command[] = [deploy, ls, logs, redeploy, stop, rm, releases, rollback, envCommand, settings, pools, workloads, tenants, claim, release];
 
 const SERVE_USAGE = `Usage: kiln serve [--port 4000] [--host 127.0.0.1] [--data-dir ./.kiln] [--public-host localhost] [--public-port 8080] [--caddy-admin URL] [--workloads DIR]
 

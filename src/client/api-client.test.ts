@@ -50,3 +50,38 @@ test("upload reports progress chunk by chunk up to the total", async () => {
   expect(seen.at(-1)).toBe(bytes.byteLength);
   expect(calls[0]!.url).toBe("http://k/api/v1/deployments/upload?name=app");
 });
+
+test("day-two calls: the paths, ?wait=true, the bodies and X-Kiln-Via", async () => {
+  const { f, calls } = fakeFetch(() => Response.json({ applied: "released", release: null, deployment: {} }));
+  const api = new KilnClient({ baseUrl: "http://k", token: "t", fetch: f, via: "cli" });
+  await api.rollback("app", { release: 2, wait: true });
+  await api.rollback("app");
+  await api.patchEnv("app", { set: { A: "1" }, unset: ["B"] }, { wait: true });
+  await api.putEnv("app", { A: { value: "1", buildTime: true } });
+  await api.patchSettings("app", { replicas: 2 }, { wait: true });
+  await api.remove("app", { volumes: true });
+  const seen = calls.map((c) => `${c.init.method} ${c.url.replace("http://k/api/v1", "")} ${c.init.body ?? ""}`);
+  expect(seen).toEqual([
+    'POST /deployments/app/rollback?wait=true {"release":2}',
+    "POST /deployments/app/rollback {}",
+    'PATCH /deployments/app/env?wait=true {"set":{"A":"1"},"unset":["B"]}',
+    'PUT /deployments/app/env {"env":{"A":{"value":"1","buildTime":true}}}',
+    'PATCH /deployments/app/settings?wait=true {"replicas":2}',
+    "DELETE /deployments/app?volumes=true ",
+  ]);
+  for (const c of calls) expect((c.init.headers as Record<string, string>)["x-kiln-via"]).toBe("cli");
+  const plain = fakeFetch(() => Response.json({ releases: [] }));
+  await new KilnClient({ baseUrl: "http://k", token: "t", fetch: plain.f }).releases("app");
+  expect((plain.calls[0]!.init.headers as Record<string, string>)["x-kiln-via"]).toBeUndefined();
+});
+
+test("upload sends env and settings as JSON headers, non-ASCII escaped so the header stays Latin-1", async () => {
+  const { f, calls } = fakeFetch(() => Response.json({ id: "d" }, { status: 202 }));
+  await new KilnClient({ baseUrl: "http://k", token: "t", fetch: f }).upload(new Uint8Array(1), "app", undefined, { env: { GREETING: "héllo ✓" }, settings: { replicas: 2 } });
+  const headers = calls[0]!.init.headers as Record<string, string>;
+  expect(headers["kiln-env"]).toMatch(/^[\x20-\x7e]+$/);
+  expect(JSON.parse(headers["kiln-env"]!)).toEqual({ GREETING: "héllo ✓" });
+  expect(JSON.parse(headers["kiln-settings"]!)).toEqual({ replicas: 2 });
+  await new KilnClient({ baseUrl: "http://k", token: "t", fetch: f }).upload(new Uint8Array(1));
+  expect((calls[1]!.init.headers as Record<string, string>)["kiln-env"]).toBeUndefined();
+});

@@ -7,14 +7,21 @@
 import type { z } from "@hono/zod-openapi";
 import type {
   BuildList,
+  ChangeView,
   ClaimView,
   CreateGitDeployment,
   DeploymentList,
   DeploymentView,
+  EnvList,
+  EnvPatch,
+  EnvPut,
   Health,
   LogMessage,
   PoolList,
   ReleaseBody,
+  ReleaseList,
+  SettingsPatchBody,
+  SettingsView,
   TenantList,
   WorkloadList,
 } from "../http/schemas.ts";
@@ -33,6 +40,28 @@ export type ReleaseRequest = z.infer<typeof ReleaseBody>;
 export type Tenant = z.infer<typeof TenantList>["tenants"][number];
 export type Pool = z.infer<typeof PoolList>["pools"][number];
 export type Workloads = z.infer<typeof WorkloadList>;
+/** One kept release of an app (image + env names + settings), `current` when it serves. */
+export type Release = z.infer<typeof ReleaseList>["releases"][number];
+export type Settings = z.infer<typeof SettingsView>;
+/** A settings change as PATCH …/settings takes it (fields checked server-side; null resets one). */
+export type SettingsPatch = z.infer<typeof SettingsPatchBody>;
+/** An env variable's name and flags: values are never returned. */
+export type EnvVar = z.infer<typeof EnvList>["env"][number];
+/** NAME: value, or NAME: {value, secret?, buildTime?}. */
+export type EnvInput = z.infer<typeof EnvPut>["env"];
+export type EnvChange = z.infer<typeof EnvPatch>;
+/** What a change did: released (serving, waited), queued, or saved for the next deploy. */
+export type Change = z.infer<typeof ChangeView>;
+/** Who asks, recorded on releases (X-Kiln-Via). */
+export type Via = "cli" | "dashboard";
+/** `wait`: answer once the new release serves (or fails its health check: a 409 ClientError). */
+export interface WaitOption {
+  wait?: boolean;
+}
+export interface UploadOptions {
+  env?: EnvInput;
+  settings?: SettingsPatch;
+}
 
 /** A refusal or failure, as the API described it. status 0: no HTTP answer at all. */
 export class ClientError extends Error {
@@ -53,6 +82,8 @@ export interface ClientOptions {
   token: string;
   /** For tests: a fetch to use instead of the global one. */
   fetch?: FetchFn;
+  /** Sent as X-Kiln-Via, recorded on the releases this client makes. */
+  via?: Via;
 }
 
 /** Upload progress: bytes sent so far, and the total when known. */
@@ -80,11 +111,13 @@ export class KilnClient {
   readonly apiBase: string;
   private readonly token: string;
   private readonly fetchFn: FetchFn;
+  private readonly via: Via | undefined;
 
   constructor(opts: ClientOptions) {
     const trimmed = opts.baseUrl.replace(/\/+$/, "");
     this.apiBase = trimmed.endsWith("/api/v1") ? trimmed : `${trimmed}/api/v1`;
     this.token = opts.token;
+    this.via = opts.via;
     // Bound: browsers refuse `fetch` called as a method of another object ("Illegal invocation").
     this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
   }
@@ -109,11 +142,17 @@ export class KilnClient {
     return this.request("POST", "/deployments", body);
   }
 
-  /** Upload tar or tar.gz bytes (or a stream of them); `onProgress` sees every chunk as it is sent. */
-  upload(source: Uint8Array | ReadableStream<Uint8Array>, name?: string, onProgress?: ProgressFn): Promise<Deployment> {
+  /**
+   * Upload tar or tar.gz bytes (or a stream of them); `onProgress` sees every chunk as it is sent.
+   * Env and settings travel in the Kiln-Env / Kiln-Settings headers (JSON), never in the URL.
+   */
+  upload(source: Uint8Array | ReadableStream<Uint8Array>, name?: string, onProgress?: ProgressFn, opts: UploadOptions = {}): Promise<Deployment> {
     const path = `/deployments/upload${name ? `?name=${enc(name)}` : ""}`;
     const body = (onProgress ? countingStream(source, onProgress) : source) as NonNullable<RequestInit["body"]>;
-    return this.request("POST", path, undefined, { body, headers: { "content-type": "application/octet-stream" } });
+    const headers: Record<string, string> = { "content-type": "application/octet-stream" };
+    if (opts.env && Object.keys(opts.env).length > 0) headers["kiln-env"] = headerJson(opts.env);
+    if (opts.settings && Object.keys(opts.settings).length > 0) headers["kiln-settings"] = headerJson(opts.settings);
+    return this.request("POST", path, undefined, { body, headers });
   }
 
   redeploy(idOrName: string): Promise<Deployment> {
@@ -124,8 +163,43 @@ export class KilnClient {
     return this.request("POST", `/deployments/${enc(idOrName)}/stop`);
   }
 
-  async remove(idOrName: string): Promise<void> {
-    await this.request("DELETE", `/deployments/${enc(idOrName)}`);
+  /** Delete a deployment; its volumes too only with `volumes: true`. */
+  async remove(idOrName: string, opts: { volumes?: boolean } = {}): Promise<void> {
+    await this.request("DELETE", `/deployments/${enc(idOrName)}${opts.volumes ? "?volumes=true" : ""}`);
+  }
+
+  /** The kept releases, newest first. */
+  async releases(idOrName: string): Promise<Release[]> {
+    return (await this.request<z.infer<typeof ReleaseList>>("GET", `/deployments/${enc(idOrName)}/releases`)).releases;
+  }
+
+  /** Serve an earlier release again (default: the one before the serving one). */
+  rollback(idOrName: string, opts: { release?: number } & WaitOption = {}): Promise<Change> {
+    const body = opts.release === undefined ? {} : { release: opts.release };
+    return this.request("POST", `/deployments/${enc(idOrName)}/rollback${waitQuery(opts)}`, body);
+  }
+
+  /** Env names and flags (never values). */
+  async env(idOrName: string): Promise<EnvVar[]> {
+    return (await this.request<z.infer<typeof EnvList>>("GET", `/deployments/${enc(idOrName)}/env`)).env;
+  }
+
+  /** Replace the whole env. */
+  putEnv(idOrName: string, env: EnvInput, opts: WaitOption = {}): Promise<Change> {
+    return this.request("PUT", `/deployments/${enc(idOrName)}/env${waitQuery(opts)}`, { env });
+  }
+
+  /** Set and unset some variables. */
+  patchEnv(idOrName: string, change: EnvChange, opts: WaitOption = {}): Promise<Change> {
+    return this.request("PATCH", `/deployments/${enc(idOrName)}/env${waitQuery(opts)}`, change);
+  }
+
+  settings(idOrName: string): Promise<Settings> {
+    return this.request("GET", `/deployments/${enc(idOrName)}/settings`);
+  }
+
+  patchSettings(idOrName: string, patch: SettingsPatch, opts: WaitOption = {}): Promise<Change> {
+    return this.request("PATCH", `/deployments/${enc(idOrName)}/settings${waitQuery(opts)}`, patch);
   }
 
   /** A deployment's log over WebSocket: replay from `since`, then (with `follow`) the live tail. */
@@ -190,7 +264,7 @@ export class KilnClient {
 
   /** The one place a request is made and an answer judged. */
   private async request<T>(method: string, path: string, json?: unknown, raw?: { body: NonNullable<RequestInit["body"]>; headers: Record<string, string> }): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...(raw?.headers ?? {}) };
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...(this.via ? { "x-kiln-via": this.via } : {}), ...(raw?.headers ?? {}) };
     let body: NonNullable<RequestInit["body"]> | undefined = raw?.body;
     if (json !== undefined) {
       headers["content-type"] = "application/json";
@@ -230,6 +304,13 @@ const BARE_STATUS: Record<number, { kind: string; message: string; hint: string 
 };
 
 const enc = encodeURIComponent;
+
+const waitQuery = (opts: WaitOption) => (opts.wait ? "?wait=true" : "");
+
+/** JSON for a header: header values are Latin-1, so anything beyond ASCII goes as a \uXXXX escape (still the same JSON). */
+export function headerJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
 
 /** Bytes or a stream, re-emitted in chunks while counting what has gone out. */
 function countingStream(source: Uint8Array | ReadableStream<Uint8Array>, onProgress: ProgressFn): ReadableStream<Uint8Array> {

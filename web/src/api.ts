@@ -6,7 +6,7 @@ import { ClientError, errorFrom, KilnClient } from "../../src/client/api-client.
 import { signOut } from "./session.ts";
 
 export { ClientError };
-export type { Build, Claim, Deployment, DeploymentStatus, LogLine, Pool, Tenant, Workloads } from "../../src/client/api-client.ts";
+export type { Build, Change, Claim, Deployment, DeploymentStatus, EnvVar, LogLine, Pool, Release, Settings, SettingsPatch, Tenant, Workloads } from "../../src/client/api-client.ts";
 
 /** A client that signs out on 401 (every page but sign-in uses this one). */
 export function clientFor(token: string): KilnClient {
@@ -18,12 +18,12 @@ export function clientFor(token: string): KilnClient {
     }
     return res;
   }) as typeof fetch;
-  return new KilnClient({ baseUrl: window.location.origin, token, fetch: guarded });
+  return new KilnClient({ baseUrl: window.location.origin, token, fetch: guarded, via: "dashboard" });
 }
 
 /** A client that reports 401 as an error (sign-in checks a token with it). */
 export function plainClient(token: string): KilnClient {
-  return new KilnClient({ baseUrl: window.location.origin, token, fetch: windowFetch });
+  return new KilnClient({ baseUrl: window.location.origin, token, fetch: windowFetch, via: "dashboard" });
 }
 
 /** The browser's fetch must be called unbound from any object ("Illegal invocation" otherwise). */

@@ -1,7 +1,11 @@
-/** One deployment: status and URLs, actions, the pipeline of its current build, logs, build history. */
+/** One deployment: status and URLs, actions, the pipeline of its current build, releases, env, settings, logs, build history. */
+import { useCallback } from "react";
 import { useClient } from "../client-context.ts";
 import { BuildHistory } from "../components/BuildHistory.tsx";
 import { DeploymentActions } from "../components/DeploymentActions.tsx";
+import { EnvPanel } from "../components/EnvPanel.tsx";
+import { ReleasesPanel } from "../components/ReleasesPanel.tsx";
+import { SettingsPanel } from "../components/SettingsPanel.tsx";
 import { sourceLabel } from "../components/DeploymentCard.tsx";
 import { ErrorNotice } from "../components/ErrorNotice.tsx";
 import { LogViewer } from "../components/LogViewer.tsx";
@@ -14,7 +18,14 @@ export function DeploymentPage({ id }: { id: string }) {
   const client = useClient();
   const dep = usePoll(() => client.getDeployment(id), 2000, `deployment:${id}`);
   const builds = usePoll(() => client.builds(id), 2000, `builds:${id}`);
+  const releases = usePoll(() => client.releases(id), 3000, `releases:${id}`);
+  const env = usePoll(() => client.env(id), 5000, `env:${id}`);
   const d = dep.data;
+  const refreshAll = useCallback(() => {
+    dep.refresh();
+    releases.refresh();
+    env.refresh();
+  }, [dep.refresh, releases.refresh, env.refresh]);
 
   return (
     <>
@@ -51,6 +62,11 @@ export function DeploymentPage({ id }: { id: string }) {
             </div>
           )}
           <Pipeline build={d.currentBuild} />
+          {releases.data && <ReleasesPanel deploymentId={d.id} releases={releases.data} onChanged={refreshAll} />}
+          <div className="day-two-grid">
+            {env.data && <EnvPanel deploymentId={d.id} vars={env.data} onChanged={refreshAll} />}
+            <SettingsPanel deploymentId={d.id} settings={d.settings} onChanged={refreshAll} />
+          </div>
         </>
       )}
       <LogViewer client={client} deploymentId={id} />
