@@ -108,11 +108,13 @@ describe("DockerfileBuilder", () => {
     expect(requests[0]!.dockerfile).toBe("Dockerfile");
   });
 
-  test("secrets are not passed; the log says so", async () => {
+  test("secrets go to the runtime as BuildKit secrets, never build args; the log names them without their values", async () => {
     const { runtime, requests, input, lines } = setup();
-    await new DockerfileBuilder({ runtime }).build(input(FIXTURE, { secrets: { TOKEN: new Secret("tok-12345") } }));
+    const token = new Secret("tok-12345");
+    await new DockerfileBuilder({ runtime }).build(input(FIXTURE, { secrets: { TOKEN: token } }));
     expect(requests[0]!.buildArgs).toBeUndefined();
-    expect(lines.join("\n")).toContain("build-time secrets are not passed");
+    expect(requests[0]!.secrets).toEqual({ TOKEN: token });
+    expect(lines.join("\n")).toContain("build-time secrets available to RUN --mount=type=secret,id=NAME (read from /run/secrets/NAME): TOKEN");
     expect(lines.join("\n")).not.toContain("tok-12345");
   });
 });

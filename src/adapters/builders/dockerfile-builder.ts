@@ -5,8 +5,9 @@
  * always sent, as the docker CLI does). A `# syntax=` directive is dropped by default — BuildKit
  * would pull that frontend image and Kiln may have no registry — the Dockerfile is then built
  * by the engine's built-in frontend from a copy at `.kiln/Dockerfile` in the context.
- * Build-time secrets are not passed: the build API here has no secret mounts, and build
- * args would stay in the image history.
+ * Build-time secrets are BuildKit secrets (served over the build's session): the Dockerfile reads
+ * one with `RUN --mount=type=secret,id=NAME` at /run/secrets/NAME. Never build args, which
+ * would stay in the image history.
  */
 import { StepError } from "../../core/errors.ts";
 import type { BuildInput, BuildOutput, ImageBuilder } from "../../core/ports/builder.ts";
@@ -38,8 +39,12 @@ export class DockerfileBuilder implements ImageBuilder {
     if (original === null) throw new StepError("the Dockerfile is gone from the source", "deploy again");
     const { text, directive } = this.opts.keepSyntaxDirective ? { text: original, directive: null } : stripSyntaxDirective(original);
     input.log("build", "kiln: building the app's own Dockerfile");
-    if (Object.keys(input.secrets).length > 0) {
-      input.log("build", "kiln: build-time secrets are not passed to Dockerfile builds; the app gets its environment when it runs");
+    const secretNames = Object.keys(input.secrets).sort();
+    if (secretNames.length > 0) {
+      input.log(
+        "build",
+        `kiln: build-time secrets available to RUN --mount=type=secret,id=NAME (read from /run/secrets/NAME): ${secretNames.join(", ")}`,
+      );
     }
     const matcher = await loadDockerignore(input.srcDir);
     const packed = await (this.opts.packDir ?? defaultPackDir)(input.srcDir, {
@@ -57,6 +62,7 @@ export class DockerfileBuilder implements ImageBuilder {
       dockerfile,
       tag: input.tag,
       labels: input.labels,
+      secrets: input.secrets,
       signal: input.signal,
       onLine: (line) => input.log("build", line),
     });

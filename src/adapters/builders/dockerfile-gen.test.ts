@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import type { AppPlan } from "./detect.ts";
-import { cacheMounts, generateDockerfile, runLine, startCommand, withExec } from "./dockerfile-gen.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cacheMounts, generateDockerfile, runLine, secretExports, startCommand, withExec } from "./dockerfile-gen.ts";
 
 const BASE = "kiln/node-runtime:20-host";
 
@@ -158,6 +161,64 @@ describe("runLine", () => {
     expect(runLine([], "a\nb")).toBe('RUN ["/bin/sh","-c","a\\nb"]');
     expect(runLine([], "a \\")).toBe('RUN ["/bin/sh","-c","a \\\\"]');
     expect(runLine([], "[ -f x ] && y")).toBe('RUN ["/bin/sh","-c","[ -f x ] && y"]');
+  });
+});
+
+describe("build-time secrets", () => {
+  const EXPORTS = 'A_KEY="$(cat /run/secrets/A_KEY && printf x)" ; A_KEY="${A_KEY%x}" ; export A_KEY ; ';
+
+  test("runLine mounts each secret (required) after the caches and exports it before the command, in shell form", () => {
+    expect(runLine([{ id: "a", target: "/a" }], "x && y", ["A_KEY"])).toBe(
+      `RUN --mount=type=cache,id=a,target=/a --mount=type=secret,id=A_KEY,required=true ${EXPORTS}x && y`,
+    );
+  });
+
+  test("runLine's exec form carries the exports inside sh -c", () => {
+    expect(runLine([], "a\nb", ["A_KEY"])).toBe(`RUN --mount=type=secret,id=A_KEY,required=true ${JSON.stringify(["/bin/sh", "-c", `${EXPORTS}a\nb`])}`);
+  });
+
+  test("install, build and prune get the secrets; nothing else does; only names are in the text", () => {
+    const text = gen(nodePlan(), { secretNames: ["Z_TOKEN", "API_TOKEN"] });
+    const runs = instructions(text).filter((l) => l.startsWith("RUN "));
+    const withSecrets = runs.filter((l) => l.includes("--mount=type=secret,id=API_TOKEN,required=true --mount=type=secret,id=Z_TOKEN,required=true "));
+    expect(withSecrets.map((l) => l.slice(l.lastIndexOf("; ") + 2))).toEqual(["npm ci", "npm run build", "npm prune --omit=dev"]);
+    expect(runs.filter((l) => !withSecrets.includes(l))).toEqual(["RUN rm -rf .kiln"]);
+    expect(text.slice(text.indexOf(`FROM ${BASE}\n`))).not.toContain("secret");
+  });
+
+  test("the secrets' digest file is bind-mounted into exactly the steps that get secrets, so their cache key follows the values", () => {
+    const text = gen(nodePlan(), { secretNames: ["API_TOKEN"], secretsDigestFile: ".kiln/secrets.sha256" });
+    const bind = "--mount=type=bind,source=.kiln/secrets.sha256,target=/run/kiln-secrets.sha256 ";
+    const runs = instructions(text).filter((l) => l.startsWith("RUN "));
+    expect(runs.filter((l) => l.includes(bind)).length).toBe(3);
+    expect(runs.filter((l) => l.includes(bind) && l.includes("--mount=type=secret,id=API_TOKEN")).length).toBe(3);
+    expect(runLine([], "x", ["A"], "d/f")).toBe(`RUN --mount=type=bind,source=d/f,target=/run/kiln-secrets.sha256 --mount=type=secret,id=A,required=true ${secretExports(["A"])}x`);
+  });
+
+  test("no secrets: no secret mounts, no digest mount", () => {
+    expect(gen(nodePlan(), { secretNames: [] })).toBe(gen(nodePlan()));
+    expect(gen(nodePlan(), { secretNames: [], secretsDigestFile: ".kiln/secrets.sha256" })).toBe(gen(nodePlan()));
+  });
+
+  test("a digest path that would need quoting is refused", () => {
+    expect(() => gen(nodePlan(), { secretNames: ["A"], secretsDigestFile: "a b,target=/x" })).toThrow("not a plain context path");
+  });
+
+  test("a name that is not an env var name is refused", () => {
+    expect(() => gen(nodePlan(), { secretNames: ["A;rm -rf /"] })).toThrow("not an env var name");
+  });
+
+  test("the exports give the command each value exactly, trailing newline, quotes and $ included", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kiln-secrets-"));
+    try {
+      const values = { A_KEY: "line1\nit's \"$HOME\" `x`\n", B: "plain" };
+      for (const [k, v] of Object.entries(values)) writeFileSync(join(dir, k), v);
+      const script = `${secretExports(["A_KEY", "B"], dir)}printf '%s|%s' "$A_KEY" "$B"`;
+      const proc = Bun.spawn(["/bin/sh", "-c", script], { stdout: "pipe", env: {} });
+      expect(await new Response(proc.stdout).text()).toBe(`${values.A_KEY}|${values.B}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

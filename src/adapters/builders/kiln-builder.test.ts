@@ -8,7 +8,7 @@ import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
 import { Secret } from "../../core/secret.ts";
 import { readTarEntries } from "../../formats/tar/reader.ts";
 import { detectApp } from "./detect.ts";
-import { KilnBuilder, nodeMajorOf, planSummary } from "./kiln-builder.ts";
+import { KilnBuilder, nodeMajorOf, planSummary, secretsDigest } from "./kiln-builder.ts";
 
 const temps: string[] = [];
 afterAll(() => {
@@ -102,14 +102,51 @@ describe("KilnBuilder", () => {
     expect(runtime.requests[0]!.dockerfile).toBe(".kiln-2/Dockerfile");
   });
 
-  test("secrets are not used, and the log says so without their values", async () => {
+  test("secrets go to the runtime as secrets and to the Dockerfile by name only; the log names them without their values", async () => {
     const runtime = fakeRuntime();
-    const inp = input(tree(APP), { secrets: { API_KEY: new Secret("s3cr3t-value") } });
+    const secret = new Secret("s3cr3t-value");
+    const inp = input(tree(APP), { secrets: { API_KEY: secret, B_TOKEN: new Secret("other-s3cr3t") }, buildCommand: "node build.js" });
     await new KilnBuilder({ runtime, baseImage: async () => "base:1" }).build(inp);
-    expect(inp.lines.join("\n")).toContain("build-time secrets are not passed");
-    expect(inp.lines.join("\n")).not.toContain("s3cr3t-value");
+    const log = inp.lines.join("\n");
+    expect(log).toContain("build-time secrets available as env vars to the install, build and prune steps (not stored in the image): API_KEY, B_TOKEN");
+    expect(log).not.toContain("s3cr3t");
+    const req = runtime.requests[0]!;
+    expect(req.secrets?.API_KEY).toBe(secret);
+    expect(req.buildArgs).toBeUndefined();
+    const entries = await contextEntries(req);
+    const file = (path: string) => new TextDecoder().decode(entries.find((e) => e.entry.path === path)!.data);
+    const dockerfile = file(".kiln/Dockerfile");
+    expect(dockerfile).not.toContain("s3cr3t");
+    expect(dockerfile).toContain(
+      "--mount=type=bind,source=.kiln/secrets.sha256,target=/run/kiln-secrets.sha256 --mount=type=secret,id=API_KEY,required=true --mount=type=secret,id=B_TOKEN,required=true ",
+    );
+    expect(file(".kiln/secrets.sha256")).toBe(secretsDigest(inp.secrets));
+  });
+
+  test("secretsDigest: follows every value and name, not the order; holds no value", () => {
+    const d = secretsDigest({ A: new Secret("one"), B: new Secret("two") });
+    expect(d).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(secretsDigest({ B: new Secret("two"), A: new Secret("one") })).toBe(d);
+    expect(secretsDigest({ A: new Secret("one"), B: new Secret("two!") })).not.toBe(d);
+    expect(secretsDigest({ A: new Secret("one"), C: new Secret("two") })).not.toBe(d);
+    expect(secretsDigest({ A: new Secret("one\"B\"=\"two") })).not.toBe(secretsDigest({ A: new Secret("one"), B: new Secret("two") }));
+  });
+
+  test("secrets with no step to use them: the log says so", async () => {
+    const inp = input(tree(APP), { secrets: { API_KEY: new Secret("s3cr3t-value") } });
+    await new KilnBuilder({ runtime: fakeRuntime(), baseImage: async () => "base:1" }).build(inp);
+    expect(inp.lines).toContain("kiln: build-time secrets API_KEY are not used: this app has no install, build or prune step");
+  });
+
+  test("without secrets, the Dockerfile mounts none", async () => {
+    const runtime = fakeRuntime();
+    await new KilnBuilder({ runtime, baseImage: async () => "base:1" }).build(input(tree(APP)));
     const entries = await contextEntries(runtime.requests[0]!);
-    expect(new TextDecoder().decode(entries[1]!.data)).not.toContain("s3cr3t-value");
+    const dockerfile = new TextDecoder().decode(entries.find((e) => e.entry.path === ".kiln/Dockerfile")!.data);
+    expect(dockerfile).not.toContain("type=secret");
+    expect(dockerfile).not.toContain("secrets.sha256");
+    expect(entries.some((e) => e.entry.path.endsWith("secrets.sha256"))).toBe(false);
+    expect(runtime.requests[0]!.secrets).toEqual({});
   });
 
   test("an undetectable tree fails with the detection StepError before building", async () => {

@@ -4,10 +4,16 @@
  * context as `.kiln/Dockerfile` (a name the tree does not use; the user's directory is not
  * touched) and build with the container runtime.
  *
- * Build-time secrets are not passed to this build: nothing the generated steps run needs
- * them, and the app's environment (secrets included) is given to its container at run time.
+ * Build-time secrets reach the install, build and prune steps as env vars, through BuildKit
+ * secret mounts (the runtime serves them over a build session): never build args, never in a
+ * layer or the image history. The Dockerfile names them; their values are never in it. A digest
+ * of the values (`.kiln/secrets.sha256` in the context, bind-mounted into those steps) makes a
+ * changed value rerun them: BuildKit's cache ignores secret values. It is removed with the rest of
+ * the Kiln directory before the tree reaches the app's image.
  */
+import { createHash } from "node:crypto";
 import type { BuildInput, BuildOutput, ImageBuilder } from "../../core/ports/builder.ts";
+import type { Secret } from "../../core/secret.ts";
 import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
 import { defaultPackDir, freeContextDir, loadDockerignore, withFilesInFront, type PackDir } from "./build-context.ts";
 import { detectApp, type AppPlan, type PlanChoice } from "./detect.ts";
@@ -52,19 +58,35 @@ export class KilnBuilder implements ImageBuilder {
       plan.reasons.build = "settings.buildCommand";
     }
     for (const line of planSummary(plan)) input.log("build", line);
-    if (Object.keys(input.secrets).length > 0) {
-      input.log("build", "kiln: build-time secrets are not passed to the zero-config build; the app gets its environment when it runs");
+    const secretNames = Object.keys(input.secrets).sort();
+    if (secretNames.length > 0) {
+      const used = plan.installCmd || plan.buildCmd || plan.pruneCmd;
+      input.log(
+        "build",
+        used
+          ? `kiln: build-time secrets available as env vars to the install, build and prune steps (not stored in the image): ${secretNames.join(", ")}`
+          : `kiln: build-time secrets ${secretNames.join(", ")} are not used: this app has no install, build or prune step`,
+      );
     }
     const kilnDir = await freeContextDir(input.srcDir);
     const dockerfilePath = `${kilnDir}/Dockerfile`;
-    const dockerfile = generateDockerfile(plan, { baseImage, kilnDir, corepackSignatures: this.opts.corepackSignatures });
+    const digestPath = `${kilnDir}/secrets.sha256`;
+    const extra: Record<string, string> = secretNames.length > 0 ? { [digestPath]: secretsDigest(input.secrets) } : {};
+    const dockerfile = generateDockerfile(plan, {
+      baseImage,
+      kilnDir,
+      corepackSignatures: this.opts.corepackSignatures,
+      secretNames,
+      secretsDigestFile: secretNames.length > 0 ? digestPath : undefined,
+    });
     const ignore = await loadDockerignore(input.srcDir, ALWAYS_IGNORED);
     const packed = await (this.opts.packDir ?? defaultPackDir)(input.srcDir, { ignore });
     const built = await this.opts.runtime.buildImage({
-      context: withFilesInFront({ [dockerfilePath]: dockerfile }, packed),
+      context: withFilesInFront({ [dockerfilePath]: dockerfile, ...extra }, packed),
       dockerfile: dockerfilePath,
       tag: input.tag,
       labels: input.labels,
+      secrets: input.secrets,
       signal: input.signal,
       onLine: (line) => input.log("build", line),
     });
@@ -72,6 +94,17 @@ export class KilnBuilder implements ImageBuilder {
     if (built.cachedSteps) output.cachedSteps = built.cachedSteps;
     return output;
   }
+}
+
+/**
+ * sha256 over the secrets' names and values: a cache key only, so a changed value reruns the
+ * steps that read them. It stays in the build context and the build stage (local to the engine,
+ * which holds the values in the app's container env anyway), never in the app's image.
+ */
+export function secretsDigest(secrets: Record<string, Secret>): string {
+  const hash = createHash("sha256").update("kiln build secrets v1\n");
+  for (const name of Object.keys(secrets).sort()) hash.update(`${JSON.stringify(name)}=${JSON.stringify(secrets[name]!.reveal())}\n`);
+  return `${hash.digest("hex")}\n`;
 }
 
 /** The build-log lines that say what was detected and why. */

@@ -7,6 +7,7 @@ import { KilnError, StepError } from "../../core/errors.ts";
 import type { LogSink } from "../../core/logs.ts";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, ImageBuildRequest, ImageSummary, Labels, NetworkKind, VolumeSummary } from "../../core/ports/runtime.ts";
 import { MANAGED } from "../../core/labels.ts";
+import { openBuildSession } from "./buildkit-session.ts";
 import { BuildTraceDecoder } from "./buildkit-trace.ts";
 import { type BuildLimiter, outOfMemory } from "../cgroups/build-cgroup.ts";
 import { ICC_OPTION, checkVolumeName, containerCreateBody, isIsolatedNetwork, networkConnectBody, networkCreateBody, volumeCreateBody } from "./create-body.ts";
@@ -189,15 +190,19 @@ export class DockerEngine implements ContainerRuntime {
     let imageId = "";
     let failure: string | null = null;
     const limits = await this.#buildLimiter?.watch();
-    const res = await this.#http.request({
-      method: "POST",
-      path: "/build",
-      query: buildQuery(req),
-      raw: req.context,
-      contentType: "application/x-tar",
-      signal: req.signal,
-    });
+    // Build-time secrets reach RUN --mount=type=secret steps through a BuildKit session, never as build args.
+    const session = req.secrets && Object.keys(req.secrets).length > 0
+      ? await openBuildSession({ socketPath: this.#http.socketPath, apiVersion: this.#http.apiVersion, secrets: req.secrets })
+      : null;
     try {
+      const res = await this.#http.request({
+        method: "POST",
+        path: "/build",
+        query: { ...buildQuery(req), session: session?.id },
+        raw: req.context,
+        contentType: "application/x-tar",
+        signal: req.signal,
+      });
       await readJsonLines(res.body ?? emptyStream(), (msg) => {
         if (msg.id === "moby.buildkit.trace" && typeof msg.aux === "string") trace.push(msg.aux);
         else if (msg.id === "moby.image.id") imageId = String((msg.aux as { ID?: unknown } | undefined)?.ID ?? "");
@@ -207,6 +212,8 @@ export class DockerEngine implements ContainerRuntime {
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
       throw err;
+    } finally {
+      await session?.close();
     }
     trace.flush();
     const failed = trace.failure();

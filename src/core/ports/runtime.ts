@@ -3,6 +3,7 @@
  * src/adapters/docker/engine.ts over the Engine API (unix socket), never the docker CLI.
  */
 import type { LogSink } from "../logs.ts";
+import type { Secret } from "../secret.ts";
 
 export type Labels = Record<string, string>;
 
@@ -96,6 +97,8 @@ export interface ImageBuildRequest {
   tag: string;
   labels: Labels;
   buildArgs?: Record<string, string>;
+  /** Build-time secrets by id, for `RUN --mount=type=secret,id=NAME` (at /run/secrets/NAME); never build args, layers or history. */
+  secrets?: Record<string, Secret>;
   signal?: AbortSignal;
   /** Every output line of the build (BuildKit vertex names, RUN output). */
   onLine: (text: string) => void;
