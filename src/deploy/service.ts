@@ -124,7 +124,7 @@ export class DeploymentService {
 
   async redeploy(idOrName: string, via: ReleaseVia = "api"): Promise<Deployment> {
     const d = await this.get(idOrName);
-    if (this.d.queue.busy(d.id)) throw conflict(`deployment ${d.name} has a build in progress`, "wait for it to finish, or stop the deployment first");
+    if (this.d.queue.busy(d.id)) throw conflict(`deployment ${d.name} has a build or a change in progress`, "wait for it to finish (GET the deployment, or follow its log), or stop the deployment first");
     // A running app keeps serving (and stays `running`) until the new build takes over; a
     // crash-looping one starts over (queued), its restarts left to the build.
     const updated = d.status === "running" ? d : await this.d.store.deployments.update(d.id, { status: "queued" }, "DeploymentService.redeploy");

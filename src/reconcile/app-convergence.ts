@@ -38,6 +38,7 @@ import {
   recordExit,
   recordRestart,
   recordUp,
+  restartAllowed,
   type RestartPolicy,
   type RestartState,
 } from "./restart-policy.ts";
@@ -416,13 +417,6 @@ export class AppConvergence {
     const port = Number(labels[APP_PORT_LABEL]);
     if (Number.isInteger(port) && port > 0) t.port = port;
   }
-}
-
-/** Whether the app's restart policy starts a container again after this exit. */
-export function restartAllowed(s: Pick<AppSettings, "restartPolicy">, exitCode: number | undefined): boolean {
-  if (s.restartPolicy === "never") return exitCode === undefined; // gone without an exit (removed, engine lost it): made again
-  if (s.restartPolicy === "on-failure") return exitCode !== 0;
-  return true;
 }
 
 function crashLoopReason(t: Track, p: RestartPolicy, lines: string[]): string {

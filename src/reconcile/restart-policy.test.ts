@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_RESTART_POLICY as P, initialRestartState, isCrashLooping, nextDelay, recordExit, recordRestart, recordUp } from "./restart-policy.ts";
+import { DEFAULT_RESTART_POLICY as P, initialRestartState, isCrashLooping, nextDelay, recordExit, recordRestart, recordUp, restartAllowed } from "./restart-policy.ts";
 
 describe("restart policy", () => {
   test("the backoff doubles from 1 s and stops at 5 min", () => {
@@ -39,5 +39,14 @@ describe("restart policy", () => {
     s = recordUp(s, 10_000, 10_000 + P.stableMs);
     expect(s).toEqual(initialRestartState());
     expect(nextDelay(s)).toBe(1000);
+  });
+});
+
+describe("the app's restart policy", () => {
+  test("always restarts; on-failure not after exit 0; never only repairs a container that vanished", () => {
+    const table = (policy: "always" | "on-failure" | "never") => [0, 1, 137, undefined].map((code) => restartAllowed({ restartPolicy: policy }, code));
+    expect(table("always")).toEqual([true, true, true, true]);
+    expect(table("on-failure")).toEqual([false, true, true, true]);
+    expect(table("never")).toEqual([false, false, false, true]);
   });
 });

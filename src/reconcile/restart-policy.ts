@@ -12,6 +12,8 @@
  *   const wait = nextDelay(s);         // ms until the next start
  *   if (isCrashLooping(s, now)) …      // status crashlooping, with the next retry time
  */
+import type { AppSettings } from "../core/settings.ts";
+
 export interface RestartPolicy {
   baseMs: number;
   maxMs: number;
@@ -54,4 +56,15 @@ export function isCrashLooping(s: RestartState, now: number, p: RestartPolicy = 
 /** The app has been up since `upSince`: past `stableMs`, everything is forgiven. */
 export function recordUp(s: RestartState, upSince: number, now: number, p: RestartPolicy = DEFAULT_RESTART_POLICY): RestartState {
   return now - upSince >= p.stableMs ? initialRestartState() : s;
+}
+
+/**
+ * Whether the app's own restart policy (settings.restartPolicy) starts a container again after this
+ * exit: `always`; `on-failure` unless it exited 0; `never` only when it vanished without an exit (removed,
+ * or lost with the engine: that is Kiln's to repair, not the app's choice).
+ */
+export function restartAllowed(s: Pick<AppSettings, "restartPolicy">, exitCode: number | undefined): boolean {
+  if (s.restartPolicy === "never") return exitCode === undefined;
+  if (s.restartPolicy === "on-failure") return exitCode !== 0;
+  return true;
 }

@@ -297,4 +297,19 @@ describe("replicas and swaps", () => {
     expect(load.failed).toEqual([]);
     expect(load.ok).toBeGreaterThan(100);
   }, 320_000);
+
+  test("restart policy never: a killed app is left down and failed, saying why; a settings change brings it back", async () => {
+    expect((await kiln.api(`/deployments/${id}/settings?wait=true`, send("PATCH", { replicas: 1, restartPolicy: "never" }))).status).toBe(200);
+    const d = await kiln.service.get(id);
+    await kiln.runtime.stopContainer(d.instances[0]!.containerId, 0);
+    const failed = await kiln.waitFor(id, ["failed"], 30_000);
+    expect(failed.failureReason).toContain("restart policy (never)");
+    await Bun.sleep(2500); // …and nothing started it again
+    expect((await kiln.service.get(id)).instances).toEqual([]);
+    expect((await kiln.viaSubdomain("daytwo")).status).toBe(404);
+
+    expect((await kiln.api(`/deployments/${id}/settings?wait=true`, send("PATCH", { restartPolicy: "always" }))).status).toBe(200);
+    expect((await kiln.api(`/deployments/${id}`).then((r) => r.json()) as any).status).toBe("running");
+    expect((await app()).version).toBe("v2");
+  }, 90_000);
 });
