@@ -210,7 +210,7 @@ export class BuildRunner {
     }, WHERE);
     // From their very first line: the containers are new (their start-up output included).
     for (const i of instances) this.watcher.watch(deployment.id, i.containerId, 1);
-    ctx.log("system", `release #${release.number} serving (${job.meta.description}) after ${formatDuration(totalMs)}`);
+    ctx.log("system", `release #${release.number} serving (${job.meta.description}), deployed in ${formatDuration(totalMs)}`);
     const old = (previous?.instances ?? []).filter((o) => !instances.some((i) => i.containerId === o.containerId));
     if (old.length) {
       void this.deps.rollout.drain(deployment.id, old, (previous?.settings ?? job.settings).drainTimeoutMs, ctx.log).then(

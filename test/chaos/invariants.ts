@@ -31,7 +31,7 @@ const FINAL_BUILD = new Set(["succeeded", "failed", "cancelled"]);
 /** The checks that need only what Kiln holds (Docker, Caddy, mounts, dirs, store). */
 export function checkHoldings(o: Observed, dataDir: string): Partial<Record<Invariant, string[]>> {
   const s = o.store;
-  const deploymentContainers = new Set(s.deployments.map((d) => d.container_id).filter(Boolean));
+  const deploymentContainers = new Set(s.deployments.flatMap((d) => (JSON.parse(d.instances) as { containerId: string }[]).map((i) => i.containerId)));
   const liveMembers = new Map(s.members.filter((m) => LIVE_MEMBER.has(m.status)).map((m) => [m.id, m]));
   const memberContainers = new Set([...liveMembers.values()].map((m) => m.container_id).filter(Boolean));
   const buildIds = new Set(s.builds.map((b) => b.id));

@@ -27,7 +27,8 @@ export interface Observed {
 }
 
 export interface StoreRows {
-  deployments: { id: string; name: string; status: string; container_id: string | null; current_build_id: string | null }[];
+  /** `instances`: the JSON list of {containerId, upstream}, one per replica. */
+  deployments: { id: string; name: string; status: string; instances: string; current_build_id: string | null }[];
   builds: { id: string; deployment_id: string; status: string; created_at: number }[];
   members: { id: string; workload_id: string; status: string; container_id: string | null; tenant_id: string | null }[];
   tenants: { tenant_id: string; workload_id: string; member_id: string | null; status: string; last_sync: string | null }[];
@@ -38,7 +39,7 @@ export function readStore(dataDir: string): StoreRows {
   try {
     db.exec("PRAGMA busy_timeout = 2000");
     return {
-      deployments: db.query("SELECT id, name, status, container_id, current_build_id FROM deployments").all() as StoreRows["deployments"],
+      deployments: db.query("SELECT id, name, status, instances, current_build_id FROM deployments").all() as StoreRows["deployments"],
       builds: db.query("SELECT id, deployment_id, status, created_at FROM builds").all() as StoreRows["builds"],
       members: db.query("SELECT id, workload_id, status, container_id, tenant_id FROM pool_members").all() as StoreRows["members"],
       tenants: db.query("SELECT tenant_id, workload_id, member_id, status, last_sync FROM tenants").all() as StoreRows["tenants"],

@@ -304,8 +304,11 @@ describe("replicas and swaps", () => {
     await kiln.runtime.stopContainer(d.instances[0]!.containerId, 0);
     const failed = await kiln.waitFor(id, ["failed"], 30_000);
     expect(failed.failureReason).toContain("restart policy (never)");
-    await Bun.sleep(2500); // …and nothing started it again
+    // A reconcile pass (what repairs dead apps) has run since, and left it down.
+    await kiln.reconciler.passAfresh({ boot: false, forceRoutes: false });
+    await kiln.rollout.settled(); // the previous release's containers, drained after the settings change
     expect((await kiln.service.get(id)).instances).toEqual([]);
+    expect((await kiln.runtime.listContainers({ "kiln.deployment": id })).filter((c) => c.running)).toEqual([]);
     expect((await kiln.viaSubdomain("daytwo")).status).toBe(404);
 
     expect((await kiln.api(`/deployments/${id}/settings?wait=true`, send("PATCH", { restartPolicy: "always" }))).status).toBe(200);

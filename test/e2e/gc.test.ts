@@ -26,7 +26,8 @@ const builds: string[] = [];
 const made: string[] = [];
 
 beforeAll(async () => {
-  kiln = await startTestKiln({ KILN_KEEP_IMAGES: String(KEEP) });
+  // Images of kept releases are kept too (rollback targets): keep as many releases as images.
+  kiln = await startTestKiln({ KILN_KEEP_IMAGES: String(KEEP), KILN_KEEP_RELEASES: String(KEEP) });
 });
 
 afterAll(async () => {
@@ -65,7 +66,7 @@ async function redeployed(number: number): Promise<Record<string, any>> {
   }, 180_000);
 }
 
-test(`redeployed ${KEEP + 2} times with KILN_KEEP_IMAGES=${KEEP}: the older images go, the last ${KEEP} stay, the app still serves`, async () => {
+test(`redeployed ${KEEP + 2} times with KILN_KEEP_IMAGES=${KEEP} and KILN_KEEP_RELEASES=${KEEP}: the older images go, the last ${KEEP} stay, the app still serves`, async () => {
   const res = await kiln.api("/deployments/upload?name=gcapp", { method: "POST", body: await tarOf(HELLO, true) });
   expect(res.status).toBe(202);
   dep = (await res.json()) as Record<string, any>;
