@@ -91,3 +91,11 @@ test("the API and Caddy's admin API stay on loopback unless KILN_ALLOW_NON_LOOPB
   expect(refused({ KILN_CADDY_ADMIN: "http://[::1]:2019" })).toBeNull();
   expect(loadConfig({ KILN_API_HOST: "0.0.0.0", KILN_ALLOW_NON_LOOPBACK: "1" }).api.host).toBe("0.0.0.0");
 });
+
+test("workload files may interpolate the environment, but never Kiln's own secrets", () => {
+  const c = loadConfig({ KILN_API_TOKEN: "t".repeat(32), KILN_SECRET_KEY: Buffer.alloc(32, 7).toString("base64"), S3_SECRET: "s3-value", KILN_PUBLIC_PORT: "8080" });
+  expect(c.workloadEnv.S3_SECRET).toBe("s3-value");
+  expect(c.workloadEnv.KILN_PUBLIC_PORT).toBe("8080");
+  expect("KILN_API_TOKEN" in c.workloadEnv).toBe(false);
+  expect("KILN_SECRET_KEY" in c.workloadEnv).toBe(false);
+});

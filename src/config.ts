@@ -224,11 +224,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       tmpfsSize: c.KILN_POOL_TMPFS_SIZE,
       dnsPort: c.KILN_TENANT_DNS_PORT,
     },
-    workloadEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string")),
+    // Kiln's own secrets are never a workload's to interpolate (a workload file could print them into a container).
+    workloadEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string" && !KILN_OWN_SECRETS.includes(e[0]))),
     buildkitHost: c.BUILDKIT_HOST,
     childEnv: childEnvOf(env),
   };
 }
+
+/** Variables that are Kiln's own secrets: kept out of what workload files may interpolate. */
+export const KILN_OWN_SECRETS: readonly string[] = ["KILN_API_TOKEN", "KILN_SECRET_KEY"];
 
 /** A control API bound beyond loopback is reachable from containers (through their bridge gateway): refused unless allowed. */
 function refuseNonLoopback(variable: string, host: string, what: string): void {
