@@ -22,6 +22,18 @@ const schema = z.object({
   KILN_PUBLIC_PORT: port.default(8080),
   /** Interface Caddy's app server binds (empty: all interfaces). */
   KILN_PUBLIC_LISTEN: z.string().default(""),
+  /**
+   * HTTPS for apps: `acme` (certificates from a public CA through Caddy, KILN_ACME_EMAIL), `internal`
+   * (Caddy's own local CA: a LAN, tests), `off` (plain HTTP). Default: off while KILN_PUBLIC_HOST is
+   * localhost or an IP address, acme otherwise. With TLS on, plain HTTP redirects to HTTPS.
+   */
+  KILN_TLS: z.enum(["acme", "internal", "off"]).optional(),
+  /** Port Caddy serves HTTPS on when KILN_TLS is on. */
+  KILN_HTTPS_PORT: port.default(443),
+  /** Contact address for the ACME account (expiry notices). */
+  KILN_ACME_EMAIL: z.string().email("KILN_ACME_EMAIL must be an email address").optional(),
+  /** ACME directory URL; default Let's Encrypt's production directory (Caddy's default). */
+  KILN_ACME_CA: z.string().url().optional(),
   /** Caddy's admin API. Kiln starts a Caddy here when none answers and `caddy` is installed. */
   KILN_CADDY_ADMIN: z.string().url().default("http://127.0.0.1:2019"),
   /**
@@ -92,12 +104,27 @@ const schema = z.object({
 
 export type RawConfig = z.infer<typeof schema>;
 
+export interface TlsConfig {
+  mode: "acme" | "internal" | "off";
+  httpsPort: number;
+  acmeEmail?: string;
+  acmeCa?: string;
+}
+
+/** localhost, *.localhost, or an IP address: no public CA issues for these. */
+export function isLocalHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === "localhost" || h.endsWith(".localhost") || /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || h.includes(":");
+}
+
 export interface Config {
   dataDir: string;
   api: { host: string; port: number };
   publicHost: string;
   publicPort: number;
   publicListen: string;
+  /** HTTPS for apps: off, Caddy's internal CA, or ACME (on-demand, only for hosts Kiln serves). */
+  tls: TlsConfig;
   caddyAdmin: string;
   manageCaddy: boolean;
   dockerNetwork: string;
@@ -195,6 +222,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicHost: c.KILN_PUBLIC_HOST,
     publicPort: c.KILN_PUBLIC_PORT,
     publicListen: c.KILN_PUBLIC_LISTEN,
+    tls: {
+      mode: c.KILN_TLS ?? (isLocalHost(c.KILN_PUBLIC_HOST) ? "off" : "acme"),
+      httpsPort: c.KILN_HTTPS_PORT,
+      ...(c.KILN_ACME_EMAIL ? { acmeEmail: c.KILN_ACME_EMAIL } : {}),
+      ...(c.KILN_ACME_CA ? { acmeCa: c.KILN_ACME_CA } : {}),
+    },
     caddyAdmin: c.KILN_CADDY_ADMIN.replace(/\/$/, ""),
     manageCaddy: c.KILN_MANAGE_CADDY === "1",
     dockerNetwork: c.KILN_DOCKER_NETWORK,

@@ -1,5 +1,6 @@
 import { defineLifecycle } from "./lifecycle.ts";
 import type { AppSettings } from "./settings.ts";
+import type { PreviewInfo } from "./hooks.ts";
 
 /** Where a deployment's source comes from. The token of a private repo lives in the secret store, not here. */
 export type SourceSpec =
@@ -27,6 +28,8 @@ export interface Deployment {
   failureReason: string | null;
   /** The containers serving, one per replica, in replica order. */
   instances: AppInstance[];
+  /** Set when this deployment is a preview of another (a pull request, or made through the API). */
+  preview: PreviewInfo | null;
   createdAt: number;
   updatedAt: number;
 }

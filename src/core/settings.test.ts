@@ -269,6 +269,7 @@ describe("settingsFromStored", () => {
       restartPolicy: "on-failure",
       volumes: [{ name: "d", path: "/d" }],
       drainTimeoutMs: 1000,
+      previews: { enabled: true, ttlHours: 24, max: 3, forks: true, secrets: false },
     };
     expect(settingsFromStored(JSON.parse(JSON.stringify(full)))).toEqual(full);
   });
@@ -292,5 +293,16 @@ describe("changedFields", () => {
     expect(changedFields(before, after).sort()).toEqual(["port", "replicas"]);
     expect(changedFields(before, { ...before, volumes: [{ name: "a", path: "/b" }] })).toEqual(["volumes"]);
     expect(changedFields(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS })).toEqual([]);
+  });
+});
+
+describe("previews", () => {
+  test("defaults, partial objects, and what is refused", () => {
+    expect(DEFAULT_SETTINGS.previews).toEqual({ enabled: false, ttlHours: 72, max: 5, forks: false, secrets: false });
+    expect(parseSettingsPatch({ previews: { enabled: true, ttl: 2 } }).previews).toEqual({ enabled: true, ttlHours: 2, max: 5, forks: false, secrets: false });
+    expect(settingsFromStored({ previews: { enabled: true } }).previews).toEqual({ ...DEFAULT_SETTINGS.previews, enabled: true });
+    for (const bad of [{ enabled: "yes" }, { max: 0 }, { ttl: -1 }, { nope: 1 }, "on"]) {
+      expect(() => parseSettingsPatch({ previews: bad })).toThrow(/settings\.previews/);
+    }
   });
 });

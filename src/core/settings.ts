@@ -28,6 +28,19 @@ export interface Volume {
   path: string;
 }
 
+/** Previews of pull requests (and ones made through the API): a deployment each, at its own URL. */
+export interface PreviewSettings {
+  enabled: boolean;
+  /** A preview older than this is removed. */
+  ttlHours: number;
+  /** At most this many at once; the oldest goes first. */
+  max: number;
+  /** Pull requests from forks get a preview at all (never with secrets). */
+  forks: boolean;
+  /** Previews get the app's secret variables (never a fork's). */
+  secrets: boolean;
+}
+
 /** What Kiln does when an app's container exits: always start it again, only after a non-zero exit, or never. */
 export type RestartPolicyName = "always" | "on-failure" | "never";
 
@@ -49,6 +62,7 @@ export interface AppSettings {
   volumes: Volume[];
   /** How long old containers may finish requests in flight after a swap before they are stopped. */
   drainTimeoutMs: number;
+  previews: PreviewSettings;
 }
 
 export const MAX_REPLICAS = 16;
@@ -66,6 +80,7 @@ export const DEFAULT_SETTINGS: AppSettings = Object.freeze({
   restartPolicy: "always",
   volumes: [],
   drainTimeoutMs: 30_000,
+  previews: { enabled: false, ttlHours: 72, max: 5, forks: false, secrets: false },
 }) as AppSettings;
 
 export const HEALTHCHECK_DEFAULTS = { timeoutMs: 2_000, intervalMs: 1_000, startPeriodMs: 60_000 } as const;
@@ -126,10 +141,13 @@ export function parseSettingsPatch(input: unknown): SettingsPatch {
         else out.drainTimeoutMs = key === "drainTimeout" ? seconds(key, value, 0, 600) : int(key, value, 0, 600_000, "milliseconds from 0 to 600000");
         break;
       }
+      case "previews":
+        out.previews = value === null ? null : previews(value);
+        break;
       default:
         throw badRequest(
           `settings: unknown field ${JSON.stringify(key.slice(0, 40))}`,
-          "known: port, healthcheck, startCommand, buildCommand, rootDir, memory, cpus, replicas, restartPolicy, volumes, drainTimeout",
+          "known: port, healthcheck, startCommand, buildCommand, rootDir, memory, cpus, replicas, restartPolicy, volumes, drainTimeout, previews",
         );
     }
   }
@@ -149,7 +167,7 @@ export function applySettingsPatch(current: AppSettings, patch: SettingsPatch): 
 /** Settings read back from storage: missing fields (older rows) take their defaults. */
 export function settingsFromStored(stored: unknown): AppSettings {
   const s = stored && typeof stored === "object" ? (stored as Partial<AppSettings>) : {};
-  return { ...DEFAULT_SETTINGS, ...s, volumes: s.volumes ?? [] };
+  return { ...DEFAULT_SETTINGS, ...s, volumes: s.volumes ?? [], previews: { ...DEFAULT_SETTINGS.previews, ...(s.previews ?? {}) } };
 }
 
 /** Fields whose change needs a new build (the others run the current image again). */
@@ -206,6 +224,27 @@ function memory(v: unknown): number {
   }
   if (mb === null || mb < 16 || mb > 65536) throw fail("memory", `${JSON.stringify(v)} is not a memory size Kiln accepts`, hint);
   return mb;
+}
+
+function previews(v: unknown): PreviewSettings {
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw fail("previews", "must be an object", "e.g. {\"enabled\": true, \"ttl\": 72, \"max\": 5}");
+  const p = v as Record<string, unknown>;
+  const d = DEFAULT_SETTINGS.previews;
+  for (const k of Object.keys(p)) {
+    if (!["enabled", "ttl", "ttlHours", "max", "forks", "secrets"].includes(k)) throw fail(`previews.${k.slice(0, 40)}`, "unknown field", "known: enabled, ttl (hours), max, forks, secrets");
+  }
+  const bool = (k: "enabled" | "forks" | "secrets") => {
+    if (p[k] !== undefined && typeof p[k] !== "boolean") throw fail(`previews.${k}`, "must be true or false", "e.g. true");
+    return (p[k] as boolean | undefined) ?? d[k];
+  };
+  const ttl = p.ttl ?? p.ttlHours;
+  return {
+    enabled: bool("enabled"),
+    ttlHours: ttl === undefined ? d.ttlHours : num("previews.ttl", ttl, 0.05, 24 * 90, "hours from 0.05 to 2160, e.g. 72"),
+    max: p.max === undefined ? d.max : int("previews.max", p.max, 1, 50, "a whole number from 1 to 50"),
+    forks: bool("forks"),
+    secrets: bool("secrets"),
+  };
 }
 
 function healthcheck(v: unknown): HealthCheck {

@@ -27,11 +27,14 @@ import { releaseEnvKey, type Release, type ReleaseVia } from "../core/release.ts
 import { Secret } from "../core/secret.ts";
 import { applySettingsPatch, changedFields, DEFAULT_SETTINGS, needsRebuild, type AppSettings, type SettingsPatch } from "../core/settings.ts";
 import type { BuildRunner, JobOutcome, ReleaseMeta } from "./build-runner.ts";
+import type { PreviewInfo } from "../core/hooks.ts";
 import type { BuildQueue } from "./queue.ts";
 import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
 
 export interface CreateOptions {
   name?: string;
+  /** Makes the deployment a preview of another (src/previews). */
+  preview?: PreviewInfo;
   env?: AppEnv;
   settings?: AppSettings;
   /** User-named Docker networks the app joins besides Kiln's isolated one. */
@@ -333,6 +336,7 @@ export class DeploymentService {
       currentReleaseId: null,
       failureReason: null,
       instances: [],
+      preview: opts.preview ?? null,
       createdAt: now,
       updatedAt: now,
     };

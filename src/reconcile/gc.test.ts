@@ -9,7 +9,7 @@ const NOW = 1_800_000_000_000;
 const ME = "inst-me";
 
 function deployment(id: string, name: string, currentBuildId: string | null, source: Deployment["source"] = { kind: "git", url: "https://x/y.git", hasToken: false }): Deployment {
-  return { id, name, source, envKeys: [], networks: [], status: "running", currentBuildId, failureReason: null, instances: [], settings: { ...DEFAULT_SETTINGS }, currentReleaseId: null, createdAt: 0, updatedAt: 0 };
+  return { id, name, source, envKeys: [], networks: [], status: "running", currentBuildId, failureReason: null, instances: [], preview: null, settings: { ...DEFAULT_SETTINGS }, currentReleaseId: null, createdAt: 0, updatedAt: 0 };
 }
 
 function build(deploymentId: string, number: number, status: BuildStatus): Build {

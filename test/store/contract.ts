@@ -229,6 +229,33 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       });
     });
 
+    describe("domains and webhook deliveries", () => {
+      test("a host belongs to one deployment; listed, removed, and gone with its deployment", async () => {
+        await store.deployments.insert(deployment({ id: "dep-a", name: "alpha" }));
+        await store.deployments.insert(deployment({ id: "dep-b", name: "beta" }));
+        await store.domains.add({ host: "shop.example.com", deploymentId: "dep-a", createdAt: 1 });
+        await store.domains.add({ host: "a.example.com", deploymentId: "dep-a", createdAt: 2 });
+        await store.domains.add({ host: "shop.example.com", deploymentId: "dep-a", createdAt: 3 }); // same app: no-op
+        await expectKind(store.domains.add({ host: "shop.example.com", deploymentId: "dep-b", createdAt: 4 }), "conflict");
+        expect((await store.domains.listFor("dep-a")).map((d) => d.host)).toEqual(["a.example.com", "shop.example.com"]);
+        expect(await store.domains.get("shop.example.com")).toEqual({ host: "shop.example.com", deploymentId: "dep-a", createdAt: 1 });
+        await store.domains.remove("a.example.com");
+        expect((await store.domains.all()).map((d) => d.host)).toEqual(["shop.example.com"]);
+        await store.deployments.delete("dep-a");
+        expect(await store.domains.all()).toEqual([]);
+      });
+
+      test("a delivery is recorded once per deployment; old ones are pruned", async () => {
+        await store.deployments.insert(deployment({ id: "dep-a", name: "alpha" }));
+        await store.deployments.insert(deployment({ id: "dep-b", name: "beta" }));
+        expect(await store.deliveries.record("dep-a", "d-1", 100)).toBe(true);
+        expect(await store.deliveries.record("dep-a", "d-1", 200)).toBe(false);
+        expect(await store.deliveries.record("dep-b", "d-1", 200)).toBe(true);
+        await store.deliveries.prune(150);
+        expect(await store.deliveries.record("dep-a", "d-1", 300)).toBe(true);
+      });
+    });
+
     describe("logs", () => {
       // Chunks [1–3] [4–8] [9] [10–16].
       const chunks = [lines(1, 3), lines(4, 8), lines(9, 9), lines(10, 16)];
@@ -427,6 +454,7 @@ export function deployment(overrides: Partial<Deployment> = {}): Deployment {
     currentBuildId: null,
     failureReason: null,
     instances: [],
+    preview: null,
     settings: { ...DEFAULT_SETTINGS },
     currentReleaseId: null,
     createdAt: 1000,

@@ -149,6 +149,27 @@ CREATE TABLE releases (
   UNIQUE (deployment_id, number)
 )`,
   },
+  {
+    id: 6,
+    name: "domains, webhook deliveries, previews",
+    // A host belongs to one deployment (primary key). Webhook deliveries are remembered per deployment
+    // so a redelivery builds nothing; their secret lives in the secret store. A preview deployment
+    // carries `preview` (JSON: parent, number, ref, commit, fork…), null for every other deployment.
+    sql: `
+CREATE TABLE domains (
+  host TEXT PRIMARY KEY,
+  deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX domains_deployment ON domains (deployment_id);
+CREATE TABLE webhook_deliveries (
+  deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  delivery_id TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (deployment_id, delivery_id)
+);
+ALTER TABLE deployments ADD COLUMN preview TEXT`,
+  },
 ];
 
 /** The migrations not yet applied, in id order. Throws if the list itself is malformed. */

@@ -13,6 +13,7 @@ import type {
   StepTiming,
 } from "../../core/deployment.ts";
 import type { LogLine, LogStream } from "../../core/logs.ts";
+import type { PreviewInfo } from "../../core/hooks.ts";
 import type { Release, ReleaseTrigger, ReleaseVia } from "../../core/release.ts";
 import { settingsFromStored } from "../../core/settings.ts";
 
@@ -36,6 +37,7 @@ export interface DeploymentRow {
   instances: string;
   settings: string;
   current_release_id: string | null;
+  preview: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -52,6 +54,7 @@ export const deploymentColumns: ColumnMap<Deployment> = {
   instances: { column: "instances", encode: asJson },
   settings: { column: "settings", encode: asJson },
   currentReleaseId: { column: "current_release_id", encode: asIs },
+  preview: { column: "preview", encode: (v) => (v ? JSON.stringify(v) : null) },
   createdAt: { column: "created_at", encode: asIs },
   updatedAt: { column: "updated_at", encode: asIs },
 };
@@ -69,6 +72,7 @@ export function rowToDeployment(r: DeploymentRow): Deployment {
     instances: JSON.parse(r.instances) as AppInstance[],
     settings: settingsFromStored(JSON.parse(r.settings)),
     currentReleaseId: r.current_release_id,
+    preview: r.preview ? (JSON.parse(r.preview) as PreviewInfo) : null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

@@ -12,9 +12,10 @@ import { dirname } from "node:path";
 import { buildLifecycle, deploymentLifecycle, type Build, type BuildStatus, type Deployment, type DeploymentStatus } from "../../core/deployment.ts";
 import { badRequest, conflict, KilnError, notFound } from "../../core/errors.ts";
 import type { LogLine, StreamKey } from "../../core/logs.ts";
-import type { BuildRepo, DeploymentRepo, LogRepo, PoolRepo, ReleaseRepo, SecretRepo, Store } from "../../core/ports/store.ts";
+import type { BuildRepo, DeliveryRepo, DeploymentRepo, DomainRepo, LogRepo, PoolRepo, ReleaseRepo, SecretRepo, Store } from "../../core/ports/store.ts";
 import { SqlitePools } from "./sqlite-pools.ts";
 import { SqliteReleases } from "./sqlite-releases.ts";
+import { SqliteDeliveries, SqliteDomains } from "./sqlite-domains.ts";
 import { insertSql, setClause, statusGuard, values } from "./sql.ts";
 import { migrations, pendingMigrations, schemaMigrationsTableSql } from "./migrations.ts";
 import {
@@ -37,6 +38,8 @@ export class SqliteStore implements Store {
   readonly deployments: DeploymentRepo;
   readonly builds: BuildRepo;
   readonly releases: ReleaseRepo;
+  readonly domains: DomainRepo;
+  readonly deliveries: DeliveryRepo;
   readonly logs: LogRepo;
   readonly secrets: SecretRepo;
   readonly pools: PoolRepo;
@@ -46,6 +49,8 @@ export class SqliteStore implements Store {
     this.deployments = new SqliteDeployments(db);
     this.builds = new SqliteBuilds(db);
     this.releases = new SqliteReleases(db);
+    this.domains = new SqliteDomains(db);
+    this.deliveries = new SqliteDeliveries(db);
     this.logs = new SqliteLogs(db);
     this.secrets = new SqliteSecrets(db);
     this.pools = new SqlitePools(db);

@@ -6,6 +6,7 @@ import type { Build, Deployment } from "../deployment.ts";
 import type { LogLine, StreamKey } from "../logs.ts";
 import type { PoolMember, TenantClaim } from "../pool.ts";
 import type { Release } from "../release.ts";
+import type { Domain } from "../domains.ts";
 
 export interface DeploymentRepo {
   insert(d: Deployment): Promise<void>;
@@ -38,6 +39,24 @@ export interface ReleaseRepo {
   listFor(deploymentId: string): Promise<Release[]>; // newest first
   nextNumber(deploymentId: string): Promise<number>;
   delete(id: string): Promise<void>;
+}
+
+/** Users' own domains: one host, one deployment. */
+export interface DomainRepo {
+  /** A host another deployment holds is a conflict naming it; the same deployment again is a no-op. */
+  add(d: Domain): Promise<void>;
+  get(host: string): Promise<Domain | null>;
+  listFor(deploymentId: string): Promise<Domain[]>;
+  all(): Promise<Domain[]>;
+  remove(host: string): Promise<void>;
+}
+
+/** Webhook deliveries seen, so a redelivery builds nothing. */
+export interface DeliveryRepo {
+  /** Records the delivery; false when it was already recorded (for this deployment). */
+  record(deploymentId: string, deliveryId: string, now: number): Promise<boolean>;
+  /** Forget deliveries older than `before` (ms). */
+  prune(before: number): Promise<void>;
 }
 
 /** Log lines are stored in chunks (many lines a row), keyed by their first and last seq. */
@@ -98,6 +117,8 @@ export interface Store {
   deployments: DeploymentRepo;
   builds: BuildRepo;
   releases: ReleaseRepo;
+  domains: DomainRepo;
+  deliveries: DeliveryRepo;
   logs: LogRepo;
   secrets: SecretRepo;
   close(): Promise<void>;
