@@ -120,6 +120,7 @@ export const SettingsView = z
     restartPolicy: z.enum(["always", "on-failure", "never"]),
     volumes: z.array(z.object({ name: z.string(), path: z.string() })),
     drainTimeout: z.number().openapi({ description: "seconds" }),
+    previews: z.object({ enabled: z.boolean(), ttl: z.number().openapi({ description: "hours" }), max: z.number().int(), forks: z.boolean(), secrets: z.boolean() }),
   })
   .openapi("Settings");
 
@@ -190,6 +191,10 @@ export const DeploymentView = z
     currentRelease: z.object({ id: z.string(), number: z.number().int() }).nullable(),
     settings: SettingsView,
     instances: z.number().int().openapi({ description: "containers serving (one per replica)" }),
+    preview: z
+      .object({ parentId: z.string(), number: z.number().int().nullable(), ref: z.string(), commit: z.string().nullable(), fork: z.boolean() })
+      .nullable()
+      .openapi({ description: "set for a preview deployment (a pull request's, or one made through the API)" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

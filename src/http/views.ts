@@ -49,6 +49,7 @@ export function settingsView(s: AppSettings): SettingsViewT {
     restartPolicy: s.restartPolicy,
     volumes: s.volumes.map((v) => ({ ...v })),
     drainTimeout: sec(s.drainTimeoutMs),
+    previews: { enabled: s.previews.enabled, ttl: s.previews.ttlHours, max: s.previews.max, forks: s.previews.forks, secrets: s.previews.secrets },
   };
 }
 
@@ -83,6 +84,7 @@ export function deploymentView(u: UrlShape, d: Deployment, current: Build | null
     currentRelease: release ? { id: release.id, number: release.number } : null,
     settings: settingsView(d.settings),
     instances: d.instances.length,
+    preview: d.preview ? { parentId: d.preview.parentId, number: d.preview.number, ref: d.preview.ref, commit: d.preview.commit, fork: d.preview.fork } : null,
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),
   };
