@@ -4,7 +4,13 @@
  * Shape: apps.http.servers.kiln listens on the public port; its routes are one route per app
  * (`@id: kiln-app-<deploymentId>`), then, when pools are on, the one static route of every tenant
  * (`@id: kiln-tenants`, upstream looked up per host through Kiln's resolver), then a 404 fallback
- * (`@id: kiln-fallback`).
+ * (`@id: kiln-fallback`). With Kiln's API address, a route in front (`@id: kiln-hooks`) sends
+ * `/_kiln/hooks/*` on any host to the API's `/api/v1/hooks/*`.
+ *
+ * With TLS on (`internal` or `acme`), server `kiln` listens on the HTTPS port instead, with the same
+ * routes, and server `kiln-http` on the public port answers every request with a 308 to https (Caddy
+ * answers ACME HTTP challenges before any route, so issuance still works). Certificates are issued on
+ * demand, at a name's first handshake, and only when Kiln's API answers 200 to the `ask` check.
  */
 import type { AppRoute } from "../../core/ports/routes.ts";
 import { KilnError } from "../../core/errors.ts";
@@ -37,6 +43,17 @@ export const RETRY_METHODS = ["GET", "HEAD", "OPTIONS"];
 /** Passive health: one failed request (dial or round trip) takes an upstream out for this long. */
 export const FAIL_DURATION = "3s";
 export const MAX_UPSTREAMS = 32;
+/** An app's own domains: at most this many hosts besides its default one. */
+export const MAX_HOSTS = 100;
+/** The plain-HTTP server when TLS is on: it only redirects to https. */
+export const HTTP_SERVER_NAME = "kiln-http";
+export const REDIRECT_ID = "kiln-https-redirect";
+export const HOOKS_ID = "kiln-hooks";
+/** Webhooks reach Kiln through Caddy here, on any host: `/_kiln/hooks/<id>` → the API's `/api/v1/hooks/<id>`. */
+export const HOOKS_PUBLIC_PREFIX = "/_kiln/hooks/";
+export const HOOKS_API_PREFIX = "/api/v1/hooks/";
+/** Caddy asks here (`?domain=<name>`) before it gets a certificate for a name; 200 means go. */
+export const TLS_ASK_PATH = "/api/v1/tls/ask";
 
 /** Admin-API paths. */
 export const ROUTES_PATH = `/config/apps/http/servers/${SERVER_NAME}/routes`;
@@ -52,7 +69,25 @@ export interface IngressOptions {
   listenHost?: string;
   /** host:port of Kiln's tenant resolver (UDP); without it there is no tenants route. */
   tenantResolver?: string;
+  /** HTTPS; absent or mode `off`: plain HTTP on publicPort only. */
+  tls?: IngressTls;
+  /** host:port of Kiln's API on loopback: the hooks route and the TLS `ask` check go there. */
+  api?: string;
 }
+
+export interface IngressTls {
+  /** `internal`: Caddy's own CA; `acme`: a public CA (Let's Encrypt unless `acmeCa`). */
+  mode: "off" | "internal" | "acme";
+  httpsPort: number;
+  acmeEmail?: string;
+  /** ACME directory URL. */
+  acmeCa?: string;
+}
+
+export const tlsOn = (opts: IngressOptions): boolean => !!opts.tls && opts.tls.mode !== "off";
+
+/** Where the route table inserts a new app route: after the hooks route when there is one, else first. */
+export const firstAppIndex = (opts: IngressOptions): number => (opts.api ? 1 : 0);
 
 // Caddy JSON is loosely typed; these aliases document intent without pretending to model it all.
 export type CaddyRoute = Record<string, unknown>;
@@ -84,6 +119,9 @@ export function validateRoute(route: AppRoute): void {
   for (const u of ups) if (typeof u !== "string" || !UPSTREAM_RE.test(u)) throw bad(`upstream ${JSON.stringify(u)} (want host:port)`);
   if (new Set(ups).size !== ups.length) throw bad(`${route.deploymentId} to the same upstream twice (${JSON.stringify(ups)})`);
   if (route.health) validateHealth(route.health, bad);
+  const hosts: unknown = route.hosts ?? [];
+  if (!Array.isArray(hosts) || hosts.length > MAX_HOSTS) throw bad(`${route.deploymentId} with hosts ${JSON.stringify(hosts)} (want at most ${MAX_HOSTS})`);
+  for (const h of hosts) if (typeof h !== "string" || h !== h.toLowerCase() || !isHostName(h)) throw bad(`host ${JSON.stringify(h)} (want a lowercase DNS name)`);
 }
 
 function validateHealth(h: NonNullable<AppRoute["health"]>, bad: (what: string) => KilnError): void {
@@ -97,9 +135,15 @@ function validateHealth(h: NonNullable<AppRoute["health"]>, bad: (what: string) 
 }
 
 /** `:<port>` or `<host>:<port>`, as Caddy's `listen` wants it. */
-export function listenAddress(opts: IngressOptions): string {
+export function listenAddress(opts: IngressOptions, port = opts.publicPort): string {
   const host = opts.listenHost ?? "";
-  return `${host.includes(":") ? `[${host}]` : host}:${opts.publicPort}`;
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/** `host:port` to reach a server bound to `host` from this machine: a wildcard bind is reached on loopback. */
+export function loopbackAddress(host: string, port: number): string {
+  const h = host === "" || host === "0.0.0.0" ? "127.0.0.1" : host === "::" || host === "[::]" ? "::1" : host.replace(/^\[|\]$/g, "");
+  return `${h.includes(":") ? `[${h}]` : h}:${port}`;
 }
 
 /** A matcher set that matches no request. */
@@ -176,17 +220,17 @@ function reverseProxy(route: AppRoute, extraRequestHeaders?: Record<string, stri
 export function appRoute(route: AppRoute, publicHost: string, draining: string[] = []): CaddyRoute {
   validateRoute(route);
   const drain = draining.filter((u) => !route.upstreams.includes(u));
-  const host = `${route.name}.${publicHost}`.toLowerCase();
+  const hosts = [`${route.name}.${publicHost}`.toLowerCase(), ...(route.hosts ?? [])];
   const prefix = pathPrefix(route.deploymentId);
   const paths = [prefix, `${prefix}/*`];
   return {
     "@id": routeId(route.deploymentId),
-    match: [{ host: [host] }, { host: [publicHost.toLowerCase()], path: paths }],
+    match: [{ host: hosts }, { host: [publicHost.toLowerCase()], path: paths }],
     handle: [
       {
         handler: "subroute",
         routes: [
-          { match: [{ host: [host] }], handle: [reverseProxy(route)], terminal: true },
+          { match: [{ host: hosts }], handle: [reverseProxy(route)], terminal: true },
           {
             handle: [
               { handler: "rewrite", strip_path_prefix: prefix },
@@ -244,9 +288,61 @@ export function fallbackRoute(): CaddyRoute {
   };
 }
 
+/** `/_kiln/hooks/*` on any host, proxied to Kiln's API as `/api/v1/hooks/*` (query kept). */
+export function hooksRoute(api: string): CaddyRoute {
+  return {
+    "@id": HOOKS_ID,
+    match: [{ path: [`${HOOKS_PUBLIC_PREFIX}*`] }],
+    handle: [
+      { handler: "rewrite", path_regexp: [{ find: `^${HOOKS_PUBLIC_PREFIX}`, replace: HOOKS_API_PREFIX }] },
+      { handler: "reverse_proxy", upstreams: [{ dial: api }], transport: { protocol: "http", dial_timeout: DIAL_TIMEOUT } },
+    ],
+    terminal: true,
+  };
+}
+
+/** Every plain-HTTP request, to the same host (without its port), path and query over https. */
+export function redirectRoute(httpsPort: number): CaddyRoute {
+  const port = httpsPort === 443 ? "" : `:${httpsPort}`;
+  return {
+    "@id": REDIRECT_ID,
+    handle: [{ handler: "static_response", status_code: 308, headers: { Location: [`https://{http.request.host}${port}{http.request.uri}`] } }],
+  };
+}
+
+/** The plain-HTTP server when TLS is on: nothing but the redirect. */
+export function redirectServer(opts: IngressOptions & { tls: IngressTls }): Record<string, unknown> {
+  return { listen: [listenAddress(opts)], routes: [redirectRoute(opts.tls.httpsPort)], automatic_https: { disable: true } };
+}
+
 /**
- * The ingress server: app routes (last one given per deployment id wins), then drain routes of
- * deployments in `draining` without an app route, then the fallback.
+ * The tls app: one on-demand policy (Caddy's internal CA, or ACME with the account email and the
+ * CA's directory), gated by the `ask` check on Kiln's API. Challenges are answered on the ports
+ * Caddy serves (the CA itself connects to 80 and 443: forward those to them).
+ */
+export function tlsApp(opts: IngressOptions & { tls: IngressTls; api: string }): Record<string, unknown> {
+  const { tls } = opts;
+  const issuer =
+    tls.mode === "internal"
+      ? { module: "internal" }
+      : {
+          module: "acme",
+          ...(tls.acmeCa ? { ca: tls.acmeCa } : {}),
+          ...(tls.acmeEmail ? { email: tls.acmeEmail } : {}),
+          challenges: { http: { alternate_port: opts.publicPort }, "tls-alpn": { alternate_port: tls.httpsPort } },
+        };
+  return {
+    automation: {
+      policies: [{ issuers: [issuer], on_demand: true }],
+      on_demand: { ask: `http://${opts.api}${TLS_ASK_PATH}` },
+    },
+  };
+}
+
+/**
+ * The ingress server: the hooks route (with an API address), app routes (last one given per
+ * deployment id wins), then drain routes of deployments in `draining` without an app route, then the
+ * fallback. On the HTTPS port with TLS on, else on the public port.
  */
 export function ingressServer(opts: IngressOptions, routes: AppRoute[], draining: Map<string, string[]> = new Map()): Record<string, unknown> {
   const byId = new Map<string, AppRoute>();
@@ -254,11 +350,32 @@ export function ingressServer(opts: IngressOptions, routes: AppRoute[], draining
   const tenants = opts.tenantResolver ? [tenantsRoute(opts.publicHost, opts.tenantResolver)] : [];
   const apps = [...byId.values()].map((r) => appRoute(r, opts.publicHost, draining.get(r.deploymentId)));
   const drains = [...draining].filter(([id, ups]) => !byId.has(id) && ups.length > 0).map(([id, ups]) => drainRoute(id, ups));
+  const hooks = opts.api ? [hooksRoute(opts.api)] : [];
+  const https = tlsOn(opts);
   return {
-    listen: [listenAddress(opts)],
-    routes: [...apps, ...drains, ...tenants, fallbackRoute()],
+    listen: [listenAddress(opts, https ? opts.tls!.httpsPort : opts.publicPort)],
+    routes: [...hooks, ...apps, ...drains, ...tenants, fallbackRoute()],
     ...(opts.tenantResolver ? { errors: { routes: [tenantErrorRoute(opts.publicHost)] } } : {}),
+    ...(https ? { tls_connection_policies: [{}] } : {}),
+    // Certificates come from the tls app's on-demand policy only, never from the routes' host names.
     automatic_https: { disable: true },
+  };
+}
+
+/** The apps Kiln loads: http (one or two servers), and with TLS on, tls (and pki: never touch the system's trust store). */
+export function ingressApps(opts: IngressOptions, routes: AppRoute[], draining?: Map<string, string[]>): Record<string, unknown> {
+  const servers: Record<string, unknown> = { [SERVER_NAME]: ingressServer(opts, routes, draining) };
+  if (!tlsOn(opts)) return { http: { servers } };
+  const tls = opts.tls!;
+  if (!opts.api) throw new KilnError("internal", "TLS needs Kiln's API address for the ask check", "this is a bug in Kiln: main.ts passes it");
+  if (tls.httpsPort === opts.publicPort) {
+    throw new KilnError("bad_request", `KILN_HTTPS_PORT and KILN_PUBLIC_PORT are both ${tls.httpsPort}`, "with KILN_TLS on, HTTPS and the plain-HTTP redirect need a port each (e.g. 443 and 80)");
+  }
+  servers[HTTP_SERVER_NAME] = redirectServer({ ...opts, tls });
+  return {
+    http: { servers },
+    tls: tlsApp({ ...opts, tls, api: opts.api }),
+    ...(tls.mode === "internal" ? { pki: { certificate_authorities: { local: { install_trust: false } } } } : {}),
   };
 }
 
@@ -276,7 +393,7 @@ export function bootstrapConfig(adminListen: string): CaddyConfig {
 export function kilnConfig(adminListen: string, opts: IngressOptions, routes: AppRoute[], draining?: Map<string, string[]>): CaddyConfig {
   return {
     admin: adminBlock(adminListen),
-    apps: { http: { servers: { [SERVER_NAME]: ingressServer(opts, routes, draining) } } },
+    apps: ingressApps(opts, routes, draining),
   };
 }
 

@@ -19,12 +19,14 @@ import {
   adminListenOf,
   appRoute,
   deploymentIdOf,
+  firstAppIndex,
   drainRoute,
   idPath,
   kilnConfig,
   routeId,
   upstreamsOf,
   type IngressOptions,
+  type IngressTls,
 } from "./route-json.ts";
 
 /** How long after a switch Caddy may still start a request to a switched-out upstream (Go: 5 s + shutdown polling). */
@@ -40,6 +42,10 @@ export interface CaddyRouteTableOptions {
   listenHost?: string;
   /** host:port of Kiln's tenant resolver: adds the one route of all tenants. */
   tenantResolver?: string;
+  /** HTTPS (see route-json.ts); off when absent. */
+  tls?: IngressTls;
+  /** host:port of Kiln's API on loopback: the hooks route and the TLS ask check. */
+  api?: string;
 }
 
 export class CaddyRouteTable implements RouteTable {
@@ -63,7 +69,7 @@ export class CaddyRouteTable implements RouteTable {
   constructor(opts: CaddyRouteTableOptions) {
     this.admin = new CaddyAdminClient(opts.adminUrl);
     this.adminListen = adminListenOf(opts.adminUrl);
-    this.ingress = { publicHost: opts.publicHost, publicPort: opts.publicPort, listenHost: opts.listenHost, tenantResolver: opts.tenantResolver };
+    this.ingress = { publicHost: opts.publicHost, publicPort: opts.publicPort, listenHost: opts.listenHost, tenantResolver: opts.tenantResolver, tls: opts.tls, api: opts.api };
   }
 
   /** Point the tenants route at another resolver address (takes effect with the next load). */
@@ -184,7 +190,7 @@ export class CaddyRouteTable implements RouteTable {
   private async put(id: string, path: string, route: AppRoute, body: Record<string, unknown>): Promise<void> {
     if (this.known && !this.known.has(id)) {
       // Fast path: a route this table has never put there goes in front, in one request.
-      const put = await this.admin.put(`${ROUTES_PATH}/0`, body, { allow: [400, 404, 500] });
+      const put = await this.admin.put(this.insertPath(), body, { allow: [400, 404, 500] });
       if (put.status < 300) {
         this.known.add(id);
         return;
@@ -201,8 +207,12 @@ export class CaddyRouteTable implements RouteTable {
       await this.loadNow([route]);
       return;
     }
-    // Index 0 puts it before the fallback (and before an older route for the same host).
-    await this.admin.put(`${ROUTES_PATH}/0`, body);
+    // In front puts it before the fallback (and before an older route for the same host), after the hooks route.
+    await this.admin.put(this.insertPath(), body);
+  }
+
+  private insertPath(): string {
+    return `${ROUTES_PATH}/${firstAppIndex(this.ingress)}`;
   }
 
   private async loadNow(routes: AppRoute[]): Promise<void> {

@@ -13,6 +13,8 @@ export interface AppRoute {
   upstreams: string[];
   /** Active health check: an upstream that does not answer `path` with expectStatus (any 2xx by default) gets no traffic. */
   health?: { path: string; intervalMs: number; timeoutMs: number; expectStatus?: number };
+  /** The app's own domains (lowercase DNS names), served like <name>.<publicHost>; never the /d/<id> path form. */
+  hosts?: string[];
 }
 
 export interface RouteTable {
@@ -30,4 +32,22 @@ export interface RouteTable {
    * upstream after a swap: wait until 0, then stop it.
    */
   inFlight(upstreams: string[]): Promise<number>;
+}
+
+/** A certificate Caddy holds for a host. */
+export interface CertificateInfo {
+  /** The issuing CA's common name, e.g. "Caddy Local Authority - ECC Intermediate" or "R11". */
+  issuer: string;
+  /** Expiry, ms since the epoch. */
+  notAfter: number;
+}
+
+/** Caddy's certificates: what its storage holds and what its log says went wrong. */
+export interface TlsCertificates {
+  /** The newest certificate for `host` in Caddy's storage (any issuer), or null. */
+  certificate(host: string): Promise<CertificateInfo | null>;
+  /** The last issuance error Caddy logged for `host` since `since` (ms), its raw text, or null. */
+  lastError(host: string, since: number): Promise<string | null>;
+  /** PEM of the internal CA's root certificate (Caddy's admin API). */
+  rootPem(): Promise<string>;
 }
