@@ -132,6 +132,20 @@ export function fetchCommitArgvs(url: string, dir: string, sha: string): string[
   ];
 }
 
+/** Depth of the fallback fetch when a server refuses to fetch a commit by its sha. */
+export const FALLBACK_DEPTH = 100;
+
+/**
+ * After fetchCommitArgvs' fetch was refused (a server that serves only ref tips): fetch the recent
+ * history of `ref` (or the remote's HEAD) into the same repository and check out `sha` from it.
+ */
+export function commitFallbackArgvs(dir: string, sha: string, ref?: string): string[][] {
+  return [
+    git(["fetch", "--depth", String(FALLBACK_DEPTH), "--no-recurse-submodules", "--no-tags", "origin", ref ?? "HEAD"], dir),
+    git(["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", sha], dir),
+  ];
+}
+
 export function revParseHeadArgv(dir: string): string[] {
   return git(["rev-parse", "--verify", "HEAD"], dir);
 }
@@ -155,10 +169,14 @@ export function gitEnv(token?: Secret): Pick<Command, "env" | "unsetEnv"> {
   return { env, unsetEnv: UNSET_ENV };
 }
 
-/** All the commands to fetch `url` at `ref` into the empty directory `dir`, validated. */
-export function fetchPlan(url: string, dir: string, ref?: string): string[][] {
+/** All the commands to fetch `url` at `ref` (or exactly `commit`) into the empty directory `dir`, validated. */
+export function fetchPlan(url: string, dir: string, ref?: string, commit?: string): string[][] {
   validateGitUrl(url);
   if (ref !== undefined) validateGitRef(ref);
+  if (commit !== undefined) {
+    if (!isCommitSha(commit)) throw badRequest(`commit ${JSON.stringify(commit.slice(0, 80))} is not a full commit sha`, "give the full 40-character (or 64-character) sha");
+    return fetchCommitArgvs(url, dir, commit);
+  }
   if (ref !== undefined && isCommitSha(ref)) return fetchCommitArgvs(url, dir, ref);
   return [cloneArgv(url, dir, ref)];
 }

@@ -1,6 +1,7 @@
 /**
  * Fetch a git repository: a shallow clone of a branch, tag or the default branch, or a shallow
- * fetch of one commit. The URL and ref are validated before anything runs (bad_request);
+ * fetch of one commit (a sha as the ref, or `commit`: exactly that commit, through the recent
+ * history of the ref when a server refuses to send a commit by its sha). The URL and ref are validated before anything runs (bad_request);
  * git runs through the exec runner with a deadline, its output streamed as "build" lines.
  * The checked-out commit is returned and `.git` removed, keeping it out of the build context.
  */
@@ -11,7 +12,7 @@ import type { LogSink } from "../../core/logs.ts";
 import type { FetchRequest, FetchResult, SourceFetcher } from "../../core/ports/source.ts";
 import { type Secret, redact } from "../../core/secret.ts";
 import { type Command, type RunOptions, type RunResult, run } from "../exec/run.ts";
-import { fetchPlan, gitEnv, revParseHeadArgv } from "./git-commands.ts";
+import { commitFallbackArgvs, fetchPlan, gitEnv, revParseHeadArgv } from "./git-commands.ts";
 import { fillNewDir } from "./safe-dir.ts";
 
 export type Runner = (cmd: Command, opts?: RunOptions) => Promise<RunResult>;
@@ -40,20 +41,31 @@ export class GitFetcher implements SourceFetcher {
 
   async fetch(req: FetchRequest, destDir: string, opts: { signal?: AbortSignal; log: LogSink }): Promise<FetchResult> {
     if (req.kind !== "git") throw new KilnError("internal", `GitFetcher cannot fetch a ${req.kind} source`);
-    const { url, ref, token } = req;
-    fetchPlan(url, destDir, ref); // validate before touching anything (throws bad_request)
+    const { url, ref, token, commit: wanted } = req;
+    fetchPlan(url, destDir, ref, wanted); // validate before touching anything (throws bad_request)
     const deadline = Date.now() + this.#timeoutMs;
     const env = gitEnv(token);
     const secrets: Secret[] = token ? [token] : [];
 
-    opts.log("system", `fetching ${url} at ${ref ?? "the default branch"}`);
+    opts.log("system", `fetching ${url} at ${wanted ? `commit ${wanted}${ref ? ` (${ref})` : ""}` : (ref ?? "the default branch")}`);
     const commit = await fillNewDir(destDir, async (dir) => {
-      for (const argv of fetchPlan(url, dir, ref)) {
-        await this.#step({ argv, ...env }, deadline, opts, secrets, { url, ref });
+      const plan = fetchPlan(url, dir, ref, wanted);
+      for (const [i, argv] of plan.entries()) {
+        const isCommitFetch = wanted !== undefined && i === plan.length - 2;
+        try {
+          await this.#step({ argv, ...env }, deadline, opts, secrets, { url, ref: wanted ?? ref });
+        } catch (err) {
+          if (!isCommitFetch || !(err instanceof StepError) || opts.signal?.aborted) throw err;
+          // Some servers serve only branch tips: reach the commit through its branch's recent history.
+          opts.log("system", `the server would not send commit ${wanted} by itself; fetching the recent history of ${ref ?? "the default branch"} instead`);
+          for (const fallback of commitFallbackArgvs(dir, wanted, ref)) await this.#step({ argv: fallback, ...env }, deadline, opts, secrets, { url, ref: wanted });
+          break;
+        }
       }
       const head = await this.#step({ argv: revParseHeadArgv(dir), ...env }, deadline, opts, secrets, { url, ref }, false);
       const sha = head.tail.at(-1)?.trim() ?? "";
       if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new StepError(`git did not report the checked-out commit (got ${JSON.stringify(sha)})`);
+      if (wanted !== undefined && sha !== wanted) throw new StepError(`git checked out ${sha} instead of the commit asked for, ${wanted}`);
       await rm(join(dir, ".git"), { recursive: true, force: true });
       return sha;
     });

@@ -6,7 +6,8 @@ import type { Secret } from "../secret.ts";
 import type { LogSink } from "../logs.ts";
 
 export type FetchRequest =
-  | { kind: "git"; url: string; ref?: string; token?: Secret }
+  /** `commit`: build exactly this commit (a full sha, e.g. a push's), reached through `ref`'s history if the server refuses a fetch by sha. */
+  | { kind: "git"; url: string; ref?: string; token?: Secret; commit?: string }
   | { kind: "tarball"; file: string };
 
 export interface FetchResult {
