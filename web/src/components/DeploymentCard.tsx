@@ -8,7 +8,8 @@ export function sourceLabel(d: Deployment): string {
   return d.source.kind === "git" ? `${d.source.url.replace(/^https?:\/\//, "")}${d.source.ref ? `@${d.source.ref}` : ""}` : "tarball upload";
 }
 
-export function DeploymentCard({ deployment: d }: { deployment: Deployment }) {
+/** `parentName`: for a preview, its app's name (shown under the preview's name). */
+export function DeploymentCard({ deployment: d, parentName }: { deployment: Deployment; parentName?: string }) {
   const b = d.currentBuild;
   return (
     <li className="deployment-card card" data-testid="deployment-card" data-name={d.name}>
@@ -16,6 +17,12 @@ export function DeploymentCard({ deployment: d }: { deployment: Deployment }) {
         <Link to={`/deployments/${encodeURIComponent(d.name)}`} className="dc-name">
           {d.name}
         </Link>
+        {d.preview && (
+          <span className="dc-preview muted" data-testid="preview-parent">
+            preview of {parentName ?? "a removed app"}
+            {d.preview.number !== null ? ` · PR #${d.preview.number}` : ` · ${d.preview.ref}`}
+          </span>
+        )}
         {d.status === "running" ? (
           <a className="dc-url" href={d.url} target="_blank" rel="noreferrer" data-testid="deployment-url">
             {d.url.replace(/^https?:\/\//, "").replace(/\/$/, "")} ↗

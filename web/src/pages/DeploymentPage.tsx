@@ -10,6 +10,7 @@ import { sourceLabel } from "../components/DeploymentCard.tsx";
 import { ErrorNotice } from "../components/ErrorNotice.tsx";
 import { LogViewer } from "../components/LogViewer.tsx";
 import { Pipeline } from "../components/Pipeline.tsx";
+import { PreviewsPanel } from "../components/PreviewsPanel.tsx";
 import { StatusBadge } from "../components/StatusBadge.tsx";
 import { usePoll } from "../lib/use-poll.ts";
 import { Link } from "../router.tsx";
@@ -43,6 +44,12 @@ export function DeploymentPage({ id }: { id: string }) {
               <p className="muted">
                 {sourceLabel(d)} · id <code>{d.id}</code>
               </p>
+              {d.preview && (
+                <p className="muted" data-testid="preview-of">
+                  Preview of <Link to={`/deployments/${encodeURIComponent(d.preview.parentId)}`}>its app</Link>
+                  {d.preview.number !== null ? ` · pull request #${d.preview.number}` : ""} · {d.preview.ref}
+                </p>
+              )}
               {d.status === "running" && (
                 <p className="urls">
                   <a href={d.url} target="_blank" rel="noreferrer" data-testid="deployment-url">
@@ -67,6 +74,7 @@ export function DeploymentPage({ id }: { id: string }) {
             {env.data && <EnvPanel deploymentId={d.id} vars={env.data} onChanged={refreshAll} />}
             <SettingsPanel deploymentId={d.id} settings={d.settings} onChanged={refreshAll} />
           </div>
+          {!d.preview && <PreviewsPanel parent={d} />}
         </>
       )}
       <LogViewer client={client} deploymentId={id} />

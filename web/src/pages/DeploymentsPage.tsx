@@ -43,7 +43,7 @@ export function DeploymentsPage() {
       {list.data && list.data.length > 0 && (
         <ul className="deployment-list" aria-label="Deployments">
           {list.data.map((d) => (
-            <DeploymentCard key={d.id} deployment={d} />
+            <DeploymentCard key={d.id} deployment={d} parentName={d.preview ? list.data!.find((p) => p.id === d.preview!.parentId)?.name : undefined} />
           ))}
         </ul>
       )}
