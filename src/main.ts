@@ -11,6 +11,10 @@ import { BuildCgroup } from "./adapters/cgroups/build-cgroup.ts";
 import { describeLimits } from "./adapters/cgroups/limits.ts";
 import { ensureNodeBaseImage } from "./adapters/docker/base-image.ts";
 import { CaddyRouteTable } from "./adapters/caddy/route-table.ts";
+import { CaddyCertificates } from "./adapters/caddy/certificates.ts";
+import { loopbackAddress } from "./adapters/caddy/route-json.ts";
+import { DomainRoutes } from "./domains/domain-routes.ts";
+import { DomainService } from "./domains/domain-service.ts";
 import { CaddySupervisor } from "./adapters/caddy/supervisor.ts";
 import { GitFetcher } from "./adapters/sources/git.ts";
 import { validateGitRef, validateGitUrl } from "./adapters/sources/git-commands.ts";
@@ -26,6 +30,8 @@ import { BuildQueue } from "./deploy/queue.ts";
 import { BuildRunner } from "./deploy/build-runner.ts";
 import { RuntimeWatcher } from "./containers/runtime-watch.ts";
 import { DeploymentService } from "./deploy/service.ts";
+import { PreviewService } from "./previews/service.ts";
+import { HookService } from "./hooks/hook-service.ts";
 import { Reconciler } from "./reconcile/deployments.ts";
 import { AppConvergence } from "./reconcile/app-convergence.ts";
 import { EngineWatcher } from "./adapters/docker/engine-watcher.ts";
@@ -69,6 +75,8 @@ export interface Kiln {
   apps: AppConvergence;
   /** The zero-downtime swap; `rollout.settled()` waits for drains in progress. */
   rollout: Rollout;
+  /** Previews of pull requests and refs; `previews.sweep(now?)` runs the TTL/max sweeper at once. */
+  previews: PreviewService;
   stop(): Promise<void>;
 }
 
@@ -107,18 +115,22 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     port: config.pools.dnsPort,
     env: config.childEnv,
     onMoved: async (address) => {
-      routes.setTenantResolver(address);
+      caddyRoutes.setTenantResolver(address);
       await reconciler?.reloadRoutes();
     },
     log: (line) => say(line),
   });
-  const routes = new CaddyRouteTable({
+  const caddyRoutes = new CaddyRouteTable({
     adminUrl: config.caddyAdmin,
     publicHost: config.publicHost,
     publicPort: config.publicPort,
     listenHost: config.publicListen || undefined,
     tenantResolver: await tenantDns.start(),
+    tls: config.tls,
+    api: loopbackAddress(config.api.host, config.api.port),
   });
+  // Every route goes through DomainRoutes, which adds the app's own domains (kept from store.domains).
+  const routes = new DomainRoutes(caddyRoutes, await store.domains.all());
   const caddy = new CaddySupervisor({
     adminUrl: config.caddyAdmin,
     dataDir: config.dataDir,
@@ -171,6 +183,14 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     },
   });
   for (const d of await store.deployments.list()) await bus.open(deploymentStream(d.id));
+  const previews = new PreviewService({ deployments: service, store, log: (id, text) => void bus.publish(deploymentStream(id), "system", text) });
+  // Deploy on push: /api/v1/hooks/<id> (and /_kiln/hooks/<id> through Caddy); pull requests go to previews.
+  const hooks = new HookService({
+    store,
+    deployments: service,
+    log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
+    onPullRequest: (parent, ev, provider) => previews.onPullRequest(parent, ev, provider),
+  });
 
   // Tenant pools.
   const registry = new WorkloadRegistry(store);
@@ -200,7 +220,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     registry,
     syncer: new RcloneSyncer({ baseEnv }),
     dataDir: config.dataDir,
-    urls: { publicHost: config.publicHost, publicPort: config.publicPort },
+    urls: { publicHost: config.publicHost, publicPort: config.publicPort, tls: config.tls },
     logFor: async (workloadId, tenantId) => {
       const key = tenantStream(workloadId, tenantId);
       await bus.open(key);
@@ -291,6 +311,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   await pools.start();
   await reconciler.boot();
   reconciler.start(15_000);
+  previews.start();
 
   // Warm the base image in the background so the first build doesn't wait for it.
   void baseImage().catch((err) => say(`base image: ${err instanceof Error ? err.message : String(err)}`));
@@ -303,9 +324,22 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     },
     explain: (d) => explainDown(d, { dockerSocket: config.dockerSocket, caddyAdmin: config.caddyAdmin, manageCaddy: config.manageCaddy, tenantResolver: tenantDns.address }),
   });
+  const domains = new DomainService({
+    store,
+    deployment: (idOrName) => deployments.get(idOrName),
+    routes,
+    certs: new CaddyCertificates({ adminUrl: config.caddyAdmin, dataDir: config.dataDir }),
+    publicHost: config.publicHost,
+    publicPort: config.publicPort,
+    apiHost: config.api.host,
+    tls: config.tls,
+  });
   const app = createHttpApp({
     service,
-    urls: { publicHost: config.publicHost, publicPort: config.publicPort },
+    domains,
+    previews,
+    hooks: { hooks, hookUrls: { publicHost: config.publicHost, publicPort: config.publicPort, tls: config.tls } },
+    urls: { publicHost: config.publicHost, publicPort: config.publicPort, tls: config.tls },
     dataDir: config.dataDir,
     maxUploadBytes: config.maxUploadBytes,
     maxJsonBytes: config.maxJsonBytes,
@@ -347,8 +381,10 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     events,
     apps,
     rollout,
+    previews,
     async stop() {
       reconciler?.stop();
+      previews.stop();
       apps?.stop();
       await events.stop();
       server.stop(true);

@@ -299,7 +299,12 @@ describe("changedFields", () => {
 describe("previews", () => {
   test("defaults, partial objects, and what is refused", () => {
     expect(DEFAULT_SETTINGS.previews).toEqual({ enabled: false, ttlHours: 72, max: 5, forks: false, secrets: false });
-    expect(parseSettingsPatch({ previews: { enabled: true, ttl: 2 } }).previews).toEqual({ enabled: true, ttlHours: 2, max: 5, forks: false, secrets: false });
+    expect(parseSettingsPatch({ previews: { enabled: true, ttl: 2 } }).previews).toEqual({ enabled: true, ttlHours: 2 });
+    const on = applySettingsPatch(DEFAULT_SETTINGS, parseSettingsPatch({ previews: { enabled: true, ttl: 2 } }));
+    expect(on.previews).toEqual({ enabled: true, ttlHours: 2, max: 5, forks: false, secrets: false });
+    // a later patch of one field keeps the others
+    expect(applySettingsPatch(on, parseSettingsPatch({ previews: { forks: true } })).previews).toEqual({ enabled: true, ttlHours: 2, max: 5, forks: true, secrets: false });
+    expect(applySettingsPatch(on, parseSettingsPatch({ previews: null })).previews).toEqual(DEFAULT_SETTINGS.previews);
     expect(settingsFromStored({ previews: { enabled: true } }).previews).toEqual({ ...DEFAULT_SETTINGS.previews, enabled: true });
     for (const bad of [{ enabled: "yes" }, { max: 0 }, { ttl: -1 }, { nope: 1 }, "on"]) {
       expect(() => parseSettingsPatch({ previews: bad })).toThrow(/settings\.previews/);

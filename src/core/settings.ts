@@ -85,8 +85,11 @@ export const DEFAULT_SETTINGS: AppSettings = Object.freeze({
 
 export const HEALTHCHECK_DEFAULTS = { timeoutMs: 2_000, intervalMs: 1_000, startPeriodMs: 60_000 } as const;
 
-/** A patch as accepted from users: every field optional; null resets a field to its default. */
-export type SettingsPatch = { [K in keyof AppSettings]?: AppSettings[K] | null };
+/**
+ * A patch as accepted from users: every field optional; null resets a field to its default.
+ * `previews` is merged field by field into the current ones (`{previews: {forks: true}}` changes only that).
+ */
+export type SettingsPatch = { [K in Exclude<keyof AppSettings, "previews">]?: AppSettings[K] | null } & { previews?: Partial<PreviewSettings> | null };
 
 const VOLUME_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 const VOLUME_PATH = /^\/[A-Za-z0-9._\/-]{0,254}$/;
@@ -159,7 +162,8 @@ export function applySettingsPatch(current: AppSettings, patch: SettingsPatch): 
   const next: Record<string, unknown> = { ...current };
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
-    next[key] = value === null ? structuredClone(DEFAULT_SETTINGS[key as keyof AppSettings]) : value;
+    if (key === "previews" && value !== null) next.previews = { ...current.previews, ...(value as Partial<PreviewSettings>) };
+    else next[key] = value === null ? structuredClone(DEFAULT_SETTINGS[key as keyof AppSettings]) : value;
   }
   return next as unknown as AppSettings;
 }
@@ -226,25 +230,23 @@ function memory(v: unknown): number {
   return mb;
 }
 
-function previews(v: unknown): PreviewSettings {
+/** The fields given, checked (merged into the current ones by applySettingsPatch). */
+function previews(v: unknown): Partial<PreviewSettings> {
   if (!v || typeof v !== "object" || Array.isArray(v)) throw fail("previews", "must be an object", "e.g. {\"enabled\": true, \"ttl\": 72, \"max\": 5}");
   const p = v as Record<string, unknown>;
-  const d = DEFAULT_SETTINGS.previews;
   for (const k of Object.keys(p)) {
     if (!["enabled", "ttl", "ttlHours", "max", "forks", "secrets"].includes(k)) throw fail(`previews.${k.slice(0, 40)}`, "unknown field", "known: enabled, ttl (hours), max, forks, secrets");
   }
-  const bool = (k: "enabled" | "forks" | "secrets") => {
-    if (p[k] !== undefined && typeof p[k] !== "boolean") throw fail(`previews.${k}`, "must be true or false", "e.g. true");
-    return (p[k] as boolean | undefined) ?? d[k];
-  };
+  const out: Partial<PreviewSettings> = {};
+  for (const k of ["enabled", "forks", "secrets"] as const) {
+    if (p[k] === undefined) continue;
+    if (typeof p[k] !== "boolean") throw fail(`previews.${k}`, "must be true or false", "e.g. true");
+    out[k] = p[k] as boolean;
+  }
   const ttl = p.ttl ?? p.ttlHours;
-  return {
-    enabled: bool("enabled"),
-    ttlHours: ttl === undefined ? d.ttlHours : num("previews.ttl", ttl, 0.05, 24 * 90, "hours from 0.05 to 2160, e.g. 72"),
-    max: p.max === undefined ? d.max : int("previews.max", p.max, 1, 50, "a whole number from 1 to 50"),
-    forks: bool("forks"),
-    secrets: bool("secrets"),
-  };
+  if (ttl !== undefined) out.ttlHours = num("previews.ttl", ttl, 0.05, 24 * 90, "hours from 0.05 to 2160, e.g. 72");
+  if (p.max !== undefined) out.max = int("previews.max", p.max, 1, 50, "a whole number from 1 to 50");
+  return out;
 }
 
 function healthcheck(v: unknown): HealthCheck {

@@ -1,8 +1,23 @@
 /**
- * A claimed tenant's stable URL: http://<tenant>.<workload>.<publicHost>:<publicPort>/ through Caddy.
- * Caddy serves all of them with one static route; TenantResolver says where each one goes.
+ * The URLs Kiln hands out. With TLS on (KILN_TLS acme|internal) every public URL is https on the
+ * HTTPS port; otherwise http on the public port. A port is left out when it is the scheme's default.
+ * A claimed tenant's stable URL is <scheme>://<tenant>.<workload>.<publicHost>[:port]/ through Caddy:
+ * one static route serves all of them, and TenantResolver says where each one goes.
  */
-export function tenantUrl(u: { publicHost: string; publicPort: number }, workloadId: string, tenantId: string): string {
-  const port = u.publicPort === 80 ? "" : `:${u.publicPort}`;
-  return `http://${tenantId}.${workloadId}.${u.publicHost}${port}/`;
+export interface PublicAddress {
+  publicHost: string;
+  publicPort: number;
+  tls?: { mode: "acme" | "internal" | "off"; httpsPort: number };
+}
+
+/** `http://host:8080` or `https://host` (no trailing slash). */
+export function publicOrigin(u: PublicAddress, host: string): string {
+  const secure = u.tls !== undefined && u.tls.mode !== "off";
+  const port = secure ? u.tls!.httpsPort : u.publicPort;
+  const shown = (secure && port === 443) || (!secure && port === 80) ? "" : `:${port}`;
+  return `${secure ? "https" : "http"}://${host}${shown}`;
+}
+
+export function tenantUrl(u: PublicAddress, workloadId: string, tenantId: string): string {
+  return `${publicOrigin(u, `${tenantId}.${workloadId}.${u.publicHost}`)}/`;
 }

@@ -74,6 +74,9 @@ const secretKey = {
 };
 
 export class DeploymentService {
+  /** Per deployment, the pushed commit whose build waits in the queue (redeployCommit); a newer push replaces it. */
+  readonly #pendingCommits = new Map<string, { commit: string }>();
+
   constructor(private readonly d: DeploymentServiceDeps) {}
 
   async list(): Promise<Deployment[]> {
@@ -125,14 +128,39 @@ export class DeploymentService {
     }
   }
 
-  async redeploy(idOrName: string, via: ReleaseVia = "api"): Promise<Deployment> {
+  /** With `commit` (a push): build exactly that commit, coalesced with other pushes (redeployCommit). */
+  async redeploy(idOrName: string, via: ReleaseVia = "api", opts: { commit?: string } = {}): Promise<Deployment> {
     const d = await this.get(idOrName);
+    if (opts.commit !== undefined) return this.#redeployCommit(d, via, opts.commit);
     if (this.d.queue.busy(d.id)) throw conflict(`deployment ${d.name} has a build or a change in progress`, "wait for it to finish (GET the deployment, or follow its log), or stop the deployment first");
     // A running app keeps serving (and stays `running`) until the new build takes over; a
     // crash-looping one starts over (queued), its restarts left to the build.
     const updated = d.status === "running" ? d : await this.d.store.deployments.update(d.id, { status: "queued" }, "DeploymentService.redeploy");
     void this.#enqueueBuild(updated, { trigger: "redeploy", via, description: "redeploy" });
     return this.d.store.deployments.get(d.id) as Promise<Deployment>;
+  }
+
+  /**
+   * Build exactly `commit` of a git deployment. Pushes in quick succession build the newest: while
+   * a build of the deployment is queued or running, at most one more waits, and a newer push
+   * replaces its commit (the skipped one is logged). Never refused for being busy.
+   */
+  async #redeployCommit(d: Deployment, via: ReleaseVia, commit: string): Promise<Deployment> {
+    if (d.source.kind !== "git") throw badRequest(`deployment ${d.name} was deployed from a tarball`, "only a deployment from a git URL can build a given commit");
+    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) throw badRequest(`commit ${JSON.stringify(commit.slice(0, 80))} is not a full commit sha`, "give the full 40-character sha");
+    const waiting = this.#pendingCommits.get(d.id);
+    if (waiting) {
+      if (waiting.commit !== commit) this.d.log(d.id, `commit ${waiting.commit.slice(0, 12)} will not be built: ${commit.slice(0, 12)} was pushed after it`);
+      waiting.commit = commit;
+      return d;
+    }
+    const pending = { commit };
+    this.#pendingCommits.set(d.id, pending);
+    // Like redeploy: a serving app stays `running` until the build takes over; a failed one starts over.
+    const startOver = !this.d.queue.busy(d.id) && (d.status === "failed" || d.status === "crashlooping" || d.status === "stopped");
+    const updated = startOver ? await this.d.store.deployments.update(d.id, { status: "queued" }, "DeploymentService.redeployCommit") : d;
+    void this.#enqueueBuild(updated, { trigger: "redeploy", via, description: "push: commit" }, pending);
+    return (await this.d.store.deployments.get(d.id)) ?? updated;
   }
 
   async stop(idOrName: string): Promise<Deployment> {
@@ -155,6 +183,8 @@ export class DeploymentService {
   /** Everything the deployment made goes: jobs in flight, containers, route, images, logs, upload; volumes only when asked. */
   async remove(idOrName: string, opts: { volumes?: boolean } = {}): Promise<{ volumesKept: string[] }> {
     const d = await this.get(idOrName);
+    // An app's previews (src/previews) go with it.
+    for (const p of await this.d.store.deployments.list()) if (p.preview?.parentId === d.id) await this.remove(p.id, { volumes: true });
     await this.d.queue.cancel(d.id);
     this.d.watcher.unwatch(d.id);
     // Stopped first, so that its containers' death is not taken for a crash to restart.
@@ -174,6 +204,17 @@ export class DeploymentService {
   }
 
   // ── env ──
+
+  /** The app's env with its values, for Kiln's own use (a preview inherits it): never for an API answer. */
+  async appEnv(idOrName: string): Promise<AppEnv> {
+    return this.#env((await this.get(idOrName)).id);
+  }
+
+  /** The git access token of a private repository, for Kiln's own use (a preview clones with it), or null. */
+  async gitToken(idOrName: string): Promise<string | null> {
+    const d = await this.get(idOrName);
+    return d.source.kind === "git" && d.source.hasToken ? this.d.store.secrets.get(secretKey.gitToken(d.id)) : null;
+  }
 
   /** Keys and flags only: values never leave Kiln. */
   async env(idOrName: string): Promise<ReturnType<typeof describeEnv>> {
@@ -348,8 +389,8 @@ export class DeploymentService {
     return (await this.d.store.deployments.get(deployment.id))!;
   }
 
-  /** Queue a build; resolves with its outcome when it has run. */
-  async #enqueueBuild(d: Deployment, meta: ReleaseMeta): Promise<JobOutcome> {
+  /** Queue a build (of `pending.commit` as it is when the build starts); resolves with its outcome when it has run. */
+  async #enqueueBuild(d: Deployment, meta: ReleaseMeta, pending?: { commit: string }): Promise<JobOutcome> {
     const number = await this.d.store.builds.nextNumber(d.id);
     const build: Build = {
       id: newId(),
@@ -374,10 +415,17 @@ export class DeploymentService {
       deploymentId: d.id,
       run: async (signal) => {
         // Env and settings as they are when the build starts (a change queued behind it is its own release).
+        // From here on a newer push waits for a build of its own.
+        if (pending && this.#pendingCommits.get(d.id) === pending) this.#pendingCommits.delete(d.id);
         const now = (await this.d.store.deployments.get(d.id)) ?? d;
-        outcome = await this.d.runner.run({ deployment: now, build, source, env: await this.#env(d.id), settings: now.settings, meta, signal });
+        const what = pending && source.kind === "git"
+          ? { source: { ...source, commit: pending.commit }, meta: { ...meta, description: `${meta.description} ${pending.commit.slice(0, 12)}` } }
+          : { source, meta };
+        outcome = await this.d.runner.run({ deployment: now, build, ...what, env: await this.#env(d.id), settings: now.settings, signal });
       },
     });
+    // Cancelled before it ran (stop, delete): the next push starts afresh.
+    if (pending && this.#pendingCommits.get(d.id) === pending) this.#pendingCommits.delete(d.id);
     return outcome;
   }
 

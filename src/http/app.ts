@@ -6,16 +6,20 @@ import { bodyLimits } from "./body-limit.ts";
 import { errorResponse, validationHook } from "./errors.ts";
 import { deploymentRoutes, type DeploymentRoutesDeps } from "./routes/deployments.ts";
 import { appConfigRoutes } from "./routes/app-config.ts";
+import { previewRoutes, type PreviewRoutesDeps } from "./routes/previews.ts";
 import { logRoutes, type LogSubscriber } from "./logs-ws.ts";
 import { Health } from "./schemas.ts";
 import { tenantRoutes, type TenantRoutesDeps } from "./routes/tenants.ts";
+import { hookRoutes, isHookReceiverPath, type HookRoutesDeps } from "./routes/hooks.ts";
+import { domainRoutes, TLS_PUBLIC_PATHS } from "./routes/domains.ts";
+import type { DomainService } from "../domains/domain-service.ts";
 import { notFound } from "../core/errors.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import type { HealthReport } from "./health.ts";
 
 export const API_VERSION = "0.1.0";
 
-export interface HttpDeps extends DeploymentRoutesDeps {
+export interface HttpDeps extends DeploymentRoutesDeps, PreviewRoutesDeps {
   token: string;
   /** Body cap of every route but the upload (KILN_MAX_JSON_KB). */
   maxJsonBytes: number;
@@ -26,12 +30,18 @@ export interface HttpDeps extends DeploymentRoutesDeps {
   health: () => Promise<HealthReport>;
   /** The built dashboard (default: the one embedded in the binary, else the repository's web/dist). */
   webDir?: string;
+  /** Deploy on push (routes/hooks.ts); absent: no webhook routes. */
+  hooks?: HookRoutesDeps;
+  /** Domains and TLS (routes/domains.ts); absent: no domain routes. */
+  domains?: DomainService;
 }
 
 export function createHttpApp(deps: HttpDeps) {
   const api = new OpenAPIHono({ defaultHook: validationHook });
   api.onError((err, c) => errorResponse(c, err));
-  api.use("*", requireToken(deps.token, ["/api/v1/health", "/api/v1/openapi.json"]));
+  const tokenCheck = requireToken(deps.token, ["/api/v1/health", "/api/v1/openapi.json", ...TLS_PUBLIC_PATHS]);
+  // A webhook receiver (exactly /api/v1/hooks/<id>) carries its own secret instead of the API token.
+  api.use("*", (c, next) => (deps.hooks && isHookReceiverPath(c.req.path) ? next() : tokenCheck(c, next)));
   api.openapi(
     createRoute({
       method: "get",
@@ -50,8 +60,11 @@ export function createHttpApp(deps: HttpDeps) {
   );
   api.route("/", deploymentRoutes(deps));
   api.route("/", appConfigRoutes(deps));
+  api.route("/", previewRoutes(deps));
   api.route("/", logRoutes({ service: deps.service, bus: deps.bus, tenantStream: deps.tenantStream }));
   api.route("/", tenantRoutes(deps.pools));
+  if (deps.hooks) api.route("/", hookRoutes(deps.hooks));
+  if (deps.domains) api.route("/", domainRoutes(deps.domains));
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -1,19 +1,16 @@
 /** Domain objects → API views. Secrets never pass through here: env shows keys only. */
 import type { Build, Deployment } from "../core/deployment.ts";
+import { publicOrigin, type PublicAddress } from "../core/urls.ts";
 import type { Release } from "../core/release.ts";
 import type { AppSettings } from "../core/settings.ts";
 import type { BuildViewT, DeploymentViewT, ReleaseViewT, SettingsViewT } from "./schemas.ts";
 
-export interface UrlShape {
-  publicHost: string;
-  publicPort: number;
-}
+export type UrlShape = PublicAddress;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function appUrls(u: UrlShape, d: Pick<Deployment, "id" | "name">): { url: string; pathUrl: string } {
-  const port = u.publicPort === 80 ? "" : `:${u.publicPort}`;
-  return { url: `http://${d.name}.${u.publicHost}${port}/`, pathUrl: `http://${u.publicHost}${port}/d/${d.id}/` };
+  return { url: `${publicOrigin(u, `${d.name}.${u.publicHost}`)}/`, pathUrl: `${publicOrigin(u, u.publicHost)}/d/${d.id}/` };
 }
 
 export function buildView(b: Build): BuildViewT {

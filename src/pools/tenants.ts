@@ -32,7 +32,7 @@ import { validateTenantId } from "../core/names.ts";
 import { KeyedLock } from "./keyed-lock.ts";
 import type { Members, Slots } from "./members.ts";
 import type { Refiller } from "./refiller.ts";
-import { tenantUrl } from "../core/urls.ts";
+import { tenantUrl, type PublicAddress } from "../core/urls.ts";
 import type { WorkloadRegistry } from "./workload-registry.ts";
 
 export interface ClaimResult {
@@ -53,7 +53,7 @@ export interface TenantDeps {
   registry: WorkloadRegistry;
   syncer: StateSyncer;
   dataDir: string;
-  urls: { publicHost: string; publicPort: number };
+  urls: PublicAddress;
   /** The tenant's log stream (rclone progress, claims, releases). */
   logFor: (workloadId: string, tenantId: string) => Promise<LogSink>;
   /** True while the container engine is away (MemberHealth.engineAway): claims from the pool are refused. */
