@@ -15,6 +15,9 @@ import { logs, ls, redeploy, rm, stop } from "./deployments.ts";
 import { env as envCommand } from "./env.ts";
 import { releases, rollback } from "./releases.ts";
 import { settings } from "./settings.ts";
+import { domains, tls } from "./domains.ts";
+import { previews } from "./previews.ts";
+import { webhook } from "./webhook.ts";
 import { createOutput } from "./output.ts";
 import { claim, pools, release, tenants, workloads } from "./pools.ts";
 import { parseResolverArgs, runTenantResolver } from "../routing/main.ts";
@@ -22,7 +25,7 @@ import { parseResolverArgs, runTenantResolver } from "../routing/main.ts";
 /** Internal: the tenant resolver process `kiln serve` starts (src/routing/main.ts). */
 const TENANT_RESOLVER = "tenant-resolver";
 
-const COMMANDS: Command[] = [deploy, ls, logs, redeploy, stop, rm, releases, rollback, envCommand, settings, pools, workloads, tenants, claim, release];
+const COMMANDS: Command[] = [deploy, ls, logs, redeploy, stop, rm, releases, rollback, envCommand, settings, domains, tls, webhook, previews, pools, workloads, tenants, claim, release];
 
 const SERVE_USAGE = `Usage: kiln serve [--port 4000] [--host 127.0.0.1] [--data-dir ./.kiln] [--public-host localhost] [--public-port 8080] [--caddy-admin URL] [--workloads DIR]
 

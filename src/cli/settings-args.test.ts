@@ -33,3 +33,18 @@ test("unknown keys, bad numbers and malformed pairs are usage errors naming what
   expect(() => parseSettingsArgs(["restartPolicy=sometimes"])).toThrow(UsageError);
   expect(() => parseSettingsArgs([])).toThrow(UsageError);
 });
+
+test("previews.* keys become one previews object (merged server-side); previews=default resets them", () => {
+  expect(parseSettingsArgs(["previews.enabled=true", "previews.ttl=24", "previews.max=3", "previews.forks=no", "previews.secrets=false", "replicas=1"]).patch).toEqual({
+    previews: { enabled: true, ttl: 24, max: 3, forks: false, secrets: false },
+    replicas: 1,
+  });
+  expect(parseSettingsArgs(["previews.ttl=0.5"]).patch).toEqual({ previews: { ttl: 0.5 } });
+  expect(parseSettingsArgs(["previews=default"]).patch).toEqual({ previews: null });
+  expect(() => parseSettingsArgs(["previews.enabled=maybe"])).toThrow("previews.enabled is true or false");
+  expect(() => parseSettingsArgs(["previews.max=many"])).toThrow("previews.max takes a whole number");
+  expect(() => parseSettingsArgs(["previews.bogus=1"])).toThrow('unknown setting "previews.bogus"');
+  expect(() => parseSettingsArgs(["previews.ttl="])).toThrow("previews=default");
+  expect(() => parseSettingsArgs(["previews=default", "previews.enabled=true"])).toThrow("contradict");
+  expect(() => parseSettingsArgs(["previews=on"])).toThrow("previews.enabled=true");
+});

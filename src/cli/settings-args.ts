@@ -1,7 +1,8 @@
 /**
  * `kiln settings set <app> key=value…` parsed to PATCH …/settings' body, and settings shown as
  * lines (pure). Numbers become numbers; an empty value or `null` resets a field to Kiln's default;
- * volumes are `name:/path[,name:/path]`; healthcheck.* keys are merged into the current check.
+ * volumes are `name:/path[,name:/path]`; healthcheck.* keys are merged into the current check;
+ * previews.* keys go as one `previews` object (the server merges it field by field).
  *
  *   parseSettingsArgs(["replicas=2", "healthcheck.path=/healthz", "memory=512m"])
  *     // {patch: {replicas: 2, memory: "512m"}, healthcheck: {path: "/healthz"}}
@@ -9,7 +10,7 @@
 import type { Settings, SettingsPatch } from "../client/api-client.ts";
 import { UsageError } from "./args.ts";
 
-type Kind = "int" | "number" | "string" | "memory" | "volumes" | "policy";
+type Kind = "int" | "number" | "string" | "memory" | "volumes" | "policy" | "bool";
 const KEYS: Record<string, Kind> = {
   port: "int",
   replicas: "int",
@@ -23,7 +24,15 @@ const KEYS: Record<string, Kind> = {
   volumes: "volumes",
 };
 const HEALTH_KEYS: Record<string, Kind> = { path: "string", status: "int", timeout: "number", interval: "number", startPeriod: "number" };
-export const KNOWN_SETTINGS = [...Object.keys(KEYS), "healthcheck", ...Object.keys(HEALTH_KEYS).map((k) => `healthcheck.${k}`)];
+/** previews.ttl is in hours. */
+const PREVIEW_KEYS: Record<string, Kind> = { enabled: "bool", ttl: "number", max: "int", forks: "bool", secrets: "bool" };
+export const KNOWN_SETTINGS = [
+  ...Object.keys(KEYS),
+  "healthcheck",
+  ...Object.keys(HEALTH_KEYS).map((k) => `healthcheck.${k}`),
+  "previews",
+  ...Object.keys(PREVIEW_KEYS).map((k) => `previews.${k}`),
+];
 
 export type HealthcheckPatch = { path?: string; status?: number | null; timeout?: number; interval?: number; startPeriod?: number };
 
@@ -54,6 +63,21 @@ export function parseSettingsArgs(pairs: string[]): ParsedSettings {
       const value = convert(key, kind, raw);
       if (value === null && sub !== "status") throw new UsageError(`${key} cannot be reset on its own; reset the whole check with healthcheck=none`);
       healthcheck = { ...healthcheck, [sub]: value };
+      continue;
+    }
+    if (key === "previews") {
+      if (raw !== "" && raw !== "null" && raw !== "default") throw new UsageError(`previews takes previews.enabled=true, previews.ttl=24 (hours), previews.max=5, previews.forks=… or previews.secrets=…; previews=default resets them all`);
+      patch.previews = null;
+      continue;
+    }
+    if (key.startsWith("previews.")) {
+      const sub = key.slice("previews.".length);
+      const kind = PREVIEW_KEYS[sub];
+      if (!kind) throw unknownKey(key);
+      const value = convert(key, kind, raw);
+      if (value === null) throw new UsageError(`${key} cannot be reset on its own; reset every previews.* field with previews=default`);
+      if (patch.previews === null) throw new UsageError("previews=default and previews.* contradict each other");
+      patch.previews = { ...(patch.previews as Record<string, unknown> | undefined), [sub]: value };
       continue;
     }
     const kind = KEYS[key];
@@ -88,6 +112,10 @@ function convert(key: string, kind: Kind, raw: string): unknown {
       return Number(raw);
     case "memory":
       return /^\d+$/.test(raw) ? Number(raw) : raw; // "512" is MB; "512m", "1g" as they are
+    case "bool":
+      if (["true", "yes", "on", "1"].includes(raw)) return true;
+      if (["false", "no", "off", "0"].includes(raw)) return false;
+      throw new UsageError(`${key} is true or false, got ${JSON.stringify(raw)}`);
     case "policy":
       if (!["always", "on-failure", "never"].includes(raw)) throw new UsageError(`${key} is always, on-failure or never, got ${JSON.stringify(raw)}`);
       return raw;
@@ -118,5 +146,11 @@ export function settingsLines(s: Settings): string[][] {
     ["restartPolicy", s.restartPolicy],
     ["volumes", s.volumes.length ? s.volumes.map((v) => `${v.name}:${v.path}`).join(", ") : "-"],
     ["drainTimeout", `${s.drainTimeout}s`],
+    ["previews", previewsLine(s.previews)],
   ];
+}
+
+function previewsLine(p: Settings["previews"]): string {
+  const yes = (b: boolean) => (b ? "yes" : "no");
+  return `${p.enabled ? "on" : "off"} (ttl ${p.ttl}h, max ${p.max}, forks ${yes(p.forks)}, secrets ${yes(p.secrets)})`;
 }

@@ -16,13 +16,16 @@ and kiln waits until it serves. Numbers are numbers; an empty value or null rese
 Keys: ${KNOWN_SETTINGS.join(", ")}.
   memory=512 (MB), memory=512m, memory=1g      volumes=data:/data[,cache:/cache]
   healthcheck=none drops the check; healthcheck.* keys change only that field; times in seconds.
+  previews.enabled=true previews.ttl=24 (hours) previews.max=5 previews.forks=false previews.secrets=false
+    change only the fields given; previews=default resets them all.
 
 ${COMMON_FLAGS}
 
 Examples:
   kiln settings hello
   kiln settings set hello replicas=2 healthcheck.path=/healthz
-  kiln settings set hello port=8080 memory=512m startCommand="node server.js" volumes=data:/data`,
+  kiln settings set hello port=8080 memory=512m startCommand="node server.js" volumes=data:/data
+  kiln settings set hello previews.enabled=true previews.ttl=24`,
   async run({ args, out, client }) {
     const { values, positionals: pos } = parse(args, {});
     if (pos[0] === "set" && pos.length >= 2) {

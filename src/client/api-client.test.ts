@@ -85,3 +85,33 @@ test("upload sends env and settings as JSON headers, non-ASCII escaped so the he
   await new KilnClient({ baseUrl: "http://k", token: "t", fetch: f }).upload(new Uint8Array(1));
   expect((calls[1]!.init.headers as Record<string, string>)["kiln-env"]).toBeUndefined();
 });
+
+test("integration calls: domains, TLS root, webhook and previews paths and bodies; the root PEM comes back as text", async () => {
+  const { f, calls } = fakeFetch((url, init) => {
+    if (init.method === "DELETE") return new Response(null, { status: 204 });
+    if (url.endsWith("/tls/root.pem")) return new Response("-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n", { headers: { "content-type": "application/x-pem-file" } });
+    if (url.endsWith("/domains")) return Response.json({ domains: [{ host: "a.example" }] });
+    if (url.endsWith("/previews")) return Response.json({ previews: [{ name: "app-x" }] });
+    return Response.json({});
+  });
+  const api = new KilnClient({ baseUrl: "http://k", token: "t", fetch: f });
+  expect((await api.domains("app")).map((d) => d.host)).toEqual(["a.example"]);
+  await api.addDomain("app", "Shop.Example.com");
+  await api.removeDomain("app", "shop.example.com");
+  expect(await api.rootPem()).toStartWith("-----BEGIN CERTIFICATE-----");
+  await api.createWebhook("app");
+  await api.deleteWebhook("app");
+  expect((await api.previews("app")).map((d) => d.name)).toEqual(["app-x"]);
+  await api.createPreview("app", "feature/login");
+  const seen = calls.map((c) => `${c.init.method} ${c.url.replace("http://k/api/v1", "")} ${c.init.body ?? ""}`);
+  expect(seen).toEqual([
+    "GET /deployments/app/domains ",
+    'POST /deployments/app/domains {"host":"Shop.Example.com"}',
+    "DELETE /deployments/app/domains/shop.example.com ",
+    "GET /tls/root.pem ",
+    "POST /deployments/app/webhook ",
+    "DELETE /deployments/app/webhook ",
+    "GET /deployments/app/previews ",
+    'POST /deployments/app/previews {"ref":"feature/login"}',
+  ]);
+});

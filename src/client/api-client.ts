@@ -25,6 +25,8 @@ import type {
   TenantList,
   WorkloadList,
 } from "../http/schemas.ts";
+import type { DomainList, DomainView } from "../http/schemas-domains.ts";
+import type { PreviewList } from "../http/schemas-previews.ts";
 
 /** The fetch the client calls (tests and the browser may pass their own). */
 export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -52,6 +54,27 @@ export type EnvInput = z.infer<typeof EnvPut>["env"];
 export type EnvChange = z.infer<typeof EnvPatch>;
 /** What a change did: released (serving, waited), queued, or saved for the next deploy. */
 export type Change = z.infer<typeof ChangeView>;
+/** A domain attached to an app, with its certificate state (http when TLS is off). */
+export type Domain = z.infer<typeof DomainView>;
+export type DomainStatus = Domain["status"];
+/** Whether an app has a webhook and where it is (never its secret). */
+export interface Webhook {
+  configured: boolean;
+  url: string;
+  publicUrl: string;
+  createdAt: string | null;
+}
+/** A webhook just made or rotated: the only answer that carries its secret. */
+export interface WebhookCreated {
+  url: string;
+  /** The receiver through Caddy's public address: the one to give the Git host. */
+  publicUrl: string;
+  secret: string;
+  rotated: boolean;
+  createdAt: string;
+  /** Where to paste the URL and secret, per Git host. */
+  hints: { github: string; gitlab: string; gitea: string; generic: string };
+}
 /** Who asks, recorded on releases (X-Kiln-Via). */
 export type Via = "cli" | "dashboard";
 /** `wait`: answer once the new release serves (or fails its health check: a 409 ClientError). */
@@ -202,6 +225,49 @@ export class KilnClient {
     return this.request("PATCH", `/deployments/${enc(idOrName)}/settings${waitQuery(opts)}`, patch);
   }
 
+  /** The app's domains, each with its certificate state. */
+  async domains(idOrName: string): Promise<Domain[]> {
+    return (await this.request<z.infer<typeof DomainList>>("GET", `/deployments/${enc(idOrName)}/domains`)).domains;
+  }
+
+  /** Attach a domain (409 when another app holds it; 400 when it is not a DNS name). */
+  addDomain(idOrName: string, host: string): Promise<Domain> {
+    return this.request("POST", `/deployments/${enc(idOrName)}/domains`, { host });
+  }
+
+  async removeDomain(idOrName: string, host: string): Promise<void> {
+    await this.request("DELETE", `/deployments/${enc(idOrName)}/domains/${enc(host)}`);
+  }
+
+  /** The internal CA's root certificate (PEM) to trust; 404 unless the server runs KILN_TLS=internal. */
+  rootPem(): Promise<string> {
+    return this.request("GET", "/tls/root.pem", undefined, undefined, "text");
+  }
+
+  /** Whether the app has a webhook, and its URLs (never the secret). */
+  webhook(idOrName: string): Promise<Webhook> {
+    return this.request("GET", `/deployments/${enc(idOrName)}/webhook`);
+  }
+
+  /** Make the app's webhook, or rotate its secret: this answer is the only one with the secret. */
+  createWebhook(idOrName: string): Promise<WebhookCreated> {
+    return this.request("POST", `/deployments/${enc(idOrName)}/webhook`);
+  }
+
+  async deleteWebhook(idOrName: string): Promise<void> {
+    await this.request("DELETE", `/deployments/${enc(idOrName)}/webhook`);
+  }
+
+  /** The app's previews, newest first. */
+  async previews(idOrName: string): Promise<Deployment[]> {
+    return (await this.request<z.infer<typeof PreviewList>>("GET", `/deployments/${enc(idOrName)}/previews`)).previews;
+  }
+
+  /** Make (or redeploy) a preview of a branch, tag or commit of the app's repository. */
+  createPreview(idOrName: string, ref: string): Promise<Deployment> {
+    return this.request("POST", `/deployments/${enc(idOrName)}/previews`, { ref });
+  }
+
   /** A deployment's log over WebSocket: replay from `since`, then (with `follow`) the live tail. */
   streamLogs(idOrName: string, opts: LogStreamOptions): LogStream {
     const url = new URL(`${this.apiBase}/deployments/${enc(idOrName)}/logs`);
@@ -263,7 +329,13 @@ export class KilnClient {
   }
 
   /** The one place a request is made and an answer judged. */
-  private async request<T>(method: string, path: string, json?: unknown, raw?: { body: NonNullable<RequestInit["body"]>; headers: Record<string, string> }): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    json?: unknown,
+    raw?: { body: NonNullable<RequestInit["body"]>; headers: Record<string, string> },
+    as: "json" | "text" = "json",
+  ): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...(this.via ? { "x-kiln-via": this.via } : {}), ...(raw?.headers ?? {}) };
     let body: NonNullable<RequestInit["body"]> | undefined = raw?.body;
     if (json !== undefined) {
@@ -278,6 +350,7 @@ export class KilnClient {
     }
     const text = await res.text();
     if (!res.ok) throw errorFrom(res.status, text);
+    if (as === "text") return text as T;
     return (text ? JSON.parse(text) : undefined) as T;
   }
 }

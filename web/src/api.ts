@@ -6,7 +6,7 @@ import { ClientError, errorFrom, KilnClient } from "../../src/client/api-client.
 import { signOut } from "./session.ts";
 
 export { ClientError };
-export type { Build, Change, Claim, Deployment, DeploymentStatus, EnvVar, LogLine, Pool, Release, Settings, SettingsPatch, Tenant, Workloads } from "../../src/client/api-client.ts";
+export type { Build, Change, Claim, Deployment, DeploymentStatus, Domain, EnvVar, LogLine, Pool, Release, Settings, SettingsPatch, Tenant, Webhook, WebhookCreated, Workloads } from "../../src/client/api-client.ts";
 
 /** A client that signs out on 401 (every page but sign-in uses this one). */
 export function clientFor(token: string): KilnClient {

@@ -1,8 +1,9 @@
-/** One deployment: status and URLs, actions, the pipeline of its current build, releases, env, settings, logs, build history. */
+/** One deployment: status and URLs, actions, the pipeline of its current build, releases, env, settings, domains, webhook, previews, logs, build history. */
 import { useCallback } from "react";
 import { useClient } from "../client-context.ts";
 import { BuildHistory } from "../components/BuildHistory.tsx";
 import { DeploymentActions } from "../components/DeploymentActions.tsx";
+import { DomainsPanel } from "../components/DomainsPanel.tsx";
 import { EnvPanel } from "../components/EnvPanel.tsx";
 import { ReleasesPanel } from "../components/ReleasesPanel.tsx";
 import { SettingsPanel } from "../components/SettingsPanel.tsx";
@@ -12,6 +13,7 @@ import { LogViewer } from "../components/LogViewer.tsx";
 import { Pipeline } from "../components/Pipeline.tsx";
 import { PreviewsPanel } from "../components/PreviewsPanel.tsx";
 import { StatusBadge } from "../components/StatusBadge.tsx";
+import { WebhookPanel } from "../components/WebhookPanel.tsx";
 import { usePoll } from "../lib/use-poll.ts";
 import { Link } from "../router.tsx";
 
@@ -73,6 +75,10 @@ export function DeploymentPage({ id }: { id: string }) {
           <div className="day-two-grid">
             {env.data && <EnvPanel deploymentId={d.id} vars={env.data} onChanged={refreshAll} />}
             <SettingsPanel deploymentId={d.id} settings={d.settings} onChanged={refreshAll} />
+          </div>
+          <div className="day-two-grid">
+            <DomainsPanel deploymentId={d.id} />
+            <WebhookPanel deploymentId={d.id} />
           </div>
           {!d.preview && <PreviewsPanel parent={d} />}
         </>
