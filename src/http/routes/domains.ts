@@ -89,11 +89,14 @@ export function domainRoutes(domains: DomainService) {
       summary: "Caddy's on-demand TLS check: 200 when Kiln serves the name, 404 otherwise (no token; loopback peers only)",
       security: [],
       request: { query: AskQuery },
-      responses: { 200: { description: "Caddy may get a certificate" }, 400: err("no domain"), 403: err("not from loopback"), 404: { description: "not a name Kiln serves" } },
+      responses: { 200: { description: "Caddy may get a certificate" }, 400: err("no domain"), 403: err("not from loopback"), 404: err("not a name Kiln serves") },
     }),
     async (c) => {
       if (!fromLoopback(c)) return c.json({ error: { kind: "forbidden", message: "the TLS ask check answers Caddy on loopback only" } }, 403);
-      return (await domains.allowed(c.req.valid("query").domain)) ? c.body(null, 200) : c.body(null, 404);
+      const domain = c.req.valid("query").domain;
+      if (await domains.allowed(domain)) return c.body(null, 200);
+      // Caddy reads only the status; the body keeps the API's one error shape.
+      return c.json({ error: { kind: "not_found", message: `Kiln serves no app at ${domain.slice(0, 253)}`, hint: "attach it to an app: POST /api/v1/deployments/<app>/domains" } }, 404);
     },
   );
 
