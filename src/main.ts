@@ -38,6 +38,7 @@ import { EngineWatcher } from "./adapters/docker/engine-watcher.ts";
 import { appContainerSpec, resolvePort } from "./containers/app-spec.ts";
 import { newId } from "./core/ids.ts";
 import { Rollout } from "./deploy/rollout.ts";
+import { freeLoopbackPort, isPortTaken } from "./adapters/net/loopback-port.ts";
 import { createHttpApp } from "./http/app.ts";
 import { HealthCheck, explainDown } from "./http/health.ts";
 import { websocket } from "hono/bun";
@@ -160,7 +161,17 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     (id) => bus.sink(deploymentStream(id)),
     (exit) => apps?.noticeExit(exit.deploymentId, exit.containerId),
   );
-  const rollout = new Rollout({ runtime, routes, watcher, instanceId, network: config.dockerNetwork, limits: config.appLimits, readyTimeoutMs: config.readyTimeoutMs });
+  const rollout = new Rollout({
+    runtime,
+    routes,
+    watcher,
+    instanceId,
+    network: config.dockerNetwork,
+    limits: config.appLimits,
+    readyTimeoutMs: config.readyTimeoutMs,
+    pickHostPort: freeLoopbackPort,
+    isPortTaken,
+  });
   const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders, rollout }, store, (id) => bus.sink(deploymentStream(id)), watcher, config.keepReleases);
   service = new DeploymentService({
     store,
@@ -280,7 +291,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     events,
     instanceId,
     building: (id) => queue.busy(id),
-    specFor: async (d, replica) => {
+    isPortTaken,
+    specFor: async (d, replica, hostPort) => {
       const serving = await deployments.servingRelease(d.id);
       if (!serving || !(await runtime.imageExists(serving.release.image))) return null;
       const { release, env } = serving;
@@ -294,6 +306,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
         image: release.image,
         env,
         port: resolvePort(release.settings, release.buildPort),
+        hostPort: hostPort ?? freeLoopbackPort(),
         settings: release.settings,
         limits: config.appLimits,
         network: config.dockerNetwork,

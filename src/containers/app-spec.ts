@@ -35,6 +35,8 @@ export interface AppContainerInput {
   env: Readonly<Record<string, Secret>>;
   /** The port the app listens on (settings, else the builder's guess, else 3000): resolvePort. */
   port: number;
+  /** The loopback host port it is published on, kept across restarts (absent: the engine's pick). */
+  hostPort?: number;
   settings: AppSettings;
   /** Kiln's default limits (KILN_APP_MEMORY_MB…); the settings' memory and cpus override them. */
   limits: Limits;
@@ -72,6 +74,7 @@ export function appContainerSpec(a: AppContainerInput): ContainerSpec {
     network: a.network,
     ...(a.sharedNetworks?.length ? { extraNetworks: a.sharedNetworks.map((name) => ({ name, aliases: [a.name] })) } : {}),
     publishPort: a.port,
+    ...(a.hostPort ? { hostPort: a.hostPort } : {}),
     ...limitsSpec(limits),
     restartPolicy: "no",
     ...(s.startCommand ? { entrypoint: ["/bin/sh", "-c"], cmd: [s.startCommand] } : {}),

@@ -48,7 +48,16 @@ export interface RolloutDeps {
   readyTimeoutMs: number;
   /** SIGTERM → SIGKILL grace for a drained container. */
   stopGraceSeconds?: number;
+  /**
+   * A free loopback port for a new replica, which keeps it across restarts (so restarting a replica
+   * changes no route: a Caddy reload while requests are being retried fails them). Absent: the engine picks.
+   */
+  pickHostPort?: () => number;
+  /** The engine's refusal of a host port taken meanwhile (retried with another). */
+  isPortTaken?: (err: unknown) => boolean;
 }
+
+const PORT_ATTEMPTS = 3;
 
 /** Label on the one-shot container that hands a new volume to the app's user. */
 const VOLUME_INIT = "kiln.volume-init";
@@ -71,25 +80,39 @@ export class Rollout {
       const instances: AppInstance[] = [];
       for (let replica = 0; replica < t.settings.replicas; replica++) {
         signal.throwIfAborted();
-        const spec = appContainerSpec({
-          name: t.deployment.name,
-          deploymentId: t.deployment.id,
-          buildId: t.buildId,
-          releaseId: t.releaseId,
-          replica,
-          suffix: newId(8),
-          image: t.image,
-          env: t.env,
-          port,
-          settings: t.settings,
-          limits: this.d.limits,
-          network: this.d.network,
-          sharedNetworks: t.deployment.networks,
-          instanceId: this.d.instanceId,
-        });
-        const id = await this.d.runtime.createContainer(spec);
-        made.push(id);
-        await this.d.runtime.startContainer(id);
+        const specFor = (hostPort: number | undefined) =>
+          appContainerSpec({
+            name: t.deployment.name,
+            deploymentId: t.deployment.id,
+            buildId: t.buildId,
+            releaseId: t.releaseId,
+            replica,
+            suffix: newId(8),
+            image: t.image,
+            env: t.env,
+            port,
+            ...(hostPort ? { hostPort } : {}),
+            settings: t.settings,
+            limits: this.d.limits,
+            network: this.d.network,
+            sharedNetworks: t.deployment.networks,
+            instanceId: this.d.instanceId,
+          });
+        let spec = specFor(this.d.pickHostPort?.());
+        let id = "";
+        for (let attempt = 1; ; attempt++) {
+          id = await this.d.runtime.createContainer(spec);
+          made.push(id);
+          try {
+            await this.d.runtime.startContainer(id);
+            break;
+          } catch (err) {
+            if (!spec.hostPort || !this.d.isPortTaken?.(err) || attempt >= PORT_ATTEMPTS) throw err;
+            await this.d.runtime.removeContainer(id).catch(() => {});
+            made.pop();
+            spec = specFor(this.d.pickHostPort?.());
+          }
+        }
         const info = await this.d.runtime.inspectContainer(id);
         if (!info?.published) throw new StepError(`the container of replica ${replica + 1} started without a published port`, "check that the app does not exit at once");
         instances.push({ containerId: id, upstream: info.published });

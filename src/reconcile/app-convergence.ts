@@ -52,8 +52,13 @@ export interface AppConvergenceDeps {
   instanceId: string;
   /** A build queued or running for the deployment: it will swap a container in itself. */
   building: (deploymentId: string) => boolean;
-  /** The spec of a new container for one replica of the serving release (its image, env, settings), or null when its image is gone. */
-  specFor: (d: Deployment, replica: number) => Promise<{ spec: ContainerSpec; settings: AppSettings } | null>;
+  /**
+   * The spec of a new container for one replica of the serving release (its image, env, settings), on
+   * `hostPort` when given (where the replica it replaces answered), or null when its image is gone.
+   */
+  specFor: (d: Deployment, replica: number, hostPort?: number) => Promise<{ spec: ContainerSpec; settings: AppSettings } | null>;
+  /** The engine's refusal of a host port taken meanwhile: the new container then takes another. */
+  isPortTaken?: (err: unknown) => boolean;
   readyTimeoutMs: number;
   /** A full reconcile pass (Reconciler.pass), run when the engine is back after a restart. */
   fullPass: () => Promise<void>;
@@ -301,7 +306,7 @@ export class AppConvergence {
         containerId = existing.id;
         this.restarts++;
       } else {
-        const made = await this.d.specFor(d, replica);
+        let made = await this.d.specFor(d, replica, portOf(inst?.upstream));
         if (!made) {
           const failureReason = "the app's container is gone and its release's image too: nothing to start again";
           await this.#write(id, { status: "failed", failureReason });
@@ -316,9 +321,20 @@ export class AppConvergence {
           await this.d.runtime.startContainer(containerId);
         } catch (err) {
           await this.d.runtime.removeContainer(containerId).catch(() => {});
-          throw err;
+          // Its old host port was taken meanwhile: another one (the route then changes).
+          if (!made.spec.hostPort || !this.d.isPortTaken?.(err)) throw err;
+          made = await this.d.specFor(d, replica);
+          if (!made) throw err;
+          containerId = await this.d.runtime.createContainer(made.spec);
+          try {
+            await this.d.runtime.startContainer(containerId);
+          } catch (again) {
+            await this.d.runtime.removeContainer(containerId).catch(() => {});
+            throw again;
+          }
         }
-        instances[replica] = { containerId, upstream: null };
+        // Where it is published (the old replica's port when it was free): the deployment's from now on.
+        instances[replica] = { containerId, upstream: (await this.d.runtime.inspectContainer(containerId))?.published ?? null };
         // The old one is gone: this one is the deployment's from now on, even if it fails to answer.
         await this.#write(id, { status: d.status, instances: [...instances] });
         if (inst) this.d.watcher.forget(inst.containerId);
@@ -354,7 +370,9 @@ export class AppConvergence {
     }
     const now = await this.d.store.deployments.get(id);
     if (!now || !LIVE.has(now.status)) return;
-    await this.d.routes.upsert(routeFor(now, instances, now.settings));
+    // A replica restarted where it answered before changes no route: no Caddy reload while the
+    // others serve (a reload fails the requests Caddy is retrying on them at that moment).
+    if (upstreamsOf(d).join(",") !== upstreamsOf({ instances }).join(",")) await this.d.routes.upsert(routeFor(now, instances, now.settings));
     await this.#write(id, { status: now.status, instances });
     for (const what of recovered) this.d.log(id, `the app's container ${what}`);
     if (upstreamsOf({ instances }).length) this.#watchStable(id, instances[0]!.containerId, Date.now());
@@ -417,6 +435,12 @@ export class AppConvergence {
     const port = Number(labels[APP_PORT_LABEL]);
     if (Number.isInteger(port) && port > 0) t.port = port;
   }
+}
+
+/** The host port of a loopback upstream ("127.0.0.1:41234" → 41234). */
+function portOf(upstream: string | null | undefined): number | undefined {
+  const port = Number(upstream?.slice(upstream.lastIndexOf(":") + 1));
+  return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
 function crashLoopReason(t: Track, p: RestartPolicy, lines: string[]): string {

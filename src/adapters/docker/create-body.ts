@@ -74,7 +74,7 @@ export function containerCreateBody(spec: ContainerSpec): CreateContainerBody {
   if (port) {
     body.ExposedPorts = { [port]: {} };
     // HostPort "" lets the engine pick a free port; HostIp keeps it off public interfaces.
-    body.HostConfig.PortBindings = { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] };
+    body.HostConfig.PortBindings = { [port]: [{ HostIp: "127.0.0.1", HostPort: spec.hostPort ? String(spec.hostPort) : "" }] };
   }
   if (spec.tmpfs) body.HostConfig.Tmpfs = { ...spec.tmpfs };
   if (spec.binds) body.HostConfig.Binds = [...spec.binds];

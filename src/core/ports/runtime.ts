@@ -22,6 +22,12 @@ export interface ContainerSpec {
   extraNetworks?: NetworkAttachment[];
   /** Container port to publish on 127.0.0.1 (host port chosen by the engine). */
   publishPort?: number;
+  /**
+   * The host port to publish it on, kept across restarts of the container (an app's replicas: a
+   * restarted replica answers where it did, so Caddy's route needs no change). Absent: the engine picks
+   * one at every start.
+   */
+  hostPort?: number;
   memoryBytes: number;
   nanoCpus: number;
   pidsLimit: number;
