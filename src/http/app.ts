@@ -6,7 +6,7 @@ import { bodyLimits } from "./body-limit.ts";
 import { errorResponse, validationHook } from "./errors.ts";
 import { deploymentRoutes, type DeploymentRoutesDeps } from "./routes/deployments.ts";
 import { appConfigRoutes } from "./routes/app-config.ts";
-import { previewRoutes, type PreviewRoutesDeps } from "./routes/previews.ts";
+import { PREVIEW_UPLOAD_PATH, previewRoutes, type PreviewRoutesDeps } from "./routes/previews.ts";
 import { logRoutes, type LogSubscriber } from "./logs-ws.ts";
 import { Health } from "./schemas.ts";
 import { tenantRoutes, type TenantRoutesDeps } from "./routes/tenants.ts";
@@ -75,7 +75,7 @@ export function createHttpApp(deps: HttpDeps) {
 
   const app = new OpenAPIHono();
   // Every route takes a small (JSON) body but the upload, which streams under the upload cap (upload.ts).
-  app.use("*", bodyLimits(deps.maxJsonBytes, ["/api/v1/deployments/upload"]));
+  app.use("*", bodyLimits(deps.maxJsonBytes, ["/api/v1/deployments/upload", PREVIEW_UPLOAD_PATH]));
   app.route("/api/v1", api);
   app.route("/", dashboardRoutes(deps.webDir));
   app.notFound((c) => errorResponse(c, notFound(`no route ${c.req.method} ${c.req.path}`, "the API lives under /api/v1; see /api/v1/openapi.json")));

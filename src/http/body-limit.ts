@@ -16,7 +16,8 @@ import { bodyLimit } from "hono/body-limit";
 import { tooLarge } from "../core/errors.ts";
 import { errorResponse } from "./errors.ts";
 
-export function bodyLimits(maxJsonBytes: number, uploadPaths: string[]): MiddlewareHandler {
+/** `uploadPaths`: exact paths, or patterns for paths with an id in them. */
+export function bodyLimits(maxJsonBytes: number, uploadPaths: (string | RegExp)[]): MiddlewareHandler {
   const limit = bodyLimit({
     maxSize: maxJsonBytes,
     onError: (c) =>
@@ -29,7 +30,7 @@ export function bodyLimits(maxJsonBytes: number, uploadPaths: string[]): Middlew
       ),
   });
   return async (c, next) => {
-    if (uploadPaths.includes(c.req.path)) await next();
+    if (uploadPaths.some((p) => (typeof p === "string" ? p === c.req.path : p.test(c.req.path)))) await next();
     else {
       const refused = await limit(c, next); // onError's response; undefined when the body was within the cap
       if (refused instanceof Response) c.res = refused;

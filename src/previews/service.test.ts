@@ -69,6 +69,9 @@ function world(previews: Partial<PreviewSettings> = {}, opts: { tarball?: boolea
         rows.set(d.id, d);
         return d;
       },
+      createFromUpload: async () => {
+        throw new Error("not used in these tests (test/e2e/previews.test.ts covers uploads)");
+      },
       redeploy: async (id: string, _via?: string, o: { commit?: string } = {}) => {
         commits.push(o.commit);
         if (o.commit === undefined && busy-- > 0) throw conflict("busy");

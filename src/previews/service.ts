@@ -21,7 +21,7 @@ import { mayHaveSecrets, previewEnv, previewSettings } from "./inherit.ts";
 import { previewName, prSuffix, refSuffix } from "./naming.ts";
 
 /** What DeploymentService does for previews. */
-export type PreviewDeployments = Pick<DeploymentService, "get" | "createFromGit" | "redeploy" | "remove" | "appEnv" | "gitToken">;
+export type PreviewDeployments = Pick<DeploymentService, "get" | "createFromGit" | "createFromUpload" | "redeploy" | "remove" | "appEnv" | "gitToken">;
 
 export interface PreviewServiceDeps {
   deployments: PreviewDeployments;
@@ -126,6 +126,36 @@ export class PreviewService {
       }
       const info: PreviewInfo = { parentId: parent.id, number: null, ref, commit: null, fork: false, createdAt: this.#now() };
       return this.#create(parent, { gitUrl: parent.source.url, ref, info, suffix: refSuffix(ref, previews.length + 1), via, withToken: true });
+    });
+  }
+
+  /**
+   * A preview from a tarball a CI uploaded (`label` names it, like a ref): for an app deployed from
+   * git or from a tarball. Again for the same label: the old preview goes and the new upload takes its
+   * name. `file` is the upload already on disk (moved into Kiln's uploads directory).
+   */
+  async fromUpload(parent: Deployment, file: string, label: string, via: ReleaseVia = "api"): Promise<Deployment> {
+    return this.#lock.run(parent.id, async () => {
+      if (parent.preview) throw badRequest(`${parent.name} is itself a preview`, `make the preview of its app (${parent.preview.parentId}) instead`);
+      if (!parent.settings.previews.enabled) throw conflict(`previews are off for ${parent.name}`, "PATCH settings {previews: {enabled: true}}");
+      const previews = await this.list(parent);
+      const existing = previews.find((p) => p.preview!.number === null && p.preview!.ref === label && p.source.kind === "tarball");
+      if (existing) await this.#remove(parent.id, existing, `replaced by a new upload of ${label}`);
+      const info: PreviewInfo = { parentId: parent.id, number: null, ref: label, commit: null, fork: false, createdAt: this.#now() };
+      const names = new Set((await this.#d.store.deployments.list()).map((d) => d.name));
+      const name = previewName(parent.name, refSuffix(label, previews.length + 1), (n) => names.has(n));
+      const secrets = mayHaveSecrets(parent.settings, false);
+      const created = await this.#d.deployments.createFromUpload(file, {
+        name,
+        env: previewEnv(await this.#d.deployments.appEnv(parent.id), { secrets }),
+        settings: previewSettings(parent.settings),
+        networks: secrets ? parent.networks : [],
+        preview: info,
+        via,
+      });
+      this.#d.log(parent.id, `preview ${name} of an upload (${label}) created`);
+      void this.sweep().catch(() => {});
+      return created;
     });
   }
 

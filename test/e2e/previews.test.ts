@@ -8,7 +8,10 @@
  * app; the tests run in order.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startTestKiln, type TestKiln } from "../helpers/kiln.ts";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
 import { commitFiles, git, makeRepo, startGitDaemon, type GitDaemon } from "../helpers/git-daemon.ts";
 import type { PullRequestEvent } from "../../src/core/hooks.ts";
 
@@ -226,6 +229,34 @@ describe("POST /deployments/:id/previews", () => {
     // previews.secrets is on (set above) and this is no fork
     expect(await served("pvapp-feature")).toEqual({ version: "feature-v2", pub: "hello-pub", secret: SECRET_VALUE });
     expect(await previewNames()).toEqual(["pvapp-feature", "pvapp-pr-8"]);
+  }, 240_000);
+
+  test("a preview from an uploaded tarball: named after its ref, serving the upload; again with the same ref replaces it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kiln-pv-upload-"));
+    for (const [f, content] of Object.entries(appFiles("upload-v1"))) writeFileSync(join(dir, f), content);
+    const upload = async () => kiln.api(`/deployments/pvapp/previews/upload?ref=ci-build`, { method: "POST", body: await tarOf(dir) });
+    const res = await upload();
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as any;
+    expect(body).toMatchObject({ name: "pvapp-ci-build", preview: { parentId, number: null, ref: "ci-build", fork: false }, source: { kind: "tarball" } });
+    expect((await kiln.waitFor(body.id, ["running", "failed"])).status).toBe("running");
+    expect((await served("pvapp-ci-build")).version).toBe("upload-v1");
+
+    writeFileSync(join(dir, "VERSION"), "upload-v2\n");
+    const again = await upload();
+    expect(again.status).toBe(202);
+    const second = (await again.json()) as any;
+    expect(second.name).toBe("pvapp-ci-build");
+    expect((await kiln.waitFor(second.id, ["running", "failed"])).status).toBe("running");
+    await until("pvapp-ci-build", (b) => b.version === "upload-v2");
+    expect((await previewNames()).filter((n) => n === "pvapp-ci-build")).toHaveLength(1);
+
+    // bad input: no ref, a bad ref, an unknown app; nothing made
+    expect((await kiln.api(`/deployments/pvapp/previews/upload`, { method: "POST", body: await tarOf(dir) })).status).toBe(400);
+    expect((await kiln.api(`/deployments/pvapp/previews/upload?ref=-x`, { method: "POST", body: await tarOf(dir) })).status).toBe(400);
+    expect((await kiln.api(`/deployments/nope/previews/upload?ref=a`, { method: "POST", body: await tarOf(dir) })).status).toBe(404);
+    expect((await fetch(`${kiln.apiUrl}/api/v1/deployments/pvapp/previews/upload?ref=a`, { method: "POST", body: "x" })).status).toBe(401);
+    await kiln.api(`/deployments/pvapp-ci-build`, { method: "DELETE" });
   }, 240_000);
 
   test("bad input: unknown app 404, bad ref 400, a preview of a preview 400, previews off 409 with the hint", async () => {

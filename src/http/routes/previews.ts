@@ -7,7 +7,11 @@ import type { DeploymentService } from "../../deploy/service.ts";
 import type { PreviewService } from "../../previews/service.ts";
 import { validationHook } from "../errors.ts";
 import { DeploymentView, ErrorBody, IdParam } from "../schemas.ts";
-import { CreatePreview, PreviewList } from "../schemas-previews.ts";
+import { CreatePreview, PreviewList, PreviewUploadQuery } from "../schemas-previews.ts";
+import { receiveUpload } from "../upload.ts";
+import { badRequest, conflict } from "../../core/errors.ts";
+import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { deploymentView, type UrlShape } from "../views.ts";
 import { viaOf } from "./via.ts";
 
@@ -23,7 +27,12 @@ export interface PreviewRoutesDeps {
   service: DeploymentService;
   previews: PreviewService;
   urls: UrlShape;
+  dataDir: string;
+  maxUploadBytes: number;
 }
+
+/** The tarball preview route streams its body under the upload cap, not the JSON one (body-limit.ts). */
+export const PREVIEW_UPLOAD_PATH = /^\/api\/v1\/deployments\/[^/]+\/previews\/upload$/;
 
 export function previewRoutes(deps: PreviewRoutesDeps) {
   const { service, previews, urls } = deps;
@@ -44,6 +53,35 @@ export function previewRoutes(deps: PreviewRoutesDeps) {
       const parent = await service.get(c.req.valid("param").id);
       const d = await previews.fromRef(parent, c.req.valid("json").ref, viaOf(c));
       return c.json(await view(d), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/deployments/{id}/previews/upload",
+      summary: "Make a preview from a tarball (tar or tar.gz in the body), from any CI; `ref` names it",
+      description: "Named <app>-<ref as a slug>; inherits the app's settings and env as a ref's preview does. Again with the same ref: the new upload replaces the old preview.",
+      request: {
+        params: IdParam,
+        query: PreviewUploadQuery,
+        body: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } }, required: true },
+      },
+      responses: { 202: json(DeploymentView, "accepted; the preview's build is queued"), 413: json(ErrorBody, "upload too large"), ...errors },
+    }),
+    async (c) => {
+      const parent = await service.get(c.req.valid("param").id);
+      const { ref } = c.req.valid("query");
+      // Checked before the body is read: a refused preview costs no upload.
+      if (parent.preview) throw badRequest(`${parent.name} is itself a preview`, `make the preview of its app (${parent.preview.parentId}) instead`);
+      if (!parent.settings.previews.enabled) throw conflict(`previews are off for ${parent.name}`, "PATCH settings {previews: {enabled: true}}");
+      const length = c.req.header("content-length");
+      const file = await receiveUpload(c.req.raw.body, join(deps.dataDir, "uploads"), deps.maxUploadBytes, length ? Number(length) : undefined);
+      try {
+        return c.json(await view(await previews.fromUpload(parent, file, ref, viaOf(c))), 202);
+      } finally {
+        await rm(file, { force: true }); // moved away when the preview was made
+      }
     },
   );
 
