@@ -58,6 +58,8 @@ export interface RolloutDeps {
 }
 
 const PORT_ATTEMPTS = 3;
+/** How long an app must listen on one other port only (and not on $PORT) before Kiln routes there. */
+const PORT_SETTLE_MS = 2000;
 
 /** Label on the one-shot container that hands a new volume to the app's user. */
 const VOLUME_INIT = "kiln.volume-init";
@@ -125,8 +127,88 @@ export class Rollout {
     }
   }
 
-  /** Every new container passes the app's health check (or answers HTTP when it has none), in parallel. */
-  async waitHealthy(t: ReleaseTarget, instances: AppInstance[], signal: AbortSignal): Promise<void> {
+  /**
+   * Every new container passes the app's health check (or answers HTTP when it has none). When the
+   * app's port is not set explicitly and it listens on another port than $PORT (many ignore it), the
+   * containers are made again publishing the port it really listens on, and the log says so; the
+   * answer carries that port (the release records it). An app listening on loopback only fails at once.
+   */
+  async waitHealthy(t: ReleaseTarget, instances: AppInstance[], signal: AbortSignal, log: LogSink): Promise<{ instances: AppInstance[]; port?: number }> {
+    if (t.settings.port !== null) {
+      await this.#waitAll(t, instances, signal);
+      return { instances };
+    }
+    const expected = resolvePort(t.settings, t.buildPort);
+    const found = new AbortController();
+    let seen = null as PortFinding | null; // set by the watch (a callback TypeScript does not follow)
+    const watch = this.#watchPort(instances[0]!.containerId, expected, AbortSignal.any([signal, found.signal])).then((f) => {
+      if (f !== null) {
+        seen = f;
+        found.abort();
+      }
+    });
+    try {
+      await this.#waitAll(t, instances, AbortSignal.any([signal, found.signal]));
+      found.abort(); // ready: stop watching
+      await watch;
+      return { instances };
+    } catch (err) {
+      found.abort();
+      await watch;
+      if (seen === null || signal.aborted) throw err;
+    }
+    const finding = seen as PortFinding;
+    if (finding.kind === "loopback") {
+      await this.discard(instances.map((i) => i.containerId));
+      throw new StepError(
+        `the app listens on ${finding.address}:${finding.port} only, which nothing outside its container can reach`,
+        `listen on 0.0.0.0:$PORT (${expected}) instead, e.g. server.listen(process.env.PORT, "0.0.0.0")`,
+      );
+    }
+    const port = finding.port;
+    log("system", `the app listens on ${port}, not $PORT ${expected}; routing to ${port}`);
+    await this.discard(instances.map((i) => i.containerId));
+    const again: ReleaseTarget = { ...t, buildPort: port };
+    const fresh = await this.start(again, signal, log);
+    try {
+      await this.#waitAll(again, fresh, signal);
+    } catch (err) {
+      await this.discard(fresh.map((i) => i.containerId));
+      throw err;
+    }
+    return { instances: fresh, port };
+  }
+
+  /**
+   * Watches where the app listens while it starts: a port other than `expected` when, for at least
+   * PORT_SETTLE_MS, it is the only port the app listens on (reachable, not loopback) and nothing
+   * listens on `expected` — an app opening a side port (metrics, a debugger) before its main one is
+   * not moved; null when it answers where expected, or the watch ends.
+   */
+  async #watchPort(containerId: string, expected: number, signal: AbortSignal): Promise<PortFinding | null> {
+    let candidate: string | null = null;
+    let since = 0;
+    for (let i = 0; i < 2400 && !signal.aborted; i++) {
+      await Bun.sleep(250);
+      if (signal.aborted) return null;
+      // 127.0.0.11 is Docker's embedded DNS server, in every container on a user-defined network: not the app.
+      const all = (await this.d.runtime.listeningSockets(containerId).catch(() => [])).filter((x) => x.address !== DOCKER_DNS);
+      const open = all.filter(reachableSocket);
+      const ports = [...new Set(open.map((s) => s.port))];
+      if (ports.includes(expected)) return null;
+      // One other port only; or, with nothing reachable, a loopback-only socket (the app is up but unreachable).
+      const finding: PortFinding | null =
+        ports.length === 1 ? { kind: "moved", port: ports[0]! } : ports.length === 0 && all.length > 0 ? { kind: "loopback", address: all[0]!.address, port: all[0]!.port } : null;
+      const key = finding ? `${finding.kind}:${finding.port}` : null;
+      if (key !== candidate) {
+        candidate = key;
+        since = Date.now();
+      } else if (finding && Date.now() - since >= PORT_SETTLE_MS) return finding;
+    }
+    return null;
+  }
+
+  async #waitAll(t: ReleaseTarget, instances: AppInstance[], signal: AbortSignal): Promise<void> {
     const h = t.settings.healthcheck;
     const many = instances.length > 1;
     await Promise.all(
@@ -243,6 +325,16 @@ export class Rollout {
       await this.d.runtime.removeContainer(id).catch(() => {});
     }
   }
+}
+
+const DOCKER_DNS = "127.0.0.11";
+
+/** Where the app was found listening instead of $PORT. */
+type PortFinding = { kind: "moved"; port: number } | { kind: "loopback"; address: string; port: number };
+
+/** A socket Docker's port proxy can reach (not bound to loopback inside the container). */
+function reachableSocket(s: { address: string }): boolean {
+  return !(s.address.startsWith("127.") || s.address === "::1");
 }
 
 /** The route of a deployment's instances, with Caddy's active health check when the app has one. */

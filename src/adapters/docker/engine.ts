@@ -3,6 +3,7 @@
  * are built by pure functions (create-body.ts, image-queries.ts); this class sends them and
  * reads the answers.
  */
+import { listeningSockets } from "../procfs/listening.ts";
 import { KilnError, StepError } from "../../core/errors.ts";
 import type { LogSink } from "../../core/logs.ts";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, ImageBuildRequest, ImageSummary, Labels, NetworkKind, VolumeSummary } from "../../core/ports/runtime.ts";
@@ -330,6 +331,16 @@ export class DockerEngine implements ContainerRuntime {
       throw err;
     }
     return res.Id;
+  }
+
+  async listeningSockets(id: string): Promise<{ address: string; port: number }[]> {
+    const res = await this.#http.request({ path: `/containers/${enc(id)}/json`, okStatuses: [404] });
+    if (res.status === 404) {
+      await res.arrayBuffer();
+      return [];
+    }
+    const json = (await res.json()) as { State?: { Pid?: number; Running?: boolean } };
+    return json.State?.Running && json.State.Pid ? listeningSockets(json.State.Pid) : [];
   }
 
   async imageUser(ref: string): Promise<string | null> {

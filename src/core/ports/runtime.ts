@@ -149,6 +149,11 @@ export interface ContainerRuntime {
   startContainer(id: string): Promise<void>;
   /** Block until the container stops; its exit code. */
   waitContainer(id: string, signal?: AbortSignal): Promise<number>;
+  /**
+   * The TCP sockets the container's processes listen on (its network namespace, seen from the host);
+   * none when it is not running. For an app that does not answer on $PORT: where does it listen?
+   */
+  listeningSockets(id: string): Promise<{ address: string; port: number }[]>;
   /** The user an image runs as (its USER), or null for root/unset. */
   imageUser(ref: string): Promise<string | null>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;

@@ -12,6 +12,8 @@ export const waitReady: Step = {
   title: "waiting for the app to pass its health check",
   async run(ctx, deps) {
     if (!ctx.instances?.length) throw new StepError("no container to wait for");
-    await deps.rollout.waitHealthy(targetOf(ctx), ctx.instances, ctx.signal);
+    const ready = await deps.rollout.waitHealthy(targetOf(ctx), ctx.instances, ctx.signal, ctx.log);
+    ctx.instances = ready.instances;
+    if (ready.port) ctx.buildPort = ready.port; // where the app really listens: recorded on the build and release
   },
 };
