@@ -3,6 +3,7 @@
  * client of its API (src/cli/<group>.ts). Exit codes: 0 ok, 1 the operation failed, 2 usage error,
  * 3 the server cannot be reached or the token is missing or wrong.
  */
+import { plan } from "./plan.ts";
 import { KilnError } from "../core/errors.ts";
 import { loadCliEnv, loadConfig, parseServeFlags } from "../config.ts";
 import { startKiln } from "../main.ts";
@@ -25,7 +26,7 @@ import { parseResolverArgs, runTenantResolver } from "../routing/main.ts";
 /** Internal: the tenant resolver process `kiln serve` starts (src/routing/main.ts). */
 const TENANT_RESOLVER = "tenant-resolver";
 
-const COMMANDS: Command[] = [deploy, ls, logs, redeploy, stop, rm, releases, rollback, envCommand, settings, domains, tls, webhook, previews, pools, workloads, tenants, claim, release];
+const COMMANDS: Command[] = [deploy, plan, ls, logs, redeploy, stop, rm, releases, rollback, envCommand, settings, domains, tls, webhook, previews, pools, workloads, tenants, claim, release];
 
 const SERVE_USAGE = `Usage: kiln serve [--port 4000] [--host 127.0.0.1] [--data-dir ./.kiln] [--public-host localhost] [--public-port 8080] [--caddy-admin URL] [--workloads DIR]
 

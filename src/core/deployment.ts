@@ -86,8 +86,10 @@ export interface Build {
   status: BuildStatus;
   builder: BuilderName | null;
   image: string | null;
-  /** The port the builder says the image listens on, if it knows. */
+  /** The port the builder says the image listens on, if it knows (or where the app was found listening). */
   port: number | null;
+  /** The builder's decision in one line, once it is made. */
+  plan: string | null;
   commit: string | null;
   steps: StepTiming[];
   error: string | null;

@@ -152,7 +152,7 @@ export class BuildRunner {
     let deploying = false;
     const outcome = await runPipeline(DEPLOY_STEPS, ctx, this.deps, {
       onProgress: async (step, timings) => {
-        await this.store.builds.update(build.id, { steps: timings.map((t) => ({ ...t })), builder: ctx.builder ?? null }, WHERE);
+        await this.store.builds.update(build.id, { steps: timings.map((t) => ({ ...t })), builder: ctx.builder ?? null, plan: ctx.plan ?? null }, WHERE);
         if (step.name === "run" && !serving && !deploying) {
           deploying = true; // once, as the step starts (progress is reported again as it ends)
           await this.store.deployments.update(deployment.id, { status: "deploying" }, WHERE);
@@ -167,6 +167,7 @@ export class BuildRunner {
         builder: ctx.builder ?? null,
         image: ctx.image ?? null,
         port: ctx.buildPort ?? null,
+        plan: ctx.plan ?? null,
         commit: ctx.commit ?? null,
         steps: outcome.timings,
         finishedAt: Date.now(),

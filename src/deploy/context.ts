@@ -45,6 +45,8 @@ export interface PipelineContext {
   image?: string;
   /** The port the builder says the image listens on. */
   buildPort?: number | null;
+  /** The builder's decision in one line. */
+  plan?: string;
   /** The new release's containers, once started. */
   instances?: AppInstance[];
 }

@@ -400,6 +400,7 @@ export class DeploymentService {
       builder: null,
       image: null,
       port: null,
+      plan: null,
       commit: null,
       steps: [],
       error: null,
@@ -453,5 +454,5 @@ function outcomeOf(o: JobOutcome): ChangeResult {
 
 /** A release whose build row is gone (kept image, forgotten build): enough of a build to run its image. */
 function syntheticBuild(r: Release): Build {
-  return { id: r.buildId, deploymentId: r.deploymentId, number: 0, status: "succeeded", builder: null, image: r.image, port: r.buildPort, commit: null, steps: [], error: null, createdAt: r.createdAt, finishedAt: r.createdAt };
+  return { id: r.buildId, deploymentId: r.deploymentId, number: 0, status: "succeeded", builder: null, image: r.image, port: r.buildPort, plan: null, commit: null, steps: [], error: null, createdAt: r.createdAt, finishedAt: r.createdAt };
 }

@@ -94,6 +94,7 @@ export const BuildView = z
     number: z.number().int(),
     status: z.enum(["queued", "running", "succeeded", "failed", "cancelled"]),
     builder: z.enum(["railpack", "dockerfile", "kiln"]).nullable(),
+    plan: z.string().nullable().openapi({ description: "the builder's decision in one line", example: "detected: Node.js app (npm, found package-lock.json) → `npm ci --omit=dev` → start `node server.js` on port 3000" }),
     image: z.string().nullable(),
     commit: z.string().nullable(),
     steps: z.array(StepTimingView),

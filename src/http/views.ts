@@ -19,6 +19,7 @@ export function buildView(b: Build): BuildViewT {
     number: b.number,
     status: b.status,
     builder: b.builder,
+    plan: b.plan,
     image: b.image,
     commit: b.commit,
     steps: b.steps.map((s) => ({ name: s.name, startedAt: iso(s.startedAt), durationMs: s.durationMs, ok: s.ok })),

@@ -13,7 +13,7 @@ function deployment(id: string, name: string, currentBuildId: string | null, sou
 }
 
 function build(deploymentId: string, number: number, status: BuildStatus): Build {
-  return { id: `${deploymentId}-b${number}`, deploymentId, number, status, builder: "kiln", image: null, port: null, commit: null, steps: [], error: null, createdAt: number, finishedAt: null };
+  return { id: `${deploymentId}-b${number}`, deploymentId, number, status, builder: "kiln", image: null, port: null, plan: null, commit: null, steps: [], error: null, createdAt: number, finishedAt: null };
 }
 
 /** The image a build made, as the engine lists it. */

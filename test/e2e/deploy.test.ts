@@ -38,6 +38,8 @@ describe("deploy from a tarball", () => {
     expect(running.failureReason).toBeNull();
     expect(running.status).toBe("running");
     expect(running.currentBuild.builder).toBe("kiln");
+    // the builder's decision, one line on the build record (and first in its log)
+    expect(running.currentBuild.plan).toBe("detected: Node.js app (npm, no lockfile: npm) → start `node server.js` on port 3000");
 
     const sub = await kiln.viaSubdomain("hello", "/x");
     expect(sub.status).toBe(200);

@@ -472,6 +472,7 @@ export function build(overrides: Partial<Build> = {}): Build {
     builder: null,
     image: null,
     port: null,
+    plan: null,
     commit: null,
     steps: [],
     error: null,

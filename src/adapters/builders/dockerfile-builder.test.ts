@@ -81,7 +81,7 @@ describe("DockerfileBuilder", () => {
       "node_modules/a.js": "",
     });
     const out = await new DockerfileBuilder({ runtime }).build(input(src));
-    expect(out).toEqual({ image: "kiln/app-y:b", port: 8080 });
+    expect(out).toEqual({ image: "kiln/app-y:b", port: 8080, plan: "detected: the app's own Dockerfile → build it → its EXPOSE 8080" });
     const req = requests[0]!;
     expect(req.dockerfile).toBe("Dockerfile");
     expect(req.labels).toEqual({ "kiln.managed": "true" });
@@ -92,7 +92,7 @@ describe("DockerfileBuilder", () => {
     const { runtime, requests, input, lines } = setup();
     const src = tree({ Dockerfile: "# syntax=docker/dockerfile:1.7\n# escape=`\nFROM base\n", "a.txt": "" });
     const out = await new DockerfileBuilder({ runtime }).build(input(src));
-    expect(out).toEqual({ image: "kiln/app-y:b" });
+    expect(out).toEqual({ image: "kiln/app-y:b", plan: "detected: the app's own Dockerfile → build it" });
     const req = requests[0]!;
     expect(req.dockerfile).toBe(".kiln/Dockerfile");
     const entries = await paths(req);

@@ -67,7 +67,8 @@ export class DockerfileBuilder implements ImageBuilder {
       onLine: (line) => input.log("build", line),
     });
     const port = exposedPort(text);
-    return port === undefined ? { image: input.tag } : { image: input.tag, port };
+    const plan = `detected: the app's own Dockerfile → build it${port === undefined ? "" : ` → its EXPOSE ${port}`}`;
+    return port === undefined ? { image: input.tag, plan } : { image: input.tag, port, plan };
   }
 }
 

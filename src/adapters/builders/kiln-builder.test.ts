@@ -73,7 +73,7 @@ describe("KilnBuilder", () => {
     const inp = input(src);
     const out = await builder.build(inp);
 
-    expect(out).toEqual({ image: "kiln/app-x:b1", port: 3000, cachedSteps: ["[2/4] RUN npm ci"] }); // the runtime's cache report passes through
+    expect(out).toEqual({ image: "kiln/app-x:b1", port: 3000, plan: "detected: Node.js app (npm, no lockfile: npm) → start `node a.js` on port 3000", cachedSteps: ["[2/4] RUN npm ci"] }); // the runtime's cache report passes through
     const req = runtime.requests[0]!;
     expect(req.dockerfile).toBe(".kiln/Dockerfile");
     expect(req.tag).toBe("kiln/app-x:b1");

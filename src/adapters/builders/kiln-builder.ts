@@ -11,6 +11,7 @@
  * changed value rerun them: BuildKit's cache ignores secret values. It is removed with the rest of
  * the Kiln directory before the tree reaches the app's image.
  */
+import { planLine } from "./plan-line.ts";
 import { createHash } from "node:crypto";
 import type { BuildInput, BuildOutput, ImageBuilder } from "../../core/ports/builder.ts";
 import type { Secret } from "../../core/secret.ts";
@@ -57,6 +58,7 @@ export class KilnBuilder implements ImageBuilder {
       plan.buildCmd = input.buildCommand;
       plan.reasons.build = "settings.buildCommand";
     }
+    input.log("build", `kiln: ${planLine(plan)}`);
     for (const line of planSummary(plan)) input.log("build", line);
     const secretNames = Object.keys(input.secrets).sort();
     if (secretNames.length > 0) {
@@ -90,7 +92,7 @@ export class KilnBuilder implements ImageBuilder {
       signal: input.signal,
       onLine: (line) => input.log("build", line),
     });
-    const output: KilnBuildOutput = { image: input.tag, port: plan.port };
+    const output: KilnBuildOutput = { image: input.tag, port: plan.port, plan: planLine(plan) };
     if (built.cachedSteps) output.cachedSteps = built.cachedSteps;
     return output;
   }

@@ -94,7 +94,7 @@ describe("build", () => {
     const secret = new Secret("very-secret-value");
     const inp = input({ secrets: { API_TOKEN: secret } });
     const out = await builder.build(inp);
-    expect(out).toEqual({ image: "kiln/app-z:b7" });
+    expect(out).toEqual({ image: "kiln/app-z:b7", plan: "detected by Railpack (its plan is in the build log)" });
 
     const [prepare, build] = commands;
     expect(prepare!.argv.slice(0, 3)).toEqual(["railpack", "prepare", "/src/app"]);

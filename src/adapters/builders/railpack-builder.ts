@@ -109,7 +109,7 @@ export class RailpackBuilder implements ImageBuilder {
         signal: input.signal,
         onLine: (line) => input.log("build", line),
       });
-      return { image: input.tag };
+      return { image: input.tag, plan: "detected by Railpack (its plan is in the build log)" };
     } finally {
       await this.opts.runtime.removeImage(loaded).catch(() => {});
       await rm(workDir, { recursive: true, force: true });

@@ -170,6 +170,11 @@ CREATE TABLE webhook_deliveries (
 );
 ALTER TABLE deployments ADD COLUMN preview TEXT`,
   },
+  {
+    id: 7,
+    name: "builds record the builder's plan",
+    sql: "ALTER TABLE builds ADD COLUMN plan TEXT",
+  },
 ];
 
 /** The migrations not yet applied, in id order. Throws if the list itself is malformed. */

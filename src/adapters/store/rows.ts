@@ -86,6 +86,7 @@ export interface BuildRow {
   builder: string | null;
   image: string | null;
   port: number | null;
+  plan: string | null;
   commit_sha: string | null;
   steps: string;
   error: string | null;
@@ -101,6 +102,7 @@ export const buildColumns: ColumnMap<Build> = {
   builder: { column: "builder", encode: asIs },
   image: { column: "image", encode: asIs },
   port: { column: "port", encode: asIs },
+  plan: { column: "plan", encode: asIs },
   commit: { column: "commit_sha", encode: asIs },
   steps: { column: "steps", encode: asJson },
   error: { column: "error", encode: asIs },
@@ -117,6 +119,7 @@ export function rowToBuild(r: BuildRow): Build {
     builder: r.builder as BuilderName | null,
     image: r.image,
     port: r.port,
+    plan: r.plan,
     commit: r.commit_sha,
     steps: JSON.parse(r.steps) as StepTiming[],
     error: r.error,

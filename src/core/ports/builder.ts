@@ -25,6 +25,8 @@ export interface BuildOutput {
   image: string;
   /** The port the app listens on, when the builder knows it (else PORT=3000 is injected). */
   port?: number;
+  /** The builder's decision in one line ("detected: Node.js app (npm, …) → `npm ci` → start `node server.js` on port 3000"). */
+  plan?: string;
 }
 
 export interface ImageBuilder {

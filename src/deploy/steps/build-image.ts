@@ -41,5 +41,6 @@ export const buildImage: Step = {
     });
     ctx.image = out.image;
     ctx.buildPort = out.port ?? null;
+    if (out.plan) ctx.plan = out.plan;
   },
 };
