@@ -149,8 +149,8 @@ export class Rollout {
     });
     try {
       await this.#waitAll(t, instances, AbortSignal.any([signal, found.signal]));
-      found.abort(); // ready: stop watching
-      await watch;
+      found.abort(); // ready: the watch stops at its next tick (not awaited: it would add its pause to every deploy)
+      void watch;
       return { instances };
     } catch (err) {
       found.abort();
@@ -189,7 +189,7 @@ export class Rollout {
     let candidate: string | null = null;
     let since = 0;
     for (let i = 0; i < 2400 && !signal.aborted; i++) {
-      await Bun.sleep(250);
+      await pause(250, signal);
       if (signal.aborted) return null;
       // 127.0.0.11 is Docker's embedded DNS server, in every container on a user-defined network: not the app.
       const all = (await this.d.runtime.listeningSockets(containerId).catch(() => [])).filter((x) => x.address !== DOCKER_DNS);
@@ -328,6 +328,21 @@ export class Rollout {
 }
 
 const DOCKER_DNS = "127.0.0.11";
+
+/** Sleeps `ms`, or less when the signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const stop = () => {
+      clearTimeout(timer);
+      done();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", stop);
+      done();
+    }, ms);
+    signal.addEventListener("abort", stop, { once: true });
+  });
+}
 
 /** Where the app was found listening instead of $PORT. */
 type PortFinding = { kind: "moved"; port: number } | { kind: "loopback"; address: string; port: number };
