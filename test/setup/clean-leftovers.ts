@@ -1,7 +1,7 @@
 /**
  * Runs once before the test suite (bunfig.toml preload): removes what an earlier, interrupted test
- * run left on this machine — containers on the test network, slot mounts under the temp dir and
- * tenant resolver processes of test data dirs, and the old shared test network once it is unused —
+ * run left on this machine — containers on the test network, slot mounts under the temp dir,
+ * tenant resolver and Caddy processes of test data dirs, and the old shared test network once it is unused —
  * so one bad run can't slow or confuse the next. Only what is older than any test run could be
  * (30 min) is touched, so a run going on in parallel keeps its own.
  */
@@ -49,13 +49,14 @@ for (const m of mounts) Bun.spawnSync(["umount", "-l", m]);
 if (mounts.length) console.error(`test setup: unmounted ${mounts.length} slot mount(s) left by an earlier test run`);
 
 // Tenant resolvers exit by themselves once their data dir is removed; one whose test never cleaned up
-// would linger.
+// would linger. So does a Caddy a test's Kiln started (it outlives a Kiln killed with SIGKILL, by design).
 let resolvers = 0;
 for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
     const db = argv[argv.indexOf("--db") + 1] ?? "";
-    if (!argv.includes("tenant-resolver") || !db.startsWith("/tmp/kiln-")) continue;
+    const caddyConfig = argv[0]?.endsWith("caddy") && argv[1] === "run" ? (argv[argv.indexOf("--config") + 1] ?? "") : "";
+    if (!(argv.includes("tenant-resolver") && db.startsWith("/tmp/kiln-")) && !caddyConfig.startsWith("/tmp/kiln-")) continue;
     if (Date.now() - statSync(`/proc/${pid}`).ctimeMs < STALE_MS) continue;
     process.kill(Number(pid), "SIGTERM");
     resolvers++;
@@ -63,6 +64,6 @@ for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     // gone meanwhile, or not ours to read
   }
 }
-if (resolvers) console.error(`test setup: stopped ${resolvers} tenant resolver(s) left by an earlier test run`);
+if (resolvers) console.error(`test setup: stopped ${resolvers} tenant resolver or Caddy process(es) left by an earlier test run`);
 
 export {};
