@@ -18,6 +18,7 @@ import { Duplex } from "node:stream";
 import { unavailable } from "../../core/errors.ts";
 import type { Secret } from "../../core/secret.ts";
 import { fields, utf8 } from "../../formats/protobuf-wire.ts";
+import { concatBytes } from "../../formats/tar/bytes.ts";
 
 export const GET_SECRET = "/moby.buildkit.secrets.v1.Secrets/GetSecret";
 export const HEALTH_CHECK = "/grpc.health.v1.Health/Check";
@@ -338,12 +339,12 @@ export function decodeGetSecretRequest(msg: Uint8Array): { id: string } {
 
 /** GetSecretResponse { bytes data = 1 } */
 export function encodeGetSecretResponse(data: Uint8Array): Uint8Array {
-  return data.length === 0 ? new Uint8Array() : concat(varint((1 << 3) | 2), varint(data.length), data);
+  return data.length === 0 ? new Uint8Array() : concatBytes([varint((1 << 3) | 2), varint(data.length), data]);
 }
 
 /** HealthCheckResponse { ServingStatus status = 1 } */
 export function encodeHealthCheckResponse(status: number): Uint8Array {
-  return concat(varint((1 << 3) | 0), varint(status));
+  return concatBytes([varint((1 << 3) | 0), varint(status)]);
 }
 
 export function varint(n: number): Uint8Array {
@@ -355,16 +356,6 @@ export function varint(n: number): Uint8Array {
   }
   out.push(v);
   return Uint8Array.from(out);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
 
 /** grpc-message is percent-encoded outside printable ASCII (and `%` itself). */

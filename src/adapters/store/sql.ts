@@ -24,3 +24,9 @@ export function statusGuard<S extends string>(lifecycle: Lifecycle<S>, to: S | u
   if (from.length === 0) return { sql: " AND 0", params: [] };
   return { sql: ` AND ${column} IN (${from.map(() => "?").join(", ")})`, params: from };
 }
+
+/** SQLite's error code (e.g. SQLITE_CONSTRAINT_UNIQUE) of a failed statement, if it has one. */
+export function sqliteCode(err: unknown): string | undefined {
+  if (err instanceof Error && "code" in err && typeof err.code === "string") return err.code;
+  return undefined;
+}

@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 import { conflict, notFound } from "../../core/errors.ts";
 import type { Domain } from "../../core/domains.ts";
 import type { DeliveryRepo, DomainRepo } from "../../core/ports/store.ts";
+import { sqliteCode } from "./sql.ts";
 
 interface DomainRow {
   host: string;
@@ -24,7 +25,7 @@ export class SqliteDomains implements DomainRepo {
     try {
       this.db.query("INSERT INTO domains (host, deployment_id, created_at) VALUES (?, ?, ?)").run(d.host, d.deploymentId, d.createdAt);
     } catch (err) {
-      const code = (err as { code?: string }).code;
+      const code = sqliteCode(err);
       if (code === "SQLITE_CONSTRAINT_FOREIGNKEY") throw notFound(`deployment ${d.deploymentId} not found`);
       if (code === "SQLITE_CONSTRAINT_PRIMARYKEY") throw conflict(`${d.host} is already attached to another app`, "remove it from that app first");
       throw err;

@@ -3,7 +3,7 @@ import type { Database } from "bun:sqlite";
 import { conflict, notFound } from "../../core/errors.ts";
 import type { ReleaseRepo } from "../../core/ports/store.ts";
 import type { Release } from "../../core/release.ts";
-import { insertSql, values } from "./sql.ts";
+import { insertSql, sqliteCode, values } from "./sql.ts";
 import { recordColumns, releaseColumns, rowToRelease, type ReleaseRow } from "./rows.ts";
 
 export class SqliteReleases implements ReleaseRepo {
@@ -14,7 +14,7 @@ export class SqliteReleases implements ReleaseRepo {
     try {
       this.db.query(insertSql("releases", cols)).run(...values(cols));
     } catch (err) {
-      const code = (err as { code?: string }).code;
+      const code = sqliteCode(err);
       if (code === "SQLITE_CONSTRAINT_FOREIGNKEY") throw notFound(`deployment ${r.deploymentId} not found`);
       if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
         throw conflict(`release #${r.number} of deployment ${r.deploymentId} already exists`, "take the number from releases.nextNumber()");

@@ -16,7 +16,7 @@ import type { BuildRepo, DeliveryRepo, DeploymentRepo, DomainRepo, LogRepo, Pool
 import { SqlitePools } from "./sqlite-pools.ts";
 import { SqliteReleases } from "./sqlite-releases.ts";
 import { SqliteDeliveries, SqliteDomains } from "./sqlite-domains.ts";
-import { insertSql, setClause, statusGuard, values } from "./sql.ts";
+import { insertSql, setClause, sqliteCode, statusGuard, values } from "./sql.ts";
 import { migrations, pendingMigrations, schemaMigrationsTableSql } from "./migrations.ts";
 import {
   buildColumns,
@@ -302,10 +302,6 @@ function currentStatus<S extends string>(db: Database, table: "deployments" | "b
   return (db.query<{ status: S }, [string]>(`SELECT status FROM ${table} WHERE id = ?`).get(id)?.status ?? null);
 }
 
-function sqliteCode(err: unknown): string | undefined {
-  if (err instanceof Error && "code" in err && typeof err.code === "string") return err.code;
-  return undefined;
-}
 
 function deploymentWriteError(err: unknown, id: string, name: string): unknown {
   const code = sqliteCode(err);
