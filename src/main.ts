@@ -9,7 +9,7 @@ import { resolveApiToken, resolveInstanceId } from "./identity.ts";
 import { DockerEngine } from "./adapters/docker/engine.ts";
 import { BuildCgroup } from "./adapters/cgroups/build-cgroup.ts";
 import { describeLimits } from "./adapters/cgroups/limits.ts";
-import { ensureNodeBaseImage } from "./adapters/docker/base-image.ts";
+import { RuntimeImages } from "./adapters/docker/runtime-images.ts";
 import { CaddyRouteTable } from "./adapters/caddy/route-table.ts";
 import { CaddyCertificates } from "./adapters/caddy/certificates.ts";
 import { loopbackAddress } from "./adapters/caddy/route-json.ts";
@@ -148,8 +148,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   const baseEnv = withOwnerMarker(config.childEnv, instanceId);
   const leftovers = await killLeftoverCommands(instanceId);
   if (leftovers.length) say(`killed ${leftovers.length} command(s) left running by a previous Kiln (pids ${leftovers.join(", ")})`);
-  const baseImage = () => ensureNodeBaseImage(runtime, { preferred: config.nodeImage, baseEnv });
-  const builders = createBuilders({ runtime, baseImage, railpack: { buildkitHost: config.buildkitHost, baseEnv } });
+  const runtimeImages = new RuntimeImages({ runtime, nodeImage: config.nodeImage, baseEnv });
+  const builders = createBuilders({ runtime, baseImage: (req) => runtimeImages.resolve(req), railpack: { buildkitHost: config.buildkitHost, baseEnv } });
   const fetchers = { git: new GitFetcher({ baseEnv }), tarball: new TarballFetcher() };
 
   // Services.
@@ -327,7 +327,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   previews.start();
 
   // Warm the base image in the background so the first build doesn't wait for it.
-  void baseImage().catch((err) => say(`base image: ${err instanceof Error ? err.message : String(err)}`));
+  void runtimeImages.resolve({ name: "node" }).catch((err) => say(`base image: ${err instanceof Error ? err.message : String(err)}`));
 
   const health = new HealthCheck({
     probes: {

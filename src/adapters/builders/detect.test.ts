@@ -38,7 +38,7 @@ async function detectError(dir: string): Promise<StepError> {
 
 describe("fixtures", () => {
   test("node-npm: npm ci of production deps, scripts.start", async () => {
-    const plan = await detectApp(fixture("node-npm"), { nodeMajor: 20 });
+    const plan = await detectApp(fixture("node-npm"));
     expect(plan.kind).toBe("node");
     expect(plan.packageManager).toBe("npm");
     expect(plan.installCmd).toBe("npm ci --omit=dev");
@@ -47,7 +47,7 @@ describe("fixtures", () => {
     expect(plan.startCmd).toBe("node server.js");
     expect(plan.manifests).toEqual(["package.json", "package-lock.json"]);
     expect(plan.port).toBe(3000);
-    expect(plan.nodeVersion).toBe(">=18");
+    expect(plan.buildImage).toEqual({ name: "node", version: ">=18", versionFrom: "engines.node in package.json" });
     expect(plan.warnings).toEqual([]);
     expect(plan.reasons.packageManager).toContain("package-lock.json");
     expect(plan.reasons.start).toContain("scripts.start");
@@ -76,7 +76,7 @@ describe("fixtures", () => {
   test("static: index.html at the root, served by busybox httpd on $PORT", async () => {
     const plan = await detectApp(fixture("static"));
     expect(plan.kind).toBe("static");
-    expect(plan.staticDir).toBe(".");
+    expect(plan.serve).toEqual({ dir: ".", spa: false });
     expect(plan.startCmd).toBe('busybox httpd -f -v -p "$PORT" -h .');
     expect(plan.installCmd).toBeUndefined();
   });
@@ -174,10 +174,17 @@ describe("package manager", () => {
     expect(plan.warnings.join()).toContain("several lockfiles");
   });
 
-  test("bun and unknown packageManager values are warned about and npm is used", async () => {
+  test("bun: installed and run with Bun (the version packageManager names); an unknown packageManager is warned about and npm is used", async () => {
     const plan = await detectApp(tree({ "package.json": pkg({ packageManager: "bun@1.1.0", scripts: { start: "s" } }), "bun.lockb": "" }));
-    expect(plan.packageManager).toBe("npm");
-    expect(plan.warnings.length).toBe(2);
+    expect(plan.packageManager).toBe("bun");
+    expect(plan.installCmd).toBe("bun install --frozen-lockfile --production");
+    expect(plan.buildImage).toEqual({ name: "bun", version: "1.1.0", versionFrom: '"packageManager" in package.json' });
+    expect(plan.warnings).toEqual([]);
+    const lockOnly = await detectApp(tree({ "package.json": pkg({ scripts: { start: "s" } }), "bun.lock": "{}" }));
+    expect([lockOnly.packageManager, lockOnly.runImage.name]).toEqual(["bun", "bun"]);
+    const deno = await detectApp(tree({ "package.json": pkg({ packageManager: "deno@2.0.0", scripts: { start: "s" } }) }));
+    expect(deno.packageManager).toBe("npm");
+    expect(deno.warnings.length).toBe(1);
   });
 
   test(".npmrc is copied with the manifests", async () => {
@@ -228,7 +235,7 @@ describe("other kinds and errors", () => {
   test("public/index.html is a static site served from public/", async () => {
     const plan = await detectApp(tree({ "public/index.html": "<h1>x</h1>" }));
     expect(plan.kind).toBe("static");
-    expect(plan.staticDir).toBe("public");
+    expect(plan.serve).toEqual({ dir: "public", spa: false });
     expect(plan.startCmd).toContain("-h public");
   });
 
@@ -293,11 +300,13 @@ describe("other kinds and errors", () => {
 });
 
 describe("engines.node", () => {
-  test("a range the base image's major does not satisfy gives a warning", async () => {
-    const dir = tree({ "package.json": pkg({ engines: { node: "^18" }, scripts: { start: "s" } }) });
-    const plan = await detectApp(dir, { nodeMajor: 20 });
-    expect(plan.warnings.join()).toContain("Node.js 20");
-    expect((await detectApp(dir, { nodeMajor: 18 })).warnings).toEqual([]);
+  test(".nvmrc, then .node-version, then engines.node name the Node.js version asked for", async () => {
+    const engines = { engines: { node: "^18" }, scripts: { start: "s" } };
+    expect((await detectApp(tree({ "package.json": pkg(engines) }))).buildImage).toEqual({ name: "node", version: "^18", versionFrom: "engines.node in package.json" });
+    expect((await detectApp(tree({ "package.json": pkg(engines), ".node-version": "22.1.0\n" }))).buildImage).toEqual({ name: "node", version: "22.1.0", versionFrom: ".node-version" });
+    const both = tree({ "package.json": pkg(engines), ".node-version": "22", ".nvmrc": "v20.11.1\n" });
+    expect((await detectApp(both)).runImage).toEqual({ name: "node", version: "20.11.1", versionFrom: ".nvmrc" });
+    expect((await detectApp(tree({ "package.json": pkg({ scripts: { start: "s" } }) }))).buildImage).toEqual({ name: "node" });
   });
 
   test("majorSatisfies", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { AppPlan } from "./detect.ts";
+import type { AppPlan } from "./plan.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,8 @@ function nodePlan(over: Partial<AppPlan> = {}): AppPlan {
     pruneCmd: "npm prune --omit=dev",
     startCmd: "node dist/server.js",
     port: 3000,
+    buildImage: { name: "node" },
+    runImage: { name: "node" },
     reasons: { kind: "found package.json", start: "scripts.start in package.json" },
     warnings: [],
     ...over,
@@ -24,7 +26,7 @@ function nodePlan(over: Partial<AppPlan> = {}): AppPlan {
 }
 
 const gen = (plan: AppPlan, over: Partial<Parameters<typeof generateDockerfile>[1]> = {}) =>
-  generateDockerfile(plan, { baseImage: BASE, kilnDir: ".kiln", ...over });
+  generateDockerfile(plan, { images: { build: BASE, run: BASE }, kilnDir: ".kiln", ...over });
 const instructions = (text: string) => text.split("\n").filter((l) => l && !l.startsWith("#") && !l.startsWith("    "));
 
 describe("generateDockerfile: node", () => {
@@ -108,7 +110,7 @@ describe("generateDockerfile: node", () => {
   });
 
   test("a base image that is not an image reference is refused", () => {
-    expect(() => gen(nodePlan(), { baseImage: "x\nRUN evil" })).toThrow();
+    expect(() => gen(nodePlan(), { images: { build: "x\nRUN evil", run: BASE } })).toThrow();
   });
 });
 
@@ -117,7 +119,9 @@ describe("generateDockerfile: static and procfile", () => {
     const text = gen({
       kind: "static",
       manifests: [],
-      staticDir: "public",
+      serve: { dir: "public", spa: false },
+      buildImage: { name: "node" },
+      runImage: { name: "node" },
       startCmd: 'busybox httpd -f -v -p "$PORT" -h public',
       port: 3000,
       reasons: {},
@@ -130,7 +134,7 @@ describe("generateDockerfile: static and procfile", () => {
   });
 
   test("procfile: railpack install/build commands run without caches", () => {
-    const text = gen({ kind: "procfile", manifests: [], installCmd: "./i.sh", buildCmd: "make", startCmd: "./run", port: 3000, reasons: {}, warnings: [] });
+    const text = gen({ kind: "procfile", manifests: [], installCmd: "./i.sh", buildCmd: "make", startCmd: "./run", port: 3000, buildImage: { name: "node" }, runImage: { name: "node" }, reasons: {}, warnings: [] });
     expect(text).toContain("RUN ./i.sh\n");
     expect(text).toContain("RUN make\n");
     expect(text).toContain('CMD ["sh","-c","exec ./run"]');

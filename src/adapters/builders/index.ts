@@ -6,7 +6,7 @@ import type { ImageBuilder } from "../../core/ports/builder.ts";
 import type { ContainerRuntime } from "../../core/ports/runtime.ts";
 import type { PackDir } from "./build-context.ts";
 import { DockerfileBuilder } from "./dockerfile-builder.ts";
-import { KilnBuilder } from "./kiln-builder.ts";
+import { KilnBuilder, type KilnBuilderOptions } from "./kiln-builder.ts";
 import { RailpackBuilder } from "./railpack-builder.ts";
 
 export { chooseBuilder } from "../../deploy/builder-choice.ts";
@@ -14,7 +14,7 @@ export { chooseBuilder } from "../../deploy/builder-choice.ts";
 export interface BuildersDeps {
   /** A runtime with `loadImage` (POST /images/load) can also use Railpack. */
   runtime: ContainerRuntime & { loadImage?(tar: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<void> };
-  baseImage: () => Promise<string>;
+  baseImage: KilnBuilderOptions["baseImage"];
   packDir?: PackDir;
   /** Railpack's BuildKit address and frontend, and the environment railpack and buildctl start from. */
   railpack?: { buildkitHost?: string; frontendImage?: string; baseEnv?: Readonly<Record<string, string>> };

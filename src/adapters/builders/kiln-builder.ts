@@ -17,14 +17,18 @@ import type { BuildInput, BuildOutput, ImageBuilder } from "../../core/ports/bui
 import type { Secret } from "../../core/secret.ts";
 import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
 import { defaultPackDir, freeContextDir, loadDockerignore, withFilesInFront, type PackDir } from "./build-context.ts";
-import { detectApp, type AppPlan, type PlanChoice } from "./detect.ts";
+import { detectApp, majorSatisfies } from "./detect.ts";
+import { kindLabel, type AppPlan, type PlanChoice, type ResolvedImage, type RuntimeRequest } from "./plan.ts";
 import { generateDockerfile } from "./dockerfile-gen.ts";
 
 export interface KilnBuilderOptions {
   /** ContainerRuntime's buildImage; DockerEngine's also names the steps reused from the build cache. */
   runtime: { buildImage(req: ImageBuildRequest): Promise<{ imageId: string; cachedSteps?: string[] }> };
-  /** The image apps are built FROM (e.g. ensureNodeBaseImage's), made on first use. */
-  baseImage: () => Promise<string>;
+  /**
+   * The image for a runtime the plan needs (RuntimeImages.resolve: the official image when it is
+   * local or pullable, else one assembled from the host), made on first use.
+   */
+  baseImage: (req: RuntimeRequest) => Promise<string | ResolvedImage>;
   /** Packs the source tree (default: the tar writer's packDirectoryStream). */
   packDir?: PackDir;
   /** Node major of the base image, for the engines.node check (default: read from its tag). */
@@ -52,12 +56,12 @@ export class KilnBuilder implements ImageBuilder {
   }
 
   async build(input: BuildInput): Promise<KilnBuildOutput> {
-    const baseImage = await this.opts.baseImage();
-    const plan = await detectApp(input.srcDir, { nodeMajor: this.opts.nodeMajor ?? nodeMajorOf(baseImage) });
+    const plan = await detectApp(input.srcDir);
     if (input.buildCommand) {
       plan.buildCmd = input.buildCommand;
       plan.reasons.build = "settings.buildCommand";
     }
+    const images = await this.#images(plan);
     input.log("build", `kiln: ${planLine(plan)}`);
     for (const line of planSummary(plan)) input.log("build", line);
     const secretNames = Object.keys(input.secrets).sort();
@@ -75,7 +79,7 @@ export class KilnBuilder implements ImageBuilder {
     const digestPath = `${kilnDir}/secrets.sha256`;
     const extra: Record<string, string> = secretNames.length > 0 ? { [digestPath]: secretsDigest(input.secrets) } : {};
     const dockerfile = generateDockerfile(plan, {
-      baseImage,
+      images,
       kilnDir,
       corepackSignatures: this.opts.corepackSignatures,
       secretNames,
@@ -96,6 +100,26 @@ export class KilnBuilder implements ImageBuilder {
     if (built.cachedSteps) output.cachedSteps = built.cachedSteps;
     return output;
   }
+
+  /** The build and run images; their warnings (a version the image does not satisfy) join the plan's. */
+  async #images(plan: AppPlan): Promise<{ build: string; run: string }> {
+    const resolve = async (req: RuntimeRequest): Promise<string> => {
+      const got = await this.opts.baseImage(req);
+      const image: ResolvedImage = typeof got === "string" ? { ref: got } : got;
+      for (const w of image.warnings ?? []) if (!plan.warnings.includes(w)) plan.warnings.push(w);
+      if (req.name === "node" && req.version && !image.warnings?.length) {
+        const major = this.opts.nodeMajor ?? nodeMajorOf(image.ref);
+        if (major !== undefined && !majorSatisfies(major, req.version)) {
+          const w = `${req.versionFrom ?? "the app"} asks for Node.js ${JSON.stringify(req.version)} but the image has Node.js ${major}; building with Node.js ${major}`;
+          if (!plan.warnings.includes(w)) plan.warnings.push(w);
+        }
+      }
+      return image.ref;
+    };
+    const build = await resolve(plan.buildImage);
+    const same = plan.runImage.name === plan.buildImage.name && plan.runImage.version === plan.buildImage.version;
+    return { build, run: same ? build : await resolve(plan.runImage) };
+  }
 }
 
 /**
@@ -112,13 +136,14 @@ export function secretsDigest(secrets: Record<string, Secret>): string {
 /** The build-log lines that say what was detected and why. */
 export function planSummary(plan: AppPlan): string[] {
   const value: Record<PlanChoice, string | undefined> = {
-    kind: plan.kind === "node" ? "Node.js app" : plan.kind === "static" ? "static site" : "Procfile app",
+    kind: kindLabel(plan),
     packageManager: plan.packageManager ? `${plan.packageManager}${plan.yarnBerry ? " 2+" : ""}` : undefined,
     install: plan.installCmd,
     build: plan.buildCmd,
     start: plan.startCmd,
     port: String(plan.port),
-    node: plan.nodeVersion,
+    runtime: plan.buildImage.version ? `${plan.buildImage.name} ${plan.buildImage.version}` : undefined,
+    serve: plan.serve ? `${plan.serve.dir}/${plan.serve.spa ? " (SPA fallback to index.html)" : ""}` : undefined,
   };
   const lines: string[] = [];
   for (const choice of Object.keys(value) as PlanChoice[]) {

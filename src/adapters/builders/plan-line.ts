@@ -4,14 +4,14 @@
  *   detected: Node.js app (pnpm, "packageManager": "pnpm@9.15.9" in package.json) → `corepack enable && pnpm install --frozen-lockfile` → `pnpm run build` → start `node dist/server.js` on port 3000
  * Pure.
  */
-import type { AppPlan } from "./detect.ts";
+import { kindLabel, type AppPlan } from "./plan.ts";
 
 export function planLine(plan: AppPlan): string {
-  const what = plan.kind === "node" ? "Node.js app" : plan.kind === "static" ? "static site" : "Procfile app";
+  const what = kindLabel(plan);
   const pm = plan.packageManager ? `${plan.packageManager}${plan.yarnBerry ? " 2+" : ""}${plan.reasons.packageManager ? `, ${plan.reasons.packageManager}` : ""}` : null;
   const steps: string[] = [`detected: ${what}${pm ? ` (${pm})` : ""}`];
   if (plan.installCmd) steps.push(`\`${plan.installCmd}\``);
   if (plan.buildCmd) steps.push(`\`${plan.buildCmd}\``);
-  steps.push(plan.kind === "static" ? `serve \`${plan.staticDir ?? "."}/\`` : `start \`${plan.startCmd}\` on port ${plan.port}`);
+  steps.push(plan.kind === "static" ? `serve \`${plan.serve?.dir ?? "."}/\`${plan.serve?.spa ? " with SPA fallback" : ""}` : `start \`${plan.startCmd}\` on port ${plan.port}`);
   return steps.join(" → ");
 }
