@@ -8,7 +8,7 @@ import { dirname, basename, join } from "node:path";
 import { KilnError } from "../../core/errors.ts";
 import { run } from "../exec/run.ts";
 
-export interface HostNode {
+export interface HostNode extends HostBase {
   /** The node binary (symlinks resolved). */
   nodePath: string;
   /** e.g. "v20.20.2" */
@@ -16,11 +16,6 @@ export interface HostNode {
   major: number;
   /** `<prefix>/lib/node_modules`, holding npm and corepack. */
   modulesDir: string;
-  busyboxPath: string;
-  /** Applet paths relative to /, as `busybox --list-full` prints them (e.g. "usr/bin/env"). */
-  applets: string[];
-  /** Shared libraries (absolute paths as the loader knows them) node and busybox need. */
-  libraries: string[];
 }
 
 const BUSYBOX_CANDIDATES = ["/bin/busybox", "/usr/bin/busybox"];
@@ -80,7 +75,8 @@ export async function findNode(nodePath?: string): Promise<string> {
   return real;
 }
 
-async function libraries(binary: string, baseEnv: Env | undefined): Promise<string[]> {
+/** The shared libraries a host binary needs (ldd); none for a static one. */
+export async function hostLibraries(binary: string, baseEnv: Env | undefined): Promise<string[]> {
   const res = await lines(["ldd", binary], baseEnv);
   if (res.code !== 0) {
     if (res.lines.some((l) => /not a dynamic executable|statically linked/.test(l))) return [];
@@ -91,7 +87,6 @@ async function libraries(binary: string, baseEnv: Env | undefined): Promise<stri
 
 /** `baseEnv`: the environment node, ldd and busybox start from (config.childEnv). */
 export async function probeHostNode(opts: { nodePath?: string; baseEnv?: Env } = {}): Promise<HostNode> {
-  const busyboxPath = await findBusybox();
   const nodePath = await findNode(opts.nodePath);
   const versionOut = await lines([nodePath, "--version"], opts.baseEnv);
   const version = versionOut.lines[0]?.trim() ?? "";
@@ -103,16 +98,28 @@ export async function probeHostNode(opts: { nodePath?: string; baseEnv?: Env } =
   if (!(await exists(join(modulesDir, "npm", "package.json")))) {
     throw new KilnError("unavailable", `npm not found at ${modulesDir}/npm`, "install npm alongside the host's node");
   }
-  const applets = await lines([busyboxPath, "--list-full"], opts.baseEnv);
+  const base = await probeHostBase([nodePath], opts.baseEnv);
+  return { nodePath, version, major, modulesDir, ...base };
+}
+
+/** What every host-assembled image has: busybox, its applets, and the libraries of it and of `binaries`. */
+export interface HostBase {
+  busyboxPath: string;
+  /** Applet paths relative to /, as `busybox --list-full` prints them (e.g. "usr/bin/env"). */
+  applets: string[];
+  /** Shared libraries (absolute paths as the loader knows them) the binaries and busybox need. */
+  libraries: string[];
+}
+
+export async function probeHostBase(binaries: string[], baseEnv?: Env): Promise<HostBase> {
+  const busyboxPath = await findBusybox();
+  const applets = await lines([busyboxPath, "--list-full"], baseEnv);
   if (applets.code !== 0 || applets.lines.length === 0) {
     throw new KilnError("unavailable", `${busyboxPath} --list-full failed`, "install busybox-static");
   }
-  const libs = [...(await libraries(nodePath, opts.baseEnv)), ...(await libraries(busyboxPath, opts.baseEnv))];
+  const libs: string[] = [];
+  for (const b of [...binaries, busyboxPath]) libs.push(...(await hostLibraries(b, baseEnv)));
   return {
-    nodePath,
-    version,
-    major,
-    modulesDir,
     busyboxPath,
     applets: applets.lines.map((l) => l.trim()).filter((l) => l && l !== "bin/busybox"),
     libraries: [...new Set(libs)],

@@ -1,5 +1,6 @@
 /**
- * The root filesystem of Kiln's host-assembled Node runtime image, as tar entries:
+ * The root filesystem of Kiln's host-assembled runtime images, as tar entries (hostRootfsEntries;
+ * the Node one is nodeRootfsEntries):
  *   /bin/busybox + its applets (sh, env, /usr/bin/env for npm's shebang, …)
  *   /usr/local/bin/node, /usr/local/lib/node_modules/{npm,corepack} with npm/npx/corepack links
  *   the shared libraries node needs, at the paths the loader looks for them
@@ -8,7 +9,7 @@
  */
 import { lstat, readdir, readlink, realpath } from "node:fs/promises";
 import { join } from "node:path";
-import type { HostNode } from "./host-node.ts";
+import type { HostBase, HostNode } from "./host-node.ts";
 import type { RootfsEntry } from "./rootfs-tar.ts";
 
 export const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
@@ -39,7 +40,6 @@ const DIRS: { path: string; mode: number; owner?: number }[] = [
   { path: "usr/bin", mode: 0o755 },
   { path: "usr/sbin", mode: 0o755 },
   { path: "usr/local/bin", mode: 0o755 },
-  { path: "usr/local/lib/node_modules", mode: 0o755 },
   { path: "etc/ssl/certs", mode: 0o755 },
   { path: "tmp", mode: 0o1777 },
   { path: "var/tmp", mode: 0o1777 },
@@ -60,7 +60,35 @@ const NODE_LINKS: Record<string, string> = {
 const BUNDLED_MODULES = ["npm", "corepack"];
 
 /** Every entry of the rootfs; host files are streamed when the tar writer reaches them. */
-export async function* nodeRootfsEntries(host: HostNode, mtime = Math.floor(Date.now() / 1000)): AsyncGenerator<RootfsEntry> {
+export function nodeRootfsEntries(host: HostNode, mtime = Math.floor(Date.now() / 1000)): AsyncGenerator<RootfsEntry> {
+  return hostRootfsEntries(
+    {
+      base: host,
+      files: [{ from: host.nodePath, to: "usr/local/bin/node", mode: 0o755 }],
+      trees: BUNDLED_MODULES.map((name) => ({ from: join(host.modulesDir, name), to: `usr/local/lib/node_modules/${name}` })),
+      links: NODE_LINKS,
+      dirs: ["usr/local/lib/node_modules"],
+    },
+    mtime,
+  );
+}
+
+/** A host-assembled image: busybox and its applets, the libraries, the runtime's own files, /etc, the CA bundle. */
+export interface HostRootfsSpec {
+  base: HostBase;
+  /** Host files (symlinks resolved) and where they go; mode defaults to the host file's. */
+  files: { from: string; to: string; mode?: number }[];
+  /** Host directory trees copied as they are (modes, symlinks), owned by root; a missing one is skipped. */
+  trees?: { from: string; to: string }[];
+  /** Symlinks: path → target. */
+  links?: Record<string, string>;
+  /** Directories (mode 0755) beyond the standard ones. */
+  dirs?: string[];
+  /** Small files written as they are: path → text (mode 0644). */
+  texts?: Record<string, string>;
+}
+
+export async function* hostRootfsEntries(spec: HostRootfsSpec, mtime = Math.floor(Date.now() / 1000)): AsyncGenerator<RootfsEntry> {
   const dirs = new Set<string>();
   function* parents(path: string): Generator<RootfsEntry> {
     const parts = path.split("/").slice(0, -1);
@@ -71,7 +99,8 @@ export async function* nodeRootfsEntries(host: HostNode, mtime = Math.floor(Date
       yield { type: "dir", path: dir, mode: 0o755, mtime };
     }
   }
-  for (const d of DIRS) {
+  for (const d of [...DIRS, ...(spec.dirs ?? []).map((path) => ({ path, mode: 0o755, owner: undefined }))]) {
+    if (dirs.has(d.path)) continue;
     yield* parents(d.path);
     dirs.add(d.path);
     yield { type: "dir", path: d.path, mode: d.mode, uid: d.owner, gid: d.owner, mtime };
@@ -83,19 +112,23 @@ export async function* nodeRootfsEntries(host: HostNode, mtime = Math.floor(Date
     yield { type: "file", path: to, mode: mode ?? st.mode, size: st.size, source, mtime: Math.floor(st.mtimeMs / 1000) };
   };
 
-  yield* hostFile(host.busyboxPath, "bin/busybox", 0o755);
-  for (const applet of host.applets) {
+  yield* hostFile(spec.base.busyboxPath, "bin/busybox", 0o755);
+  for (const applet of spec.base.applets) {
     yield* parents(applet);
     yield { type: "symlink", path: applet, target: "/bin/busybox", mtime };
   }
-  for (const lib of host.libraries) yield* hostFile(lib, lib.replace(/^\/+/, ""), 0o755);
-  yield* hostFile(host.nodePath, "usr/local/bin/node", 0o755);
-  for (const name of BUNDLED_MODULES) {
-    yield* copyTree(join(host.modulesDir, name), `usr/local/lib/node_modules/${name}`, dirs);
+  for (const lib of spec.base.libraries) yield* hostFile(lib, lib.replace(/^\/+/, ""), 0o755);
+  for (const f of spec.files) yield* hostFile(f.from, f.to, f.mode);
+  for (const t of spec.trees ?? []) {
+    yield* parents(t.to);
+    yield* copyTree(t.from, t.to, dirs);
   }
-  for (const [path, target] of Object.entries(NODE_LINKS)) yield { type: "symlink", path, target, mtime };
+  for (const [path, target] of Object.entries(spec.links ?? {})) {
+    yield* parents(path);
+    yield { type: "symlink", path, target, mtime };
+  }
   yield* hostFile(CA_BUNDLE, CA_BUNDLE.slice(1), 0o644);
-  for (const [path, text] of Object.entries(etcFiles())) {
+  for (const [path, text] of Object.entries({ ...etcFiles(), ...(spec.texts ?? {}) })) {
     yield* parents(path);
     yield { type: "file", path, mode: 0o644, data: encoder.encode(text), mtime };
   }
