@@ -36,6 +36,11 @@ export interface StaticServe {
   dir: string;
   /** A single-page app: a path that names no file answers with /index.html. */
   spa: boolean;
+  /**
+   * When the output folder is not known for sure: the first of [dir, ...alternatives] that the
+   * build made, holding an index.html, is served.
+   */
+  alternatives?: string[];
 }
 
 export interface AppPlan {
@@ -62,8 +67,10 @@ export interface AppPlan {
   /** The image the install and build run in, and the one the app runs in. */
   buildImage: RuntimeRequest;
   runImage: RuntimeRequest;
-  /** Extra env of the final image (NODE_ENV, PYTHONUNBUFFERED…), beside PORT. */
+  /** Extra env of the final image (HOST=0.0.0.0, PYTHONUNBUFFERED…), beside PORT. */
   runEnv?: Record<string, string>;
+  /** Extra env of the install and build steps (a framework's switch, e.g. SvelteKit adapter-auto → node). */
+  buildEnv?: Record<string, string>;
   /** Why each choice was made, for the build log. */
   reasons: Partial<Record<PlanChoice, string>>;
   warnings: string[];

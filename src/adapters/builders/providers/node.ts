@@ -1,29 +1,37 @@
 /**
- * Node.js apps: a package.json. The package manager comes from "packageManager", else the
- * lockfile; install, build (scripts.build) and prune; the start command from the Procfile,
- * railpack.json, scripts.start, "main", or index.js / server.js.
+ * Node.js apps: a package.json. The package manager and its commands come from
+ * node-packages.ts, the framework from node-frameworks.ts. The app becomes one of:
+ *   a server   started by (first that applies) the Procfile web: line, railpack.json's
+ *              deploy.startCommand, scripts.start (unless it only runs a dev server), the
+ *              framework's own start, "main", index.js / server.js;
+ *   a static site   when the framework's build output is static and no custom server starts it,
+ *              or when there is a build and nothing to start: its output is served by the static
+ *              server (the first of dist/, build/, out/, public/, _site/ the build makes).
+ * A start command that runs a tool from devDependencies (`nest start`, `ts-node`) takes the
+ * production script instead (`start:prod`) when there is one, else keeps devDependencies.
  */
 import { join } from "node:path";
 import { StepError } from "../../../core/errors.ts";
-import { jsonErrorWhere } from "../json-error.ts";
 import { DETECTED, joinCommands } from "../railpack-config.ts";
-import { DEFAULT_PORT, type AppPlan, type PackageManager, type RuntimeRequest } from "../plan.ts";
+import { DEFAULT_PORT, type AppPlan, type RuntimeRequest, type StaticServe } from "../plan.ts";
 import type { Tree } from "../tree.ts";
+import { devToolsRun, FRAMEWORK_CONFIGS, isDevServer, recogniseFramework, scriptCommands, type Framework } from "./node-frameworks.ts";
+import { choosePackageManager, INSTALL_CONFIG, installCommand, LOCKFILES, manifestPaths, pruneCommand } from "./node-packages.ts";
+import { parsePackageJson, type PackageJson } from "./package-json.ts";
 import { shellWord, type DetectContext, type Provider } from "./provider.ts";
 
-export interface PackageJson {
-  scripts: Record<string, string>;
-  main?: string;
-  packageManager?: string;
-  enginesNode?: string;
-  workspaces: boolean;
-  /** Whether any dependencies, devDependencies or optionalDependencies are declared. */
-  hasDependencies: boolean;
-}
+export { parsePackageJson, type PackageJson } from "./package-json.ts";
+
+/** Lifecycle scripts that run during install and may need the whole tree. */
+const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepare"];
+/** Where a build with no known framework may have put a static site. */
+const STATIC_OUTPUTS = ["dist", "build", "out", "public", "_site"];
+/** Scripts that start the app for production, in the order they are preferred over a start needing dev tools. */
+const PROD_SCRIPTS = ["start:prod", "start:production", "prod", "serve:prod"];
 
 export const nodeProvider: Provider = {
   name: "node",
-  looksAt: ["package.json", "index.js", "server.js", ".nvmrc", ".node-version", "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock", ".npmrc", ".yarnrc", ".yarnrc.yml", "pnpm-workspace.yaml", ".pnpmfile.cjs", ".yarn", "bun.lockb", "bun.lock"],
+  looksAt: ["package.json", "index.js", "server.js", ".nvmrc", ".node-version", ...Object.values(LOCKFILES).flat(), ...INSTALL_CONFIG, ".yarn", ...FRAMEWORK_CONFIGS],
   async plan(ctx) {
     const text = await ctx.tree.text("package.json");
     if (text === null) return null;
@@ -31,60 +39,16 @@ export const nodeProvider: Provider = {
   },
 };
 
-export function parsePackageJson(text: string): PackageJson {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new StepError(`package.json is not valid JSON${jsonErrorWhere(text)}`, "fix the syntax of package.json");
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new StepError("package.json must hold a JSON object");
-  const obj = raw as Record<string, unknown>;
-  const scripts: Record<string, string> = {};
-  if (typeof obj.scripts === "object" && obj.scripts !== null) {
-    for (const [k, v] of Object.entries(obj.scripts)) if (typeof v === "string" && v.trim()) scripts[k] = v.trim();
-  }
-  const engines = typeof obj.engines === "object" && obj.engines !== null ? (obj.engines as Record<string, unknown>) : {};
-  return {
-    scripts,
-    main: typeof obj.main === "string" && obj.main.trim() ? obj.main.trim() : undefined,
-    packageManager: typeof obj.packageManager === "string" ? obj.packageManager.trim() : undefined,
-    enginesNode: typeof engines.node === "string" ? engines.node.trim() : undefined,
-    workspaces: obj.workspaces !== undefined,
-    hasDependencies: ["dependencies", "devDependencies", "optionalDependencies"].some(
-      (k) => typeof obj[k] === "object" && obj[k] !== null && Object.keys(obj[k] as object).length > 0,
-    ),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// node
-
-const LOCKFILES: Record<PackageManager, string[]> = {
-  bun: ["bun.lock", "bun.lockb"],
-  npm: ["package-lock.json", "npm-shrinkwrap.json"],
-  pnpm: ["pnpm-lock.yaml"],
-  yarn: ["yarn.lock"],
-};
-/** Config files the install reads, copied with the manifests when present. */
-const INSTALL_CONFIG = [".npmrc", ".yarnrc", ".yarnrc.yml", "pnpm-workspace.yaml", ".pnpmfile.cjs"];
-/** Lifecycle scripts that run during install and may need the whole tree. */
-const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepare"];
-/** A yarn 2+ lockfile says `__metadata:` in its first lines: only its head is read. */
-const LOCK_HEAD = { maxBytes: 64 * 1024 };
-
-interface ManagerChoice {
-  pm: PackageManager;
-  berry: boolean;
-  lockfile?: string;
-  reason: string;
-}
+/** How the app runs: a command, or its build output served as a static site. */
+type Start = { cmd: string; reason: string; devTools?: string[] } | { serve: StaticServe; reason: string };
 
 async function nodePlan(ctx: DetectContext, pkg: PackageJson): Promise<AppPlan> {
   const { tree, warnings } = ctx;
   const reasons: AppPlan["reasons"] = { kind: "found package.json" };
   const manager = await choosePackageManager(tree, pkg, warnings);
   reasons.packageManager = manager.reason;
+  const framework = await recogniseFramework(tree, pkg);
+  if (framework) reasons.kind = `found package.json; ${framework.name}: ${framework.reason}`;
   const rp = ctx.railpack;
   const run = (script: string) => `${manager.pm} run ${script}`;
 
@@ -99,18 +63,26 @@ async function nodePlan(ctx: DetectContext, pkg: PackageJson): Promise<AppPlan> 
       : "steps.build.commands in railpack.json";
   }
 
-  // install
-  const prodOnly = buildCmd === undefined;
+  const start = await nodeStart(ctx, pkg, framework, buildCmd !== undefined);
+  reasons.start = start.reason;
+  const isStatic = "serve" in start;
+  if (framework?.afterBuild && buildCmd && !isStatic) buildCmd = `${buildCmd} && ${framework.afterBuild}`;
+
+  // install: devDependencies are needed by a build, and kept when the start command runs one
+  const keepDev = !isStatic && (start.devTools?.length ?? 0) > 0;
+  const prodOnly = buildCmd === undefined && !keepDev;
   const detectedInstall = installCommand(manager, prodOnly);
   let installCmd: string | undefined = detectedInstall;
-  let pruneCmd = buildCmd ? pruneCommand(manager) : undefined;
+  let pruneCmd = buildCmd && !keepDev && !isStatic ? pruneCommand(manager) : undefined;
   let manifests = manifestPaths(tree, manager);
   reasons.install = manager.lockfile ? `${manager.lockfile} is present` : "no lockfile";
-  if (prodOnly) reasons.install += "; no build step, so devDependencies are left out";
+  if (isStatic) reasons.install += "; only the built site goes into the image";
+  else if (keepDev) reasons.install += `; devDependencies are kept: the start command runs ${start.devTools!.join(", ")}`;
+  else if (prodOnly) reasons.install += "; no build step, so devDependencies are left out";
   else if (pruneCmd) reasons.install += `; devDependencies are dropped after the build (${pruneCmd})`;
   else reasons.install += "; devDependencies are kept (yarn 2+ has no prune)";
   const installScripts = INSTALL_SCRIPTS.filter((s) => pkg.scripts[s] !== undefined);
-  if (pkg.workspaces || tree.names.has("pnpm-workspace.yaml")) {
+  if (pkg.workspaces || tree.has("pnpm-workspace.yaml")) {
     manifests = [];
     reasons.install += "; workspaces: the whole tree is copied before installing";
   } else if (installScripts.length > 0) {
@@ -130,112 +102,52 @@ async function nodePlan(ctx: DetectContext, pkg: PackageJson): Promise<AppPlan> 
     reasons.install = "steps.install.commands in railpack.json (run with the whole tree copied)";
   }
 
-  // start
-  const start = await nodeStart(ctx, pkg, buildCmd !== undefined);
-  reasons.start = start.reason;
-
-  reasons.port = `PORT=${DEFAULT_PORT} is set in the image; the app must listen on $PORT`;
   const runtime = manager.pm === "bun" ? bunVersion(pkg) : await nodeVersion(tree, pkg);
   if (runtime.version) reasons.runtime = `${runtime.name === "bun" ? "Bun" : "Node.js"} ${runtime.version} (${runtime.versionFrom})`;
-
-  return {
-    kind: "node",
+  const common = {
+    framework: framework?.name,
     packageManager: manager.pm,
     ...(manager.pm === "yarn" ? { yarnBerry: manager.berry } : {}),
     manifests,
     installCmd,
     buildCmd,
-    pruneCmd,
-    startCmd: start.cmd,
     port: DEFAULT_PORT,
     buildImage: runtime,
-    runImage: runtime,
+    ...(framework?.buildEnv ? { buildEnv: framework.buildEnv } : {}),
     reasons,
     warnings,
   };
-}
-
-async function choosePackageManager(tree: Tree, pkg: PackageJson, warnings: string[]): Promise<ManagerChoice> {
-  const lockOf = (pm: PackageManager) => LOCKFILES[pm].find((f) => tree.names.has(f));
-  const present = (["bun", "pnpm", "yarn", "npm"] as const).filter((pm) => lockOf(pm) !== undefined);
-  const field = /^(npm|pnpm|yarn|bun)@(\d+)/.exec(pkg.packageManager ?? "");
-  const fieldName = field?.[1];
-  const fieldMajor = field ? Number(field[2]) : undefined;
-
-  let pm: PackageManager;
-  let reason: string;
-  if (fieldName === "npm" || fieldName === "pnpm" || fieldName === "yarn" || fieldName === "bun") {
-    pm = fieldName;
-    reason = `"packageManager": ${JSON.stringify(pkg.packageManager)} in package.json`;
-    if (!lockOf(pm) && present.length > 0) {
-      warnings.push(`package.json asks for ${pm} but the lockfile is ${lockOf(present[0]!)}; installing with ${pm} without a lockfile`);
-    }
-  } else {
-    if (pkg.packageManager) warnings.push(`"packageManager": ${JSON.stringify(pkg.packageManager)} is not supported by Kiln's builder; using the lockfile instead`);
-    if (present.length > 0) {
-      pm = present[0]!;
-      reason = `found ${lockOf(pm)}`;
-      if (present.length > 1) warnings.push(`several lockfiles (${present.map((p) => lockOf(p)).join(", ")}); using ${lockOf(pm)}`);
-    } else {
-      pm = "npm";
-      reason = "no lockfile: npm";
-    }
+  if (isStatic) {
+    reasons.serve = start.reason;
+    reasons.start = "the static server";
+    reasons.port = `the static server listens on $PORT (${DEFAULT_PORT} unless the app's environment sets it)`;
+    if (!buildCmd) warnings.push("a static site with no build step: nothing makes its output; add scripts.build");
+    return { ...common, kind: "static", startCmd: "", serve: start.serve, runImage: { name: "static" } };
   }
-  const lockfile = lockOf(pm);
-  let berry = false;
-  if (pm === "yarn") {
-    if (fieldName === "yarn" && fieldMajor !== undefined) berry = fieldMajor >= 2;
-    else berry = tree.names.has(".yarnrc.yml") || (lockfile !== undefined && ((await tree.head(lockfile, LOCK_HEAD.maxBytes)) ?? "").includes("__metadata:"));
-    if (berry && fieldName !== "yarn") {
-      warnings.push('a yarn 2+ project without "packageManager" in package.json: add e.g. "packageManager": "yarn@4.5.0" so the right yarn is used');
-    }
-  }
-  return { pm, berry, lockfile, reason };
+  reasons.port = `PORT=${DEFAULT_PORT} is set in the image; the app must listen on $PORT`;
+  return {
+    ...common,
+    kind: "node",
+    pruneCmd,
+    startCmd: start.cmd,
+    runImage: runtime,
+    ...(framework?.runEnv ? { runEnv: framework.runEnv } : {}),
+  };
 }
 
-function installCommand(m: ManagerChoice, prodOnly: boolean): string {
-  const locked = m.lockfile !== undefined;
-  switch (m.pm) {
-    case "npm":
-      return `${locked ? "npm ci" : "npm install"}${prodOnly ? " --omit=dev" : ""}`;
-    case "pnpm":
-      return `corepack enable && pnpm install${locked ? " --frozen-lockfile" : ""}${prodOnly ? " --prod" : ""}`;
-    case "bun":
-      return `bun install${locked ? " --frozen-lockfile" : ""}${prodOnly ? " --production" : ""}`;
-    case "yarn":
-      if (m.berry) return `corepack enable && yarn install${locked ? " --immutable" : ""}`;
-      return `corepack enable && yarn install${locked ? " --frozen-lockfile" : ""}${prodOnly ? " --production" : ""}`;
-  }
-}
-
-function pruneCommand(m: ManagerChoice): string | undefined {
-  switch (m.pm) {
-    case "npm":
-      return "npm prune --omit=dev";
-    case "pnpm":
-      return "pnpm prune --prod";
-    case "bun":
-      return `rm -rf node_modules && bun install --production${m.lockfile ? " --frozen-lockfile" : ""}`;
-    case "yarn":
-      if (m.berry) return undefined;
-      return `yarn install --production --ignore-scripts --prefer-offline${m.lockfile ? " --frozen-lockfile" : ""}`;
-  }
-}
-
-function manifestPaths(tree: Tree, m: ManagerChoice): string[] {
-  const out = ["package.json"];
-  if (m.lockfile) out.push(m.lockfile);
-  for (const f of INSTALL_CONFIG) if (tree.names.has(f)) out.push(f);
-  if (m.pm === "yarn" && m.berry && tree.names.has(".yarn")) out.push(".yarn/");
-  return out;
-}
-
-async function nodeStart({ tree, railpack, procfileWeb }: DetectContext, pkg: PackageJson, hasBuild: boolean): Promise<{ cmd: string; reason: string }> {
+async function nodeStart({ tree, railpack, procfileWeb }: DetectContext, pkg: PackageJson, framework: Framework | null, hasBuild: boolean): Promise<Start> {
   if (railpack?.start) return { cmd: railpack.start, reason: "deploy.startCommand in railpack.json" };
   if (procfileWeb) return { cmd: procfileWeb, reason: "the web: line of the Procfile" };
-  if (pkg.scripts.start) {
-    return { cmd: pkg.scripts.start, reason: "scripts.start in package.json, run by sh with node_modules/.bin on PATH" };
+  const start = pkg.scripts.start;
+  const ownStart = start !== undefined && framework !== null && scriptCommands(start).some(([bin]) => framework.cli.includes(bin!));
+  if (start !== undefined && !isDevServer(start) && !(ownStart && framework?.static)) {
+    return withDevTools(pkg, start, "scripts.start in package.json, run by sh with node_modules/.bin on PATH");
   }
+  const devStart = start !== undefined ? ` (scripts.start, \`${start}\`, only runs a development server)` : "";
+  if (framework?.static) {
+    return { serve: framework.static, reason: `${framework.name}: the build's ${framework.static.dir}/ is served${framework.static.spa ? " with SPA fallback to index.html" : ""}${devStart}` };
+  }
+  if (framework?.start) return withDevTools(pkg, framework.start, `${framework.name}: its production server${devStart}`);
   if (pkg.main) {
     const candidates = [pkg.main, `${pkg.main}.js`, join(pkg.main, "index.js")];
     for (const c of candidates) if (await tree.isFile(c)) return { cmd: `node ${shellWord(c)}`, reason: `"main": ${JSON.stringify(pkg.main)} in package.json` };
@@ -244,11 +156,31 @@ async function nodeStart({ tree, railpack, procfileWeb }: DetectContext, pkg: Pa
   for (const file of ["index.js", "server.js"]) {
     if (await tree.isFile(file)) return { cmd: `node ${file}`, reason: `found ${file}` };
   }
+  if (hasBuild) {
+    const [dir, ...alternatives] = STATIC_OUTPUTS;
+    return {
+      serve: { dir: dir!, spa: false, alternatives },
+      reason: `a build and nothing to start${devStart}: a static site, served from the first of ${STATIC_OUTPUTS.map((d) => `${d}/`).join(", ")} the build makes`,
+    };
+  }
   throw new StepError(
-    "could not find how to start the app",
+    "could not find how to start the app" + (start !== undefined ? `: scripts.start (\`${start}\`) only runs a development server` : ""),
     'add a start script to package.json (e.g. "scripts": { "start": "node server.js" }), a Procfile with a web: line, ' +
-      'deploy.startCommand in railpack.json, or an index.js / server.js at the root',
+      "deploy.startCommand in railpack.json, or an index.js / server.js at the root; a site built to static files needs a build script",
   );
+}
+
+/** A start command that runs devDependencies: the production script instead when there is one, else keep them. */
+function withDevTools(pkg: PackageJson, cmd: string, reason: string): Start {
+  const devTools = devToolsRun(cmd, pkg);
+  if (devTools.length === 0) return { cmd, reason };
+  for (const name of PROD_SCRIPTS) {
+    const prod = pkg.scripts[name];
+    if (prod && devToolsRun(prod, pkg).length === 0 && !isDevServer(prod)) {
+      return { cmd: prod, reason: `scripts["${name}"]: the start command runs ${devTools.join(", ")} from devDependencies` };
+    }
+  }
+  return { cmd, reason: `${reason}; it runs ${devTools.join(", ")} from devDependencies, so they are kept`, devTools };
 }
 
 /** Whether some release of Node `major` satisfies the semver range (loosely: its first or a late minor). */
@@ -260,14 +192,13 @@ export function majorSatisfies(major: number, range: string): boolean {
   }
 }
 
-
 /** The Node.js version the app asks for: .nvmrc, then .node-version, then engines.node (as Railpack reads them). */
 async function nodeVersion(tree: Tree, pkg: PackageJson): Promise<RuntimeRequest> {
   for (const file of [".nvmrc", ".node-version"]) {
     const v = (await tree.text(file))?.split(/\r?\n/)[0]?.trim().replace(/^v(?=\d)/, "");
     if (v) return { name: "node", version: v, versionFrom: file };
   }
-  if (pkg.enginesNode) return { name: "node", version: pkg.enginesNode, versionFrom: "engines.node in package.json" };
+  if (pkg.engines.node) return { name: "node", version: pkg.engines.node, versionFrom: "engines.node in package.json" };
   return { name: "node" };
 }
 
