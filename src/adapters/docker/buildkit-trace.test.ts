@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BuildTraceDecoder, decodeStatus } from "./buildkit-trace.ts";
+import { BuildTraceDecoder, decodeStatus, describeFailedStep } from "./buildkit-trace.ts";
 
 /** Real `moby.buildkit.trace` aux payloads captured from this engine (Docker 20.10, API 1.41). */
 async function captured(name: string): Promise<string[]> {
@@ -149,5 +149,22 @@ describe("BuildTraceDecoder on hand-made messages", () => {
     const d = new BuildTraceDecoder((l) => lines.push(l));
     d.push(b64(msg(bytesField(2, msg(bytesField(1, "x"), varintField(4, 1234))), vertex(bytesField(5, ts(5))))));
     expect(lines).toEqual(["[2/5] RUN npm ci"]);
+  });
+});
+
+describe("describeFailedStep", () => {
+  test("names the command without mount flags or secret exports, its exit code and last lines, secrets masked", () => {
+    const failed = {
+      step: '[build 6/6] RUN --mount=type=cache,id=kiln-npm,target=/root/.npm --mount=type=secret,id=TOKEN,required=true TOKEN="$(cat /run/secrets/TOKEN && printf x)" ; TOKEN="${TOKEN%x}" ; export TOKEN ; npm run build',
+      error: 'process "/bin/sh -c npm run build" did not complete successfully: exit code: 2',
+      tail: Array.from({ length: 12 }, (_, i) => `line ${i + 1}`).concat(["using s3cr3t-value here"]),
+    };
+    const text = describeFailedStep(failed, ["s3cr3t-value"]);
+    expect(text.split("\n")[0]).toBe("the build step `npm run build` failed (exit code 2); its last lines:");
+    expect(text.split("\n").slice(1)).toEqual(["  line 6", "  line 7", "  line 8", "  line 9", "  line 10", "  line 11", "  line 12", "  using *** here"]);
+  });
+
+  test("a step that is not a RUN keeps BuildKit's words", () => {
+    expect(describeFailedStep({ step: "[build 3/6] COPY missing ./", error: "not found", tail: [] })).toBe("image build failed at [build 3/6] COPY missing ./: not found");
   });
 });

@@ -200,3 +200,23 @@ export class BuildTraceDecoder {
     this.onLine(text);
   }
 }
+
+/** Lines of a failed step's output quoted in the build's failure reason. */
+const QUOTED_TAIL = 8;
+
+/**
+ * The failure reason of a build whose step failed: the command as the Dockerfile wrote it (without
+ * BuildKit's mount flags), its exit code, and its last output lines, with every value in `hide`
+ * (the build's secrets) masked. The whole output stays in the build log.
+ */
+export function describeFailedStep(failed: BuildFailure, hide: readonly string[] = []): string {
+  const run = /^\[[^\]]*\]\s+RUN\s+(.*)$/s.exec(failed.step)?.[1];
+  const command = run?.replace(/^(?:--mount=\S+\s+)+/, "").replace(/^(?:[A-Za-z_][A-Za-z0-9_]*="\$\(cat [^)]*\)" ; [^;]* ; export [A-Za-z_][A-Za-z0-9_]* ; )+/, "");
+  const code = /exit code: (\d+)/.exec(failed.error)?.[1];
+  const mask = (line: string) => hide.reduce((l, secret) => (secret.length >= 4 ? l.split(secret).join("***") : l), line);
+  const tail = failed.tail.slice(-QUOTED_TAIL).map((l) => `  ${mask(l)}`);
+  const head = command !== undefined
+    ? `the build step \`${mask(command)}\` failed${code ? ` (exit code ${code})` : ""}`
+    : `image build failed at ${mask(failed.step)}: ${mask(failed.error)}`;
+  return tail.length > 0 ? `${head}; its last lines:\n${tail.join("\n")}` : head;
+}

@@ -9,7 +9,7 @@ import type { LogSink } from "../../core/logs.ts";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, ImageBuildRequest, ImageSummary, Labels, NetworkKind, VolumeSummary } from "../../core/ports/runtime.ts";
 import { MANAGED } from "../../core/labels.ts";
 import { openBuildSession } from "./buildkit-session.ts";
-import { BuildTraceDecoder } from "./buildkit-trace.ts";
+import { BuildTraceDecoder, describeFailedStep } from "./buildkit-trace.ts";
 import { type BuildLimiter, outOfMemory } from "../cgroups/build-cgroup.ts";
 import { ICC_OPTION, checkVolumeName, containerCreateBody, isIsolatedNetwork, networkConnectBody, networkCreateBody, volumeCreateBody } from "./create-body.ts";
 import { EngineHttp, readJsonLines, streamError, type EngineRequest } from "./http.ts";
@@ -222,9 +222,10 @@ export class DockerEngine implements ContainerRuntime {
       const detail = failure ?? failed?.error ?? "unknown error";
       // A step SIGKILLed (137) while the builds' memory cap was being hit: the cap killed it.
       if (limits && /exit code: 137\b/.test(detail) && (await limits.hitMemoryLimit())) throw outOfMemory(failed?.step, limits.limits);
+      const secrets = Object.values(req.secrets ?? {}).map((v) => v.reveal());
       throw new StepError(
-        failed ? `image build failed at ${failed.step}: ${detail}` : `image build failed: ${detail}`,
-        failed ? "fix that step (its output is in the build log) and deploy again" : undefined,
+        failed ? describeFailedStep(failed, secrets) : `image build failed: ${detail}`,
+        failed ? "fix that step (its whole output is in the build log) and deploy again" : undefined,
       );
     }
     if (!imageId) {

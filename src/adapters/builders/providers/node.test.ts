@@ -191,3 +191,12 @@ test("isDevServer and devToolsRun", () => {
   expect(devToolsRun("NODE_ENV=production nodemon src/x.js && nest start", p)).toEqual(["nodemon", "@nestjs/cli"]);
   expect(devToolsRun("tsx src/x.ts", p)).toEqual([]);
 });
+
+test("yarn 2+ Plug'n'Play (no nodeLinker: node-modules): packages stay in the project's cache and node loads .pnp.cjs", async () => {
+  const files = { "package.json": pkg({ packageManager: "yarn@4.5.3", scripts: { start: "node s.js" }, dependencies: { a: "1" } }), "yarn.lock": "__metadata:\n" };
+  const pnp = await plan(files);
+  expect(pnp.runEnv).toEqual({ NODE_OPTIONS: "--require /app/.pnp.cjs" });
+  expect(pnp.buildEnv).toEqual({ YARN_ENABLE_GLOBAL_CACHE: "false" });
+  const nm = await plan({ ...files, ".yarnrc.yml": "nodeLinker: node-modules\n" });
+  expect([nm.runEnv, nm.buildEnv]).toEqual([undefined, undefined]);
+});

@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import { StepError } from "../../../core/errors.ts";
 import { DETECTED, joinCommands } from "../railpack-config.ts";
+import { APP_DIR } from "../dockerfile-gen.ts";
 import { DEFAULT_PORT, type AppPlan, type RuntimeRequest, type StaticServe } from "../plan.ts";
 import type { Tree } from "../tree.ts";
 import { devToolsRun, FRAMEWORK_CONFIGS, isDevServer, recogniseFramework, scriptCommands, type Framework } from "./node-frameworks.ts";
@@ -102,6 +103,16 @@ async function nodePlan(ctx: DetectContext, pkg: PackageJson): Promise<AppPlan> 
     reasons.install = "steps.install.commands in railpack.json (run with the whole tree copied)";
   }
 
+  const runEnv = { ...framework?.runEnv };
+  const buildEnv = { ...framework?.buildEnv };
+  if (manager.pm === "yarn" && manager.berry && !/^\s*nodeLinker\s*:\s*["']?(node-modules|pnpm)\b/m.test((await tree.text(".yarnrc.yml")) ?? "")) {
+    // Yarn Plug'n'Play: no node_modules; node resolves packages through .pnp.cjs, loaded for every
+    // process, from the zip archives in the project's own .yarn/cache (not the global cache, a
+    // build-cache mount that never reaches the image).
+    runEnv.NODE_OPTIONS = `--require ${APP_DIR}/.pnp.cjs`;
+    buildEnv.YARN_ENABLE_GLOBAL_CACHE = "false";
+    reasons.install += "; Yarn Plug'n'Play: node loads .pnp.cjs";
+  }
   const runtime = manager.pm === "bun" ? bunVersion(pkg) : await nodeVersion(tree, pkg);
   if (runtime.version) reasons.runtime = `${runtime.name === "bun" ? "Bun" : "Node.js"} ${runtime.version} (${runtime.versionFrom})`;
   const common = {
@@ -113,7 +124,7 @@ async function nodePlan(ctx: DetectContext, pkg: PackageJson): Promise<AppPlan> 
     buildCmd,
     port: DEFAULT_PORT,
     buildImage: runtime,
-    ...(framework?.buildEnv ? { buildEnv: framework.buildEnv } : {}),
+    ...(Object.keys(buildEnv).length > 0 ? { buildEnv } : {}),
     reasons,
     warnings,
   };
@@ -131,7 +142,7 @@ async function nodePlan(ctx: DetectContext, pkg: PackageJson): Promise<AppPlan> 
     pruneCmd,
     startCmd: start.cmd,
     runImage: runtime,
-    ...(framework?.runEnv ? { runEnv: framework.runEnv } : {}),
+    ...(Object.keys(runEnv).length > 0 ? { runEnv } : {}),
   };
 }
 
