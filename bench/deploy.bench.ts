@@ -4,16 +4,22 @@
  * an Engine API build of an equivalent Dockerfile, create + start, and polling the container's
  * published 127.0.0.1 port until it answers 200. Printed as ratios (Kiln / by hand).
  *
- *   bun bench/deploy.bench.ts [--rounds 3]
+ * Then the corpus (bench/corpus-table.ts): every corpus app from a tarball and from git, with its
+ * time and whether it did what the corpus says.
+ *
+ *   bun bench/deploy.bench.ts [--rounds 3] [--no-corpus] [--only app,app]
  */
 import { join } from "node:path";
 import { startTestKiln, tarOf } from "../test/helpers/kiln.ts";
 import { encodeTar } from "../src/formats/tar/writer.ts";
 import { ensureNodeBaseImage } from "../src/adapters/docker/base-image.ts";
+import { corpusTable } from "./corpus-table.ts";
 
 const SOCKET = "/var/run/docker.sock";
 const HELLO = join(import.meta.dir, "../examples/hello-node");
-const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1] || 3) || 3;
+const rounds = process.argv.includes("--rounds") ? Number(process.argv[process.argv.indexOf("--rounds") + 1]) : 3;
+const withCorpus = !process.argv.includes("--no-corpus");
+const only = process.argv.includes("--only") ? (process.argv[process.argv.indexOf("--only") + 1] ?? "").split(",").filter(Boolean) : [];
 const POLL_LIMIT_MS = 120_000;
 
 const engine = (path: string, init: RequestInit = {}) => fetch(`http://docker/v1.41${path}`, { ...init, unix: SOCKET } as RequestInit);
@@ -96,10 +102,17 @@ try {
     results.kilnCached.push(await viaKiln(`bench-warm-${r}`));
   }
 
-  console.log(`deploy benchmark: examples/hello-node, tarball → first 200 (${rounds} rounds, medians)`);
-  console.log(`  cold   kiln ${fmt(median(results.kilnCold))}   by hand ${fmt(median(results.handCold))}   ratio ${(median(results.kilnCold) / median(results.handCold)).toFixed(2)}x`);
-  console.log(`  cached kiln ${fmt(median(results.kilnCached))}   by hand ${fmt(median(results.handCached))}   ratio ${(median(results.kilnCached) / median(results.handCached)).toFixed(2)}x`);
-  console.log(`  raw (ms): ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map(Math.round)])))}`);
+  if (rounds > 0) {
+    console.log(`deploy benchmark: examples/hello-node, tarball → first 200 (${rounds} rounds, medians)`);
+    console.log(`  cold   kiln ${fmt(median(results.kilnCold))}   by hand ${fmt(median(results.handCold))}   ratio ${(median(results.kilnCold) / median(results.handCold)).toFixed(2)}x`);
+    console.log(`  cached kiln ${fmt(median(results.kilnCached))}   by hand ${fmt(median(results.handCached))}   ratio ${(median(results.kilnCached) / median(results.handCached)).toFixed(2)}x`);
+    console.log(`  raw (ms): ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map(Math.round)])))}`);
+  }
+  if (withCorpus) {
+    const table = await corpusTable(kiln, only);
+    for (const line of table.lines) console.log(line);
+    if (table.failed > 0) process.exitCode = 1;
+  }
 } finally {
   await kiln.stop();
   const imgs = (await (await engine(`/images/json?filters=${encodeURIComponent(JSON.stringify({ label: ["kiln.bench=1"] }))}`)).json()) as { Id: string }[];

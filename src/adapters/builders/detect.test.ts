@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { StepError } from "../../core/errors.ts";
-import { detectApp, majorSatisfies, parseProcfile } from "./detect.ts";
+import { detectApp, parseProcfile } from "./detect.ts";
 
 const FIXTURES = join(import.meta.dir, "../../../test/fixtures/apps");
 const fixture = (name: string) => join(FIXTURES, name);
@@ -73,12 +73,15 @@ describe("fixtures", () => {
     expect(plan.reasons.start).toContain('"main"');
   });
 
-  test("static: index.html at the root, served by busybox httpd on $PORT", async () => {
+  test("static: index.html at the root, served as it is by the static server, no Node.js image", async () => {
     const plan = await detectApp(fixture("static"));
     expect(plan.kind).toBe("static");
     expect(plan.serve).toEqual({ dir: ".", spa: false });
-    expect(plan.startCmd).toBe('busybox httpd -f -v -p "$PORT" -h .');
+    expect(plan.startCmd).toBe("");
+    expect(plan.buildImage).toEqual({ name: "static" });
+    expect(plan.runImage).toEqual({ name: "static" });
     expect(plan.installCmd).toBeUndefined();
+    expect(plan.buildCmd).toBeUndefined();
   });
 
   test("procfile: the web line, no install", async () => {
@@ -236,7 +239,7 @@ describe("other kinds and errors", () => {
     const plan = await detectApp(tree({ "public/index.html": "<h1>x</h1>" }));
     expect(plan.kind).toBe("static");
     expect(plan.serve).toEqual({ dir: "public", spa: false });
-    expect(plan.startCmd).toContain("-h public");
+    expect(plan.runImage).toEqual({ name: "static" });
   });
 
   test("a Procfile wins over index.html", async () => {
@@ -309,13 +312,6 @@ describe("engines.node", () => {
     expect((await detectApp(tree({ "package.json": pkg({ scripts: { start: "s" } }) }))).buildImage).toEqual({ name: "node" });
   });
 
-  test("majorSatisfies", () => {
-    expect(majorSatisfies(20, ">=18")).toBe(true);
-    expect(majorSatisfies(20, "20.x")).toBe(true);
-    expect(majorSatisfies(20, ">=20.11")).toBe(true);
-    expect(majorSatisfies(20, "^18 || ^22")).toBe(false);
-    expect(majorSatisfies(20, "22")).toBe(false);
-  });
 });
 
 test("parseProcfile", () => {

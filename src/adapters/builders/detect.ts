@@ -10,17 +10,19 @@
 import { StepError } from "../../core/errors.ts";
 import type { AppPlan } from "./plan.ts";
 import { parseRailpackConfig } from "./railpack-config.ts";
+import { goProvider } from "./providers/go.ts";
 import { nodeProvider } from "./providers/node.ts";
 import { procfileProvider } from "./providers/procfile.ts";
 import type { Provider } from "./providers/provider.ts";
+import { pythonProvider } from "./providers/python.ts";
 import { staticProvider } from "./providers/static.ts";
 import { readTree } from "./tree.ts";
 
 export { DEFAULT_PORT, type AppPlan, type AppKind, type PackageManager, type PlanChoice } from "./plan.ts";
-export { majorSatisfies, parsePackageJson } from "./providers/node.ts";
+export { parsePackageJson } from "./providers/node.ts";
 
 /** In the order they are asked. */
-export const PROVIDERS: readonly Provider[] = [nodeProvider, procfileProvider, staticProvider];
+export const PROVIDERS: readonly Provider[] = [goProvider, pythonProvider, nodeProvider, procfileProvider, staticProvider];
 
 export async function detectApp(srcDir: string): Promise<AppPlan> {
   const tree = await readTree(srcDir, new Set(PROVIDERS.flatMap((p) => p.looksAt)));
@@ -34,7 +36,8 @@ export async function detectApp(srcDir: string): Promise<AppPlan> {
   }
   throw new StepError(
     "could not detect how to build this app",
-    "Kiln looked for a Dockerfile, railpack.json (deploy.startCommand), package.json, a Procfile with a web: line, " +
+    "Kiln looked for a Dockerfile, railpack.json (deploy.startCommand), go.mod or main.go (Go), " +
+      "requirements.txt, pyproject.toml, Pipfile or main.py/app.py (Python), package.json, a Procfile with a web: line, " +
       "and index.html or public/index.html; add one of them at the root of the source",
   );
 }

@@ -194,15 +194,6 @@ function withDevTools(pkg: PackageJson, cmd: string, reason: string): Start {
   return { cmd, reason: `${reason}; it runs ${devTools.join(", ")} from devDependencies, so they are kept`, devTools };
 }
 
-/** Whether some release of Node `major` satisfies the semver range (loosely: its first or a late minor). */
-export function majorSatisfies(major: number, range: string): boolean {
-  try {
-    return Bun.semver.satisfies(`${major}.0.0`, range) || Bun.semver.satisfies(`${major}.99999.0`, range);
-  } catch {
-    return true; // a range we cannot read: no warning rather than a wrong one
-  }
-}
-
 /** The Node.js version the app asks for: .nvmrc, then .node-version, then engines.node (as Railpack reads them). */
 async function nodeVersion(tree: Tree, pkg: PackageJson): Promise<RuntimeRequest> {
   for (const file of [".nvmrc", ".node-version"]) {
