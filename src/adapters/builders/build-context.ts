@@ -14,12 +14,14 @@ export type ContextArchive = Uint8Array | ReadableStream<Uint8Array>;
 export interface PackOptions {
   /** Return true to leave a path out (relative, '/'-separated; a directory's subtree goes too). */
   ignore?: IgnorePredicate;
+  /** Put the tree under this folder of the archive (see pack-directory.ts). */
+  prefix?: string;
 }
 
 /** Packs the contents of `dir` into a tar archive (or stream). */
 export type PackDir = (dir: string, opts: PackOptions) => ContextArchive | Promise<ContextArchive>;
 
-export const defaultPackDir: PackDir = (dir, opts) => packDirectoryStream(dir, { ignore: opts.ignore });
+export const defaultPackDir: PackDir = (dir, opts) => packDirectoryStream(dir, { ignore: opts.ignore, prefix: opts.prefix });
 
 /**
  * What `<dir>/.dockerignore` leaves out of the context (no file: nothing), after `defaults`:

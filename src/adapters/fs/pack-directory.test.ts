@@ -58,6 +58,23 @@ describe("packDirectory", () => {
     expect(seen).not.toContain("node_modules/x/");
   });
 
+  test("prefix: the tree goes under one folder; ignore still sees paths without it; links keep their targets", async () => {
+    const tar = await packDirectory(dir, { prefix: "source", ignore: (p) => p === "node_modules" });
+    const entries = (await readTarEntries(tar)).map((e) => e.entry);
+    expect(entries.map((e) => `${e.type}:${e.path}`)).toEqual([
+      "directory:source/",
+      "symlink:source/main.ts",
+      "file:source/package.json",
+      "file:source/run.sh",
+      "directory:source/src/",
+      "file:source/src/index.ts",
+      "directory:source/src/lib/",
+      "file:source/src/lib/b.ts",
+    ]);
+    expect(entries.find((e) => e.path === "source/main.ts")?.linkname).toBe("src/index.ts");
+    await expect(packDirectory(dir, { prefix: "../up" })).rejects.toThrow("not a plain folder name");
+  });
+
   test("links out of the tree stay links: nothing is read through them", async () => {
     const hostile = mkdtempSync(join(tmpdir(), "kiln-tarw-links-"));
     try {

@@ -20,6 +20,11 @@ export interface PackOptions {
   /** Stamp every entry with this mtime (seconds) instead of the file's, for byte-identical output. */
   mtime?: number;
   gzip?: boolean;
+  /**
+   * Put the tree under this folder of the archive (a plain name), so files added beside it (a
+   * build's Dockerfile) stay out of a `COPY <prefix>/ .`. `ignore` still sees paths without it.
+   */
+  prefix?: string;
 }
 
 /** Pack the contents of `root` (not `root` itself) as a stream of tar bytes. */
@@ -44,6 +49,11 @@ export async function packDirectory(root: string, opts: PackOptions = {}): Promi
 }
 
 async function* packChunks(root: string, opts: PackOptions): AsyncGenerator<Uint8Array> {
+  if (opts.prefix !== undefined) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(opts.prefix) || opts.prefix === "." || opts.prefix === "..") throw new Error(`not a plain folder name: ${JSON.stringify(opts.prefix)}`);
+    const st = await lstat(root);
+    yield encodeHeader({ path: `${opts.prefix}/`, typeflag: TYPEFLAG.directory, mode: st.mode & 0o7777, size: 0, mtime: opts.mtime ?? Math.floor(st.mtimeMs / 1000) });
+  }
   yield* walk(root, "", opts);
   yield endOfArchive();
 }
@@ -53,19 +63,20 @@ async function* walk(root: string, rel: string, opts: PackOptions): AsyncGenerat
   for (const name of names) {
     const relPath = rel ? `${rel}/${name}` : name;
     const abs = join(root, relPath);
+    const inArchive = opts.prefix !== undefined ? `${opts.prefix}/${relPath}` : relPath;
     const st = await lstat(abs);
     const isDirectory = st.isDirectory();
     if (opts.ignore?.(relPath, { isDirectory })) continue;
     const mtime = opts.mtime ?? Math.floor(st.mtimeMs / 1000);
     const mode = st.mode & 0o7777;
     if (isDirectory) {
-      yield encodeHeader({ path: `${relPath}/`, typeflag: TYPEFLAG.directory, mode, size: 0, mtime });
+      yield encodeHeader({ path: `${inArchive}/`, typeflag: TYPEFLAG.directory, mode, size: 0, mtime });
       yield* walk(root, relPath, opts);
     } else if (st.isSymbolicLink()) {
       const target = await readlink(abs);
-      yield encodeHeader({ path: relPath, typeflag: TYPEFLAG.symlink, mode, size: 0, mtime, linkname: target });
+      yield encodeHeader({ path: inArchive, typeflag: TYPEFLAG.symlink, mode, size: 0, mtime, linkname: target });
     } else if (st.isFile()) {
-      yield encodeHeader({ path: relPath, typeflag: TYPEFLAG.file, mode, size: st.size, mtime });
+      yield encodeHeader({ path: inArchive, typeflag: TYPEFLAG.file, mode, size: st.size, mtime });
       yield* hostFileChunks(abs, st.size, relPath, { noFollow: true });
       const pad = paddingFor(st.size);
       if (pad > 0) yield new Uint8Array(pad);
