@@ -1,7 +1,7 @@
 /**
  * Kiln's zero-config builder against the real Docker engine: build the node-npm fixture (with
- * a dependency from the npm registry) and the static fixture on Kiln's node base image, run
- * each, and fetch it on its 127.0.0.1 port. A second build of the same app is served by the
+ * a dependency from the npm registry) on Kiln's node base image and the static fixture on the
+ * static (Caddy) image, run each, and fetch it on its 127.0.0.1 port. A second build of the same app is served by the
  * build cache: BuildKit reports its steps as cached (build times are bench/deploy.bench.ts's
  * business). Everything made here carries kiln.test=1 and a label unique to this run, and is
  * removed at the end; the shared base image is kept.
@@ -13,6 +13,8 @@ import { newId } from "../../src/core/ids.ts";
 import { KilnBuilder, type KilnBuildOutput } from "../../src/adapters/builders/kiln-builder.ts";
 import { ensureNodeBaseImage } from "../../src/adapters/docker/base-image.ts";
 import { DockerEngine } from "../../src/adapters/docker/engine.ts";
+import { RuntimeImages } from "../../src/adapters/docker/runtime-images.ts";
+import { removeLabelled, serveImage } from "../helpers/served-image.ts";
 
 const FIXTURES = join(import.meta.dir, "../fixtures/apps");
 const RUN = newId(8);
@@ -25,16 +27,11 @@ let builder: KilnBuilder;
 beforeAll(async () => {
   await runtime.ping();
   const base = await ensureNodeBaseImage(runtime);
-  builder = new KilnBuilder({ runtime, baseImage: async () => base });
+  const images = new RuntimeImages({ runtime });
+  builder = new KilnBuilder({ runtime, baseImage: async (req) => (req.name === "static" ? images.resolve(req) : base) });
 }, 300_000);
 
-afterAll(async () => {
-  for (const c of await runtime.listContainers(RUN_LABEL)) await runtime.removeContainer(c.id);
-  for (const img of await runtime.listImages(RUN_LABEL)) {
-    for (const tag of img.tags) await runtime.removeImage(tag);
-    if (img.tags.length === 0) await runtime.removeImage(img.id);
-  }
-});
+afterAll(() => removeLabelled(runtime, RUN_LABEL));
 
 async function build(app: string, n: number): Promise<KilnBuildOutput & { lines: string[] }> {
   const lines: string[] = [];
@@ -56,35 +53,8 @@ async function build(app: string, n: number): Promise<KilnBuildOutput & { lines:
 }
 
 /** Run `image`, publishing `port` on 127.0.0.1; the base URL to fetch. */
-async function run(image: string, port: number, name: string): Promise<string> {
-  const id = await runtime.createContainer({
-    name: `kiln-test-builders-${RUN}-${name}`,
-    image,
-    labels: LABELS,
-    env: {},
-    network: "bridge",
-    publishPort: port,
-    memoryBytes: 256 * 1024 * 1024,
-    nanoCpus: 1_000_000_000,
-    pidsLimit: 256,
-    restartPolicy: "no",
-  });
-  await runtime.startContainer(id);
-  const info = await runtime.inspectContainer(id);
-  if (!info?.published) throw new Error(`container ${name} has no published port: ${JSON.stringify(info)}`);
-  const url = `http://${info.published}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.arrayBuffer().then(() => true),
-      () => false,
-    );
-    if (ok) return url;
-    if (Date.now() > deadline) {
-      throw new Error(`${name} did not answer on ${url}:\n${(await runtime.tailLogs(id, 20)).join("\n")}`);
-    }
-    await Bun.sleep(200);
-  }
+function run(image: string, port: number, name: string): Promise<string> {
+  return serveImage(runtime, { image, port, name: `kiln-test-builders-${RUN}-${name}`, labels: LABELS });
 }
 
 describe("KilnBuilder on the real engine", () => {
@@ -107,7 +77,7 @@ describe("KilnBuilder on the real engine", () => {
     expect(second.lines.filter((l) => l.includes(" RUN ") && / DONE \d+\.\ds$/.test(l))).toEqual([]); // no RUN step ran
   }, 240_000);
 
-  test("static: served by busybox httpd; the generated Dockerfile is not in the image; a rebuild comes from the build cache", async () => {
+  test("static: served by Caddy; the generated Dockerfile is not in the image; a rebuild comes from the build cache", async () => {
     const first = await build("static", 1);
     expect(first.lines).toContain("kiln: kind: static site (index.html at the root and no package.json: a static site)");
 

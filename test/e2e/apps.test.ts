@@ -1,6 +1,7 @@
 /**
  * Each kind of app Kiln's builders handle, deployed for real and answering through Caddy:
- * an npm app with a dependency, a static site, an app with its own Dockerfile, a Procfile app.
+ * an npm app with a dependency, a static site, an app with its own Dockerfile, a Procfile app,
+ * a Python app and a Go app.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -61,6 +62,21 @@ test("a Procfile app runs its web process", async () => {
   const res = await kiln.viaSubdomain("procfile-app");
   expect(res.status).toBe(200);
   await res.text();
+});
+
+test("a Python app with no dependencies (main.py) runs on the Python image as a non-root user", async () => {
+  const dep = await deploy("python-stdlib", "python-app");
+  expect(dep.currentBuild.builder).toBe("kiln");
+  const res = await kiln.viaSubdomain("python-app");
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ app: "python-stdlib", uid: 1000 });
+});
+
+test("a Go app (go.mod) is built with a Go toolchain and runs as one binary", async () => {
+  await deploy("go-stdlib", "go-app");
+  const res = await kiln.viaSubdomain("go-app");
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ app: "go-stdlib", uid: 1000 });
 });
 
 test("the app container is hardened and published on loopback only", async () => {

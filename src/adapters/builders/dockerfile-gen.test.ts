@@ -115,22 +115,27 @@ describe("generateDockerfile: node", () => {
 });
 
 describe("generateDockerfile: static and procfile", () => {
-  test("static: no install, no NODE_ENV, httpd on $PORT", () => {
-    const text = gen({
-      kind: "static",
-      manifests: [],
-      serve: { dir: "public", spa: false },
-      buildImage: { name: "node" },
-      runImage: { name: "node" },
-      startCmd: 'busybox httpd -f -v -p "$PORT" -h public',
-      port: 3000,
-      reasons: {},
-      warnings: [],
-    });
+  test("static with nothing to build: no Node.js image, no install, no NODE_ENV; Caddy on $PORT", () => {
+    const text = gen(
+      {
+        kind: "static",
+        manifests: [],
+        serve: { dir: "public", spa: false },
+        buildImage: { name: "static" },
+        runImage: { name: "static" },
+        startCmd: "",
+        port: 3000,
+        reasons: {},
+        warnings: [],
+      },
+      { images: { build: BASE, run: "kiln/static-runtime:2.6.2-host" } },
+    );
+    expect(text).not.toContain(BASE);
+    expect(text).toContain("FROM kiln/static-runtime:2.6.2-host AS build\n");
     expect(text).not.toContain("NODE_ENV");
     expect(text).not.toContain("--mount");
-    expect(text).toContain("ENV PORT=3000\n");
-    expect(text).toContain('CMD ["sh","-c","exec busybox httpd -f -v -p \\"$PORT\\" -h public"]');
+    expect(text).toContain("ENV PORT=3000 \\\n");
+    expect(text).toContain('CMD ["caddy","run","--config","/etc/caddy/Caddyfile","--adapter","caddyfile"]');
   });
 
   test("procfile: railpack install/build commands run without caches", () => {

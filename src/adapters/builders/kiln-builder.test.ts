@@ -8,7 +8,7 @@ import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
 import { Secret } from "../../core/secret.ts";
 import { readTarEntries } from "../../formats/tar/reader.ts";
 import { detectApp } from "./detect.ts";
-import { KilnBuilder, nodeMajorOf, planSummary, secretsDigest } from "./kiln-builder.ts";
+import { KilnBuilder, planSummary, secretsDigest } from "./kiln-builder.ts";
 
 const temps: string[] = [];
 afterAll(() => {
@@ -69,7 +69,12 @@ describe("KilnBuilder", () => {
   test("builds the generated Dockerfile from .kiln/Dockerfile in front of the filtered tree", async () => {
     const src = tree(APP);
     const runtime = fakeRuntime();
-    const builder = new KilnBuilder({ runtime, baseImage: async () => "kiln/node-runtime:20-host" });
+    const warning = "engines.node in package.json asks for Node.js 18 but no node:18 image is available (no registry answered); building with the host's Node.js 20";
+    const asked: unknown[] = [];
+    const builder = new KilnBuilder({
+      runtime,
+      baseImage: async (req) => (asked.push(req), { ref: "kiln/node-runtime:20-host", warnings: [warning] }),
+    });
     const inp = input(src);
     const out = await builder.build(inp);
 
@@ -89,9 +94,10 @@ describe("KilnBuilder", () => {
     expect(dockerfile).toContain("RUN rm -rf .kiln\n");
     expect(existsSync(join(src, ".kiln"))).toBe(false); // the user's tree is not written to
 
-    // what was detected, why, the engines.node warning (major read from the tag), and build output
+    // what was detected, why, the resolver's warning (once: build and run share the image), and build output
+    expect(asked).toEqual([expect.objectContaining({ name: "node", version: "18" })]);
     expect(inp.lines).toContain("kiln: start: node a.js (scripts.start in package.json, run by sh with node_modules/.bin on PATH)");
-    expect(inp.lines.some((l) => l.startsWith("kiln: warning:") && l.includes("Node.js 20"))).toBe(true);
+    expect(inp.lines.filter((l) => l.startsWith("kiln: warning:"))).toEqual([`kiln: warning: ${warning}`]);
     expect(inp.lines).toContain("#1 built");
   });
 
@@ -188,12 +194,4 @@ test("planSummary", async () => {
     "kiln: start: node a.js (scripts.start in package.json, run by sh with node_modules/.bin on PATH)",
     "kiln: port: 3000 (PORT=3000 is set in the image; the app must listen on $PORT)",
   ]);
-});
-
-test("nodeMajorOf", () => {
-  expect(nodeMajorOf("kiln/node-runtime:20-host")).toBe(20);
-  expect(nodeMajorOf("node:22-bookworm-slim")).toBe(22);
-  expect(nodeMajorOf("node:18.20.1")).toBe(18);
-  expect(nodeMajorOf("registry:5000/node")).toBeUndefined();
-  expect(nodeMajorOf("node:lts")).toBeUndefined();
 });

@@ -2,7 +2,7 @@
  * Kiln's zero-config builder, the fallback when there is neither Railpack nor a Dockerfile:
  * detect the app (detect.ts), generate a Dockerfile (dockerfile-gen.ts), put it in the build
  * context as `.kiln/Dockerfile` (a name the tree does not use; the user's directory is not
- * touched) and build with the container runtime.
+ * touched; a static site's Caddyfile goes beside it) and build with the container runtime.
  *
  * Build-time secrets reach the install, build and prune steps as env vars, through BuildKit
  * secret mounts (the runtime serves them over a build session): never build args, never in a
@@ -17,22 +17,24 @@ import type { BuildInput, BuildOutput, ImageBuilder } from "../../core/ports/bui
 import type { Secret } from "../../core/secret.ts";
 import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
 import { defaultPackDir, freeContextDir, loadDockerignore, withFilesInFront, type PackDir } from "./build-context.ts";
-import { detectApp, majorSatisfies } from "./detect.ts";
+import { detectApp } from "./detect.ts";
 import { kindLabel, type AppPlan, type PlanChoice, type ResolvedImage, type RuntimeRequest } from "./plan.ts";
 import { generateDockerfile } from "./dockerfile-gen.ts";
+import { missingSiteError, missingSiteLine, siteDirs, staticContextFiles } from "./static-site.ts";
+import { explainToolFailure } from "./tool-failures.ts";
+import { StepError } from "../../core/errors.ts";
 
 export interface KilnBuilderOptions {
   /** ContainerRuntime's buildImage; DockerEngine's also names the steps reused from the build cache. */
   runtime: { buildImage(req: ImageBuildRequest): Promise<{ imageId: string; cachedSteps?: string[] }> };
   /**
    * The image for a runtime the plan needs (RuntimeImages.resolve: the official image when it is
-   * local or pullable, else one assembled from the host), made on first use.
+   * local or pullable, else one assembled from the host), made on first use; its warnings (a
+   * version no image here has) go to the build log.
    */
   baseImage: (req: RuntimeRequest) => Promise<string | ResolvedImage>;
   /** Packs the source tree (default: the tar writer's packDirectoryStream). */
   packDir?: PackDir;
-  /** Node major of the base image, for the engines.node check (default: read from its tag). */
-  nodeMajor?: number;
   /** Let corepack verify registry signatures (see DockerfileOptions). Default false. */
   corepackSignatures?: boolean;
 }
@@ -41,6 +43,9 @@ export interface KilnBuilderOptions {
 export interface KilnBuildOutput extends BuildOutput {
   cachedSteps?: string[];
 }
+
+/** How many of a failed build's last output lines explainToolFailure reads. */
+const TOOL_TAIL = 60;
 
 /** Never sent in a zero-config build context: dependencies are installed fresh in the image. */
 export const ALWAYS_IGNORED = [".git", "node_modules"];
@@ -60,6 +65,8 @@ export class KilnBuilder implements ImageBuilder {
     if (input.buildCommand) {
       plan.buildCmd = input.buildCommand;
       plan.reasons.build = "settings.buildCommand";
+      // A plain static site has no Node.js stage; a build command gets one (sh, node, npm).
+      if (plan.buildImage.name === "static") plan.buildImage = { name: "node" };
     }
     const images = await this.#images(plan);
     input.log("build", `kiln: ${planLine(plan)}`);
@@ -77,7 +84,10 @@ export class KilnBuilder implements ImageBuilder {
     const kilnDir = await freeContextDir(input.srcDir);
     const dockerfilePath = `${kilnDir}/Dockerfile`;
     const digestPath = `${kilnDir}/secrets.sha256`;
-    const extra: Record<string, string> = secretNames.length > 0 ? { [digestPath]: secretsDigest(input.secrets) } : {};
+    const extra: Record<string, string> = {
+      ...(secretNames.length > 0 ? { [digestPath]: secretsDigest(input.secrets) } : {}),
+      ...staticContextFiles(plan, kilnDir),
+    };
     const dockerfile = generateDockerfile(plan, {
       images,
       kilnDir,
@@ -87,15 +97,30 @@ export class KilnBuilder implements ImageBuilder {
     });
     const ignore = await loadDockerignore(input.srcDir, ALWAYS_IGNORED);
     const packed = await (this.opts.packDir ?? defaultPackDir)(input.srcDir, { ignore });
-    const built = await this.opts.runtime.buildImage({
-      context: withFilesInFront({ [dockerfilePath]: dockerfile, ...extra }, packed),
-      dockerfile: dockerfilePath,
-      tag: input.tag,
-      labels: input.labels,
-      secrets: input.secrets,
-      signal: input.signal,
-      onLine: (line) => input.log("build", line),
-    });
+    // A static build that made no site prints this line (static-site.ts): that is the build's error.
+    const noSite = plan.kind === "static" ? missingSiteLine(siteDirs(plan.serve)) : undefined;
+    let siteMissing = false;
+    // The last lines of output: a tool failure Kiln recognises there (no package index) becomes the error.
+    const tail: string[] = [];
+    const built = await this.opts.runtime
+      .buildImage({
+        context: withFilesInFront({ [dockerfilePath]: dockerfile, ...extra }, packed),
+        dockerfile: dockerfilePath,
+        tag: input.tag,
+        labels: input.labels,
+        secrets: input.secrets,
+        signal: input.signal,
+        onLine: (line) => {
+          if (line.trim() === noSite) siteMissing = true;
+          if (tail.push(line) > TOOL_TAIL) tail.shift();
+          input.log("build", line);
+        },
+      })
+      .catch((err: unknown) => {
+        if (siteMissing) throw missingSiteError(siteDirs(plan.serve));
+        const tool = err instanceof StepError ? explainToolFailure(tail) : null;
+        throw tool ? new StepError(tool.message, tool.hint) : err;
+      });
     const output: KilnBuildOutput = { image: input.tag, port: plan.port, plan: planLine(plan) };
     if (built.cachedSteps) output.cachedSteps = built.cachedSteps;
     return output;
@@ -107,13 +132,6 @@ export class KilnBuilder implements ImageBuilder {
       const got = await this.opts.baseImage(req);
       const image: ResolvedImage = typeof got === "string" ? { ref: got } : got;
       for (const w of image.warnings ?? []) if (!plan.warnings.includes(w)) plan.warnings.push(w);
-      if (req.name === "node" && req.version && !image.warnings?.length) {
-        const major = this.opts.nodeMajor ?? nodeMajorOf(image.ref);
-        if (major !== undefined && !majorSatisfies(major, req.version)) {
-          const w = `${req.versionFrom ?? "the app"} asks for Node.js ${JSON.stringify(req.version)} but the image has Node.js ${major}; building with Node.js ${major}`;
-          if (!plan.warnings.includes(w)) plan.warnings.push(w);
-        }
-      }
       return image.ref;
     };
     const build = await resolve(plan.buildImage);
@@ -154,11 +172,4 @@ export function planSummary(plan: AppPlan): string[] {
   }
   for (const w of plan.warnings) lines.push(`kiln: warning: ${w}`);
   return lines;
-}
-
-/** The Node major in an image tag: kiln/node-runtime:20-host → 20, node:22-bookworm-slim → 22. */
-export function nodeMajorOf(ref: string): number | undefined {
-  const tag = ref.slice(ref.lastIndexOf("/") + 1).split(":")[1];
-  const m = tag ? /^v?(\d+)(?:[.-]|$)/.exec(tag) : null;
-  return m ? Number(m[1]) : undefined;
 }

@@ -71,6 +71,8 @@ export interface AppPlan {
   runEnv?: Record<string, string>;
   /** Extra env of the install and build steps (a framework's switch, e.g. SvelteKit adapter-auto → node). */
   buildEnv?: Record<string, string>;
+  /** Download and compile caches mounted into the install and build steps, beside the package manager's (pip's, Go's). */
+  caches?: { id: string; target: string }[];
   /** Why each choice was made, for the build log. */
   reasons: Partial<Record<PlanChoice, string>>;
   warnings: string[];

@@ -41,10 +41,22 @@ export function parseLdd(lines: string[]): string[] {
 
 type Env = Readonly<Record<string, string>>;
 
-async function lines(argv: string[], baseEnv: Env | undefined): Promise<{ code: number; lines: string[] }> {
+async function lines(argv: string[], baseEnv: Env | undefined, only?: "stdout"): Promise<{ code: number; lines: string[] }> {
   const out: string[] = [];
-  const res = await run({ argv }, { baseEnv, onLine: (_s, l) => out.push(l), timeoutMs: 30_000 });
+  const onLine = (stream: "stdout" | "stderr", line: string) => {
+    if (!only || stream === only) out.push(line);
+  };
+  const res = await run({ argv }, { baseEnv, onLine, timeoutMs: 30_000 });
   return { code: res.code, lines: out };
+}
+
+/**
+ * The first line `<binary> --version` (or `<binary> ...args`: `caddy version`) prints on stdout,
+ * and how it exited; stderr is left out (caddy warns there when it has no $HOME).
+ */
+export async function versionLine(binary: string, baseEnv?: Env, args: string[] = ["--version"]): Promise<{ code: number; line: string }> {
+  const out = await lines([binary, ...args], baseEnv, "stdout");
+  return { code: out.code, line: out.lines[0]?.trim() ?? "" };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -88,10 +100,9 @@ export async function hostLibraries(binary: string, baseEnv: Env | undefined): P
 /** `baseEnv`: the environment node, ldd and busybox start from (config.childEnv). */
 export async function probeHostNode(opts: { nodePath?: string; baseEnv?: Env } = {}): Promise<HostNode> {
   const nodePath = await findNode(opts.nodePath);
-  const versionOut = await lines([nodePath, "--version"], opts.baseEnv);
-  const version = versionOut.lines[0]?.trim() ?? "";
+  const { code, line: version } = await versionLine(nodePath, opts.baseEnv);
   const major = Number(/^v(\d+)\./.exec(version)?.[1]);
-  if (versionOut.code !== 0 || !Number.isInteger(major)) {
+  if (code !== 0 || !Number.isInteger(major)) {
     throw new KilnError("unavailable", `${nodePath} --version printed "${version}"`, "check the host's Node.js install");
   }
   const modulesDir = join(dirname(dirname(nodePath)), "lib", "node_modules");

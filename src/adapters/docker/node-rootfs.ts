@@ -61,16 +61,17 @@ const BUNDLED_MODULES = ["npm", "corepack"];
 
 /** Every entry of the rootfs; host files are streamed when the tar writer reaches them. */
 export function nodeRootfsEntries(host: HostNode, mtime = Math.floor(Date.now() / 1000)): AsyncGenerator<RootfsEntry> {
-  return hostRootfsEntries(
-    {
-      base: host,
-      files: [{ from: host.nodePath, to: "usr/local/bin/node", mode: 0o755 }],
-      trees: BUNDLED_MODULES.map((name) => ({ from: join(host.modulesDir, name), to: `usr/local/lib/node_modules/${name}` })),
-      links: NODE_LINKS,
-      dirs: ["usr/local/lib/node_modules"],
-    },
-    mtime,
-  );
+  return hostRootfsEntries({ base: host, ...hostNodeParts(host) }, mtime);
+}
+
+/** The host's node, npm and corepack as parts of a rootfs (the Node image's, and the Bun image's). */
+export function hostNodeParts(host: HostNode): Required<Pick<HostRootfsSpec, "files" | "trees" | "links" | "dirs">> {
+  return {
+    files: [{ from: host.nodePath, to: "usr/local/bin/node", mode: 0o755 }],
+    trees: BUNDLED_MODULES.map((name) => ({ from: join(host.modulesDir, name), to: `usr/local/lib/node_modules/${name}` })),
+    links: { ...NODE_LINKS },
+    dirs: ["usr/local/lib/node_modules"],
+  };
 }
 
 /** A host-assembled image: busybox and its applets, the libraries, the runtime's own files, /etc, the CA bundle. */

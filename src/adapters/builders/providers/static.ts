@@ -1,8 +1,10 @@
 /**
- * A plain static site: index.html at the root or in public/, with nothing to build.
+ * A plain static site: index.html at the root or in public/, with nothing to build. Its files are
+ * served as they are by the static server (Caddy, in the static image: static-site.ts); no
+ * Node.js is involved, in the build or in the image.
  */
 import { DEFAULT_PORT, type AppPlan } from "../plan.ts";
-import { shellWord, type Provider } from "./provider.ts";
+import type { Provider } from "./provider.ts";
 
 export const staticProvider: Provider = {
   name: "static",
@@ -20,14 +22,15 @@ function staticPlan(dir: string, warnings: string[]): AppPlan {
     kind: "static",
     manifests: [],
     serve: { dir, spa: false },
-    startCmd: `busybox httpd -f -v -p "$PORT" -h ${dir === "." ? "." : shellWord(dir)}`,
+    startCmd: "",
     port: DEFAULT_PORT,
-    buildImage: { name: "node" },
-    runImage: { name: "node" },
+    buildImage: { name: "static" },
+    runImage: { name: "static" },
     reasons: {
       kind: `${where} and no package.json: a static site`,
-      start: `busybox httpd serves ${dir === "." ? "the app root" : `${dir}/`}`,
-      port: `httpd listens on $PORT (${DEFAULT_PORT} unless the app's environment sets it)`,
+      serve: `${dir === "." ? "the app root" : `${dir}/`} as it is: nothing to build`,
+      start: "the static server",
+      port: `the static server listens on $PORT (${DEFAULT_PORT} unless the app's environment sets it)`,
     },
     warnings,
   };
