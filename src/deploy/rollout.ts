@@ -218,7 +218,7 @@ export class Rollout {
           containerId: inst.containerId,
           probe: { kind: "http", address: inst.upstream!, ...(h ? { path: h.path, expectStatus: h.expectStatus, requestTimeoutMs: h.timeoutMs } : {}) },
           timeoutMs: h ? h.startPeriodMs : this.d.readyTimeoutMs,
-          pollMs: h ? Math.min(h.intervalMs, 250) : 50,
+          pollMs: h ? Math.min(h.intervalMs, 250) : 25,
           signal,
           name: many ? `replica ${i + 1}'s container` : "the app's container",
         }),

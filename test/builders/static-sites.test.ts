@@ -19,7 +19,7 @@ import type { BuildInput } from "../../src/core/ports/builder.ts";
 import { defaultPackDir, loadDockerignore, withFilesInFront } from "../../src/adapters/builders/build-context.ts";
 import { detectApp } from "../../src/adapters/builders/detect.ts";
 import { generateDockerfile } from "../../src/adapters/builders/dockerfile-gen.ts";
-import { ALWAYS_IGNORED, KilnBuilder, type KilnBuildOutput } from "../../src/adapters/builders/kiln-builder.ts";
+import { ALWAYS_IGNORED, KilnBuilder, SOURCE_DIR, type KilnBuildOutput } from "../../src/adapters/builders/kiln-builder.ts";
 import type { AppPlan } from "../../src/adapters/builders/plan.ts";
 import { staticCaddyfile } from "../../src/adapters/builders/static-caddyfile.ts";
 import { staticContextFiles } from "../../src/adapters/builders/static-site.ts";
@@ -75,8 +75,8 @@ async function build(app: string, n: number): Promise<KilnBuildOutput & { lines:
 async function buildPlan(app: string, plan: AppPlan, tag: string): Promise<string> {
   const srcDir = join(FIXTURES, app);
   const kilnDir = ".kiln";
-  const dockerfile = generateDockerfile(plan, { images: { build: (await images.resolve(plan.buildImage)).ref, run: (await images.resolve(plan.runImage)).ref }, kilnDir });
-  const packed = await defaultPackDir(srcDir, { ignore: await loadDockerignore(srcDir, ALWAYS_IGNORED) });
+  const dockerfile = generateDockerfile(plan, { images: { build: (await images.resolve(plan.buildImage)).ref, run: (await images.resolve(plan.runImage)).ref }, kilnDir, sourceDir: SOURCE_DIR });
+  const packed = await defaultPackDir(srcDir, { ignore: await loadDockerignore(srcDir, ALWAYS_IGNORED), prefix: SOURCE_DIR });
   const lines: string[] = [];
   await runtime
     .buildImage({

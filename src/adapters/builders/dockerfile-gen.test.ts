@@ -26,7 +26,7 @@ function nodePlan(over: Partial<AppPlan> = {}): AppPlan {
 }
 
 const gen = (plan: AppPlan, over: Partial<Parameters<typeof generateDockerfile>[1]> = {}) =>
-  generateDockerfile(plan, { images: { build: BASE, run: BASE }, kilnDir: ".kiln", ...over });
+  generateDockerfile(plan, { images: { build: BASE, run: BASE }, kilnDir: ".kiln", sourceDir: "source", ...over });
 const instructions = (text: string) => text.split("\n").filter((l) => l && !l.startsWith("#") && !l.startsWith("    "));
 
 describe("generateDockerfile: node", () => {
@@ -43,11 +43,10 @@ describe("generateDockerfile: node", () => {
       `FROM ${BASE} AS build`,
       "WORKDIR /app",
       "ENV NPM_CONFIG_CAFILE=/etc/ssl/certs/ca-certificates.crt \\",
-      'COPY ["package.json","package-lock.json","./"]',
+      'COPY ["source/package.json","source/package-lock.json","./"]',
       "RUN --mount=type=cache,id=kiln-npm,target=/root/.npm npm ci",
       "ENV NODE_ENV=production",
-      "COPY . .",
-      "RUN rm -rf .kiln",
+      "COPY source/ ./",
       "RUN --mount=type=cache,id=kiln-npm,target=/root/.npm npm run build",
       "RUN --mount=type=cache,id=kiln-npm,target=/root/.npm npm prune --omit=dev",
       `FROM ${BASE}`,
@@ -101,12 +100,30 @@ describe("generateDockerfile: node", () => {
 
   test("directories among the manifests are copied on their own", () => {
     const text = gen(nodePlan({ packageManager: "yarn", yarnBerry: true, manifests: ["package.json", "yarn.lock", ".yarn/"] }));
-    expect(text).toContain('COPY ["package.json","yarn.lock","./"]');
-    expect(text).toContain('COPY [".yarn/","./.yarn/"]');
+    expect(text).toContain('COPY ["source/package.json","source/yarn.lock","./"]');
+    expect(text).toContain('COPY ["source/.yarn/","./.yarn/"]');
   });
 
-  test("the context dir removed is the one given", () => {
-    expect(gen(nodePlan(), { kilnDir: ".kiln-2" })).toContain("RUN rm -rf .kiln-2\n");
+  test("only the source folder of the context is copied: Kiln's files beside it never reach the image, nothing deletes them", () => {
+    const text = gen(nodePlan(), { sourceDir: "tree" });
+    expect(text).toContain("COPY tree/ ./\n");
+    expect(text).not.toContain("rm -rf");
+    expect(() => gen(nodePlan(), { sourceDir: "../up" })).toThrow("not a plain context folder");
+  });
+
+  test("nothing to install, build or prune on one image: a single stage copies the tree in, owned by the app's user", () => {
+    const text = gen(nodePlan({ manifests: [], installCmd: undefined, buildCmd: undefined, pruneCmd: undefined, startCmd: "node server.js" }));
+    expect(instructions(text)).toEqual([
+      `FROM ${BASE}`,
+      "WORKDIR /app",
+      "ENV NODE_ENV=production \\",
+      "COPY --chown=1000:1000 source/ ./",
+      "USER 1000:1000",
+      "EXPOSE 3000",
+      'CMD ["sh","-c","exec node server.js"]',
+    ]);
+    // Two images (a version the build needs that the run image lacks) keep two stages.
+    expect(gen(nodePlan({ installCmd: undefined, buildCmd: undefined, pruneCmd: undefined }), { images: { build: BASE, run: "other:1" } })).toContain(" AS build\n");
   });
 
   test("a base image that is not an image reference is refused", () => {
@@ -191,7 +208,7 @@ describe("build-time secrets", () => {
     const runs = instructions(text).filter((l) => l.startsWith("RUN "));
     const withSecrets = runs.filter((l) => l.includes("--mount=type=secret,id=API_TOKEN,required=true --mount=type=secret,id=Z_TOKEN,required=true "));
     expect(withSecrets.map((l) => l.slice(l.lastIndexOf("; ") + 2))).toEqual(["npm ci", "npm run build", "npm prune --omit=dev"]);
-    expect(runs.filter((l) => !withSecrets.includes(l))).toEqual(["RUN rm -rf .kiln"]);
+    expect(runs.filter((l) => !withSecrets.includes(l))).toEqual([]);
     expect(text.slice(text.indexOf(`FROM ${BASE}\n`))).not.toContain("secret");
   });
 

@@ -66,7 +66,7 @@ describe("KilnBuilder", () => {
     ".dockerignore": "*.log\n",
   };
 
-  test("builds the generated Dockerfile from .kiln/Dockerfile in front of the filtered tree", async () => {
+  test("builds the generated Dockerfile from .kiln/Dockerfile in front of the filtered tree, packed under source/", async () => {
     const src = tree(APP);
     const runtime = fakeRuntime();
     const warning = "engines.node in package.json asks for Node.js 18 but no node:18 image is available (no registry answered); building with the host's Node.js 20";
@@ -85,13 +85,14 @@ describe("KilnBuilder", () => {
     expect(req.labels).toEqual({ "kiln.managed": "true" });
     const entries = await contextEntries(req);
     const paths = entries.map((e) => e.entry.path);
-    expect(paths.slice(0, 2)).toEqual([".kiln/", ".kiln/Dockerfile"]);
-    expect(paths).toContain("a.js");
-    expect(paths).toContain(".dockerignore");
-    expect(paths.some((p) => p.startsWith("node_modules") || p.startsWith(".git") || p.endsWith(".log"))).toBe(false);
+    expect(paths.slice(0, 3)).toEqual([".kiln/", ".kiln/Dockerfile", "source/"]);
+    expect(paths).toContain("source/a.js");
+    expect(paths).toContain("source/.dockerignore");
+    expect(paths.every((p) => p.startsWith(".kiln/") || p.startsWith("source/"))).toBe(true);
+    expect(paths.some((p) => p.includes("node_modules") || p.includes(".git/") || p.endsWith(".log"))).toBe(false);
     const dockerfile = new TextDecoder().decode(entries[1]!.data);
-    expect(dockerfile).toContain("FROM kiln/node-runtime:20-host AS build");
-    expect(dockerfile).toContain("RUN rm -rf .kiln\n");
+    expect(dockerfile).toContain("FROM kiln/node-runtime:20-host\n"); // nothing to install: one stage
+    expect(dockerfile).toContain("COPY --chown=1000:1000 source/ ./\n");
     expect(existsSync(join(src, ".kiln"))).toBe(false); // the user's tree is not written to
 
     // what was detected, why, the resolver's warning (once: build and run share the image), and build output
@@ -101,11 +102,13 @@ describe("KilnBuilder", () => {
     expect(inp.lines).toContain("#1 built");
   });
 
-  test("uses another name when the tree has a .kiln of its own", async () => {
+  test("a tree with a .kiln of its own keeps it: it is packed under source/, beside Kiln's", async () => {
     const src = tree({ ...APP, ".kiln/Dockerfile": "mine" });
     const runtime = fakeRuntime();
     await new KilnBuilder({ runtime, baseImage: async () => "base:1" }).build(input(src));
-    expect(runtime.requests[0]!.dockerfile).toBe(".kiln-2/Dockerfile");
+    expect(runtime.requests[0]!.dockerfile).toBe(".kiln/Dockerfile");
+    const entries = await contextEntries(runtime.requests[0]!);
+    expect(new TextDecoder().decode(entries.find((e) => e.entry.path === "source/.kiln/Dockerfile")!.data)).toBe("mine");
   });
 
   test("secrets go to the runtime as secrets and to the Dockerfile by name only; the log names them without their values", async () => {

@@ -1,22 +1,23 @@
 /**
  * Kiln's zero-config builder, the fallback when there is neither Railpack nor a Dockerfile:
  * detect the app (detect.ts), generate a Dockerfile (dockerfile-gen.ts), put it in the build
- * context as `.kiln/Dockerfile` (a name the tree does not use; the user's directory is not
- * touched; a static site's Caddyfile goes beside it) and build with the container runtime.
+ * context as `.kiln/Dockerfile` beside the tree, packed under `source/` (the user's directory is
+ * not touched; a static site's Caddyfile goes beside the Dockerfile) and build with the container
+ * runtime.
  *
  * Build-time secrets reach the install, build and prune steps as env vars, through BuildKit
  * secret mounts (the runtime serves them over a build session): never build args, never in a
  * layer or the image history. The Dockerfile names them; their values are never in it. A digest
  * of the values (`.kiln/secrets.sha256` in the context, bind-mounted into those steps) makes a
- * changed value rerun them: BuildKit's cache ignores secret values. It is removed with the rest of
- * the Kiln directory before the tree reaches the app's image.
+ * changed value rerun them: BuildKit's cache ignores secret values. Only `source/` is copied into
+ * the image, so the digest never reaches it.
  */
 import { planLine } from "./plan-line.ts";
 import { createHash } from "node:crypto";
 import type { BuildInput, BuildOutput, ImageBuilder } from "../../core/ports/builder.ts";
 import type { Secret } from "../../core/secret.ts";
 import type { ImageBuildRequest } from "../../core/ports/runtime.ts";
-import { defaultPackDir, freeContextDir, loadDockerignore, withFilesInFront, type PackDir } from "./build-context.ts";
+import { defaultPackDir, loadDockerignore, withFilesInFront, type PackDir } from "./build-context.ts";
 import { detectApp } from "./detect.ts";
 import { kindLabel, type AppPlan, type PlanChoice, type ResolvedImage, type RuntimeRequest } from "./plan.ts";
 import { generateDockerfile } from "./dockerfile-gen.ts";
@@ -46,6 +47,14 @@ export interface KilnBuildOutput extends BuildOutput {
 
 /** How many of a failed build's last output lines explainToolFailure reads. */
 const TOOL_TAIL = 60;
+
+/**
+ * The build context holds the source tree under SOURCE_DIR and Kiln's files (the Dockerfile, a
+ * static site's Caddyfile, the secrets' digest) under KILN_DIR beside it: the Dockerfile copies only
+ * the tree, so Kiln's files never reach the image and no step has to delete them.
+ */
+export const SOURCE_DIR = "source";
+export const KILN_DIR = ".kiln";
 
 /** Never sent in a zero-config build context: dependencies are installed fresh in the image. */
 export const ALWAYS_IGNORED = [".git", "node_modules"];
@@ -81,7 +90,7 @@ export class KilnBuilder implements ImageBuilder {
           : `kiln: build-time secrets ${secretNames.join(", ")} are not used: this app has no install, build or prune step`,
       );
     }
-    const kilnDir = await freeContextDir(input.srcDir);
+    const kilnDir = KILN_DIR;
     const dockerfilePath = `${kilnDir}/Dockerfile`;
     const digestPath = `${kilnDir}/secrets.sha256`;
     const extra: Record<string, string> = {
@@ -91,12 +100,13 @@ export class KilnBuilder implements ImageBuilder {
     const dockerfile = generateDockerfile(plan, {
       images,
       kilnDir,
+      sourceDir: SOURCE_DIR,
       corepackSignatures: this.opts.corepackSignatures,
       secretNames,
       secretsDigestFile: secretNames.length > 0 ? digestPath : undefined,
     });
     const ignore = await loadDockerignore(input.srcDir, ALWAYS_IGNORED);
-    const packed = await (this.opts.packDir ?? defaultPackDir)(input.srcDir, { ignore });
+    const packed = await (this.opts.packDir ?? defaultPackDir)(input.srcDir, { ignore, prefix: SOURCE_DIR });
     // A static build that made no site prints this line (static-site.ts): that is the build's error.
     const noSite = plan.kind === "static" ? missingSiteLine(siteDirs(plan.serve)) : undefined;
     let siteMissing = false;

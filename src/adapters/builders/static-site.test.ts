@@ -27,7 +27,7 @@ function sitePlan(over: Partial<AppPlan> = {}): AppPlan {
   };
 }
 
-const gen = (plan: AppPlan) => generateDockerfile(plan, { images: { build: NODE, run: STATIC }, kilnDir: ".kiln" });
+const gen = (plan: AppPlan) => generateDockerfile(plan, { images: { build: NODE, run: STATIC }, kilnDir: ".kiln", sourceDir: "source" });
 const stages = (text: string) => text.split(/\n(?=FROM )/).slice(1).map((s) => s.split("\n").filter((l) => l && !l.startsWith("#") && !l.startsWith("    ")));
 
 describe("the Dockerfile of a built static site", () => {
@@ -36,7 +36,8 @@ describe("the Dockerfile of a built static site", () => {
   test("the build stage is the Node.js one as for any app, then finds the site", () => {
     expect(build![0]).toBe(`FROM ${NODE} AS build`);
     expect(build).toContain("RUN --mount=type=cache,id=kiln-npm,target=/root/.npm npm ci");
-    expect(build).toContain("RUN rm -rf .kiln");
+    expect(build).toContain("COPY source/ ./");
+    expect(build!.join("\n")).not.toContain("rm -rf .kiln");
     expect(build!.at(-2)).toBe("RUN --mount=type=cache,id=kiln-npm,target=/root/.npm npm run build");
     expect(build!.at(-1)).toBe(`RUN ${findSiteCommand(["dist", "build", "out"])}`);
   });
@@ -69,8 +70,8 @@ describe("the Dockerfile of a plain static site (nothing to install or build)", 
   const plan = sitePlan({ packageManager: undefined, manifests: [], installCmd: undefined, buildCmd: undefined, serve: { dir: ".", spa: false }, buildImage: { name: "static" } });
   const [build, final] = stages(gen(plan));
 
-  test("no Node.js stage: the tree is gathered in the static image, Kiln's folder removed before the site is copied", () => {
-    expect(build).toEqual([`FROM ${STATIC} AS build`, "WORKDIR /app", "COPY . .", "RUN rm -rf .kiln", `RUN ${findSiteCommand(["."])}`]);
+  test("no Node.js stage: the tree is gathered in the static image, only the source folder of the context copied (Kiln's files stay out)", () => {
+    expect(build).toEqual([`FROM ${STATIC} AS build`, "WORKDIR /app", "COPY source/ ./", `RUN ${findSiteCommand(["."])}`]);
     expect(gen(plan)).not.toContain(NODE);
     expect(final![0]).toBe(`FROM ${STATIC}`);
   });

@@ -33,7 +33,7 @@ describe("plans", () => {
     expect(p.buildEnv).toEqual({ CGO_ENABLED: "0", GOTOOLCHAIN: "local" });
     expect(planLine(p)).toBe('detected: Go app → `go build -trimpath -ldflags="-w -s" -o /app/server .` → start `/app/server` on port 3000');
 
-    const dockerfile = generateDockerfile(p, { images: { build: "golang:1.22", run: "kiln/node-runtime:20-host" }, kilnDir: ".kiln" });
+    const dockerfile = generateDockerfile(p, { images: { build: "golang:1.22", run: "kiln/node-runtime:20-host" }, kilnDir: ".kiln", sourceDir: "source" });
     expect(dockerfile).toContain(
       'RUN --mount=type=cache,id=kiln-go-build,target=/root/.cache/go-build --mount=type=cache,id=kiln-go-mod,target=/go/pkg/mod go build -trimpath -ldflags="-w -s" -o /app/server .',
     );

@@ -68,8 +68,8 @@ describe("install", () => {
     expect(p.buildEnv).toMatchObject({ VIRTUAL_ENV: "/app/.venv", PATH: "/app/.venv/bin:$PATH", PIP_ROOT_USER_ACTION: "ignore" });
     expect(p.caches).toContainEqual({ id: "kiln-pip", target: "/root/.cache/pip" });
 
-    const dockerfile = generateDockerfile(p, { images: { build: "kiln/python-runtime:3.11-host", run: "kiln/python-runtime:3.11-host" }, kilnDir: ".kiln" });
-    expect(dockerfile).toContain('COPY ["requirements.txt","./"]\nRUN --mount=type=cache,id=kiln-pip,target=/root/.cache/pip ');
+    const dockerfile = generateDockerfile(p, { images: { build: "kiln/python-runtime:3.11-host", run: "kiln/python-runtime:3.11-host" }, kilnDir: ".kiln", sourceDir: "source" });
+    expect(dockerfile).toContain('COPY ["source/requirements.txt","./"]\nRUN --mount=type=cache,id=kiln-pip,target=/root/.cache/pip ');
     const final = dockerfile.slice(dockerfile.lastIndexOf("FROM "));
     expect(final).toContain("PATH=/app/.venv/bin:$PATH");
     expect(final).not.toContain("node_modules");
