@@ -9,6 +9,7 @@ describe("node base image", () => {
       "kiln.managed": "true",
       "kiln.base": "node",
       "kiln.base.version": "v20.1.0",
+      "kiln.base.layout": "2",
       "kiln.test": "1",
     });
   });

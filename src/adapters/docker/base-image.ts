@@ -45,8 +45,14 @@ export function nodeBaseLabels(version: string, extra: Labels = {}): Labels {
 }
 
 /** The labels of a host-assembled image: managed by Kiln, which runtime, which version of it. */
+/**
+ * The version of what a host-assembled image holds beyond the runtime itself (its rootfs layout).
+ * Bumped when that changes, so images assembled before are made again (2: the common C libraries).
+ */
+export const ROOTFS_LAYOUT = "2";
+
 export function baseLabels(base: string, version: string, extra: Labels = {}): Labels {
-  return { "kiln.managed": "true", "kiln.base": base, "kiln.base.version": version, ...extra };
+  return { "kiln.managed": "true", "kiln.base": base, "kiln.base.version": version, "kiln.base.layout": ROOTFS_LAYOUT, ...extra };
 }
 
 /** The PATH of every host-assembled image. */
@@ -104,7 +110,7 @@ export async function ensureHostNodeImage(runtime: BaseImageRuntime, host: HostN
 
 /** Whether `ref` names an image assembled earlier with these labels (the runtime versions in it). */
 export async function hasHostImage(runtime: BaseImageRuntime, ref: string, match: Labels): Promise<boolean> {
-  const existing = await runtime.listImages(match);
+  const existing = await runtime.listImages({ ...match, "kiln.base.layout": ROOTFS_LAYOUT });
   return existing.some((img) => img.tags.includes(ref));
 }
 

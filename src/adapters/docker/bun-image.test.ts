@@ -95,6 +95,7 @@ describe("the Bun image assembled from the host", () => {
       "kiln.managed": "true",
       "kiln.base": "bun",
       "kiln.base.version": "1.4.5",
+      "kiln.base.layout": "2",
       "kiln.base.node": "v20.1.0",
       "kiln.test": "1",
     });

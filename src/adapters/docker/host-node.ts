@@ -113,6 +113,25 @@ export async function probeHostNode(opts: { nodePath?: string; baseEnv?: Env } =
   return { nodePath, version, major, modulesDir, ...base };
 }
 
+/**
+ * The C runtime a distribution's base image carries, beside what the binaries themselves link:
+ * native modules an app installs (rollup's, swc's, sharp's) link librt, libresolv, libz… that node
+ * does not. Taken from the directory of the libc the binaries use; a missing one is skipped.
+ */
+const COMMON_LIBRARIES = [
+  "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libresolv.so.2", "libutil.so.1", "libanl.so.1",
+  "libmvec.so.1", "libnss_files.so.2", "libnss_dns.so.2", "libgcc_s.so.1", "libstdc++.so.6", "libz.so.1",
+];
+
+async function commonLibraries(linked: string[]): Promise<string[]> {
+  const libc = linked.find((l) => /\/libc\.so\.6$/.test(l));
+  if (!libc) return [];
+  const dir = dirname(libc);
+  const found: string[] = [];
+  for (const name of COMMON_LIBRARIES) if (await exists(join(dir, name))) found.push(join(dir, name));
+  return found;
+}
+
 /** What every host-assembled image has: busybox, its applets, and the libraries of it and of `binaries`. */
 export interface HostBase {
   busyboxPath: string;
@@ -130,6 +149,7 @@ export async function probeHostBase(binaries: string[], baseEnv?: Env): Promise<
   }
   const libs: string[] = [];
   for (const b of [...binaries, busyboxPath]) libs.push(...(await hostLibraries(b, baseEnv)));
+  libs.push(...(await commonLibraries(libs)));
   return {
     busyboxPath,
     applets: applets.lines.map((l) => l.trim()).filter((l) => l && l !== "bin/busybox"),

@@ -59,9 +59,9 @@ describe("the static image assembled from the host", () => {
 
   test("ref, labels and import instructions", () => {
     expect(staticRuntimeRef("2.6.2")).toBe("kiln/static-runtime:2.6.2-host");
-    expect(staticBaseLabels("2.6.2", { "kiln.test": "1" })).toEqual({ "kiln.managed": "true", "kiln.base": "static", "kiln.base.version": "2.6.2", "kiln.test": "1" });
+    expect(staticBaseLabels("2.6.2", { "kiln.test": "1" })).toEqual({ "kiln.managed": "true", "kiln.base": "static", "kiln.base.version": "2.6.2", "kiln.base.layout": "2", "kiln.test": "1" });
     const changes = staticImageChanges(staticBaseLabels("2.6.2"));
-    expect(changes).toContain('LABEL kiln.managed="true" kiln.base="static" kiln.base.version="2.6.2"');
+    expect(changes).toContain('LABEL kiln.managed="true" kiln.base="static" kiln.base.version="2.6.2" kiln.base.layout="2"');
     expect(changes.at(-1)).toBe('CMD ["caddy","version"]');
   });
 
