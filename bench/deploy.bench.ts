@@ -41,8 +41,26 @@ async function firstOk(url: string, headers: Record<string, string> = {}): Promi
   throw new Error(`no 200 from ${url}`);
 }
 
+/**
+ * What Kiln adds to a container beyond `docker run -p`: its own network (apps isolated from the
+ * default bridge) and the hardening of every app container. The second baseline carries them, to
+ * show how much of the ratio is that isolation rather than Kiln's own overhead.
+ */
+function kilnLikeHostConfig(network: string): Record<string, unknown> {
+  return {
+    NetworkMode: network,
+    Init: true,
+    CapDrop: ["ALL"],
+    SecurityOpt: ["no-new-privileges:true"],
+    Memory: 512 * 1024 * 1024,
+    PidsLimit: 256,
+    NanoCpus: 1e9,
+    LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+  };
+}
+
 /** The same work by hand: build, create, start, first 200 on the published port. */
-async function byHand(baseImage: string, tag: string): Promise<number> {
+async function byHand(baseImage: string, tag: string, hostConfig: Record<string, unknown> = {}): Promise<number> {
   const files = [
     { path: "Dockerfile", type: "file" as const, data: `FROM ${baseImage}\nWORKDIR /app\nCOPY package.json server.js ./\nENV PORT=3000\nEXPOSE 3000\nCMD ["node","server.js"]\n` },
     { path: "package.json", type: "file" as const, data: await Bun.file(join(HELLO, "package.json")).text() },
@@ -63,7 +81,7 @@ async function byHand(baseImage: string, tag: string): Promise<number> {
       Image: tag,
       Labels: { "kiln.managed": "true", "kiln.bench": "1" },
       ExposedPorts: { "3000/tcp": {} },
-      HostConfig: { PortBindings: { "3000/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } },
+      HostConfig: { PortBindings: { "3000/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] }, ...hostConfig },
     }),
   });
   const { Id } = (await create.json()) as { Id: string };
@@ -92,7 +110,8 @@ try {
     return performance.now() - t0;
   }
 
-  const results = { kilnCold: [] as number[], handCold: [] as number[], kilnCached: [] as number[], handCached: [] as number[] };
+  const results = { kilnCold: [] as number[], handCold: [] as number[], kilnCached: [] as number[], handCached: [] as number[], isolatedCold: [] as number[], isolatedCached: [] as number[] };
+  const isolated = kilnLikeHostConfig(kiln.config.dockerNetwork);
   for (let r = 0; r < rounds; r++) {
     await pruneBuildCache();
     results.handCold.push(await byHand(baseImage, `kiln-bench/hand:${r}`));
@@ -100,12 +119,19 @@ try {
     results.kilnCold.push(await viaKiln(`bench-cold-${r}`));
     results.handCached.push(await byHand(baseImage, `kiln-bench/hand:${r}c`));
     results.kilnCached.push(await viaKiln(`bench-warm-${r}`));
+    await pruneBuildCache();
+    results.isolatedCold.push(await byHand(baseImage, `kiln-bench/iso:${r}`, isolated));
+    results.isolatedCached.push(await byHand(baseImage, `kiln-bench/iso:${r}c`, isolated));
   }
 
   if (rounds > 0) {
     console.log(`deploy benchmark: examples/hello-node, tarball → first 200 (${rounds} rounds, medians)`);
     console.log(`  cold   kiln ${fmt(median(results.kilnCold))}   by hand ${fmt(median(results.handCold))}   ratio ${(median(results.kilnCold) / median(results.handCold)).toFixed(2)}x`);
     console.log(`  cached kiln ${fmt(median(results.kilnCached))}   by hand ${fmt(median(results.handCached))}   ratio ${(median(results.kilnCached) / median(results.handCached)).toFixed(2)}x`);
+    const iso = (k: number[], h: number[]) => `${fmt(median(h))}   ratio ${(median(k) / median(h)).toFixed(2)}x`;
+    console.log(`  beside the same work by hand on Kiln's network with its hardening (what isolation costs):`);
+    console.log(`  cold   by hand, isolated ${iso(results.kilnCold, results.isolatedCold)}`);
+    console.log(`  cached by hand, isolated ${iso(results.kilnCached, results.isolatedCached)}`);
     console.log(`  raw (ms): ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map(Math.round)])))}`);
   }
   if (withCorpus) {

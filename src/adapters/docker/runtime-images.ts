@@ -26,10 +26,30 @@ export interface RuntimeImagesOptions {
   goPath?: string | null;
 }
 
+/**
+ * How long an answer is reused: finding it probes the host (its runtime's version and libraries) and
+ * may try a registry, tens of milliseconds that every deploy would otherwise pay. A registry that
+ * starts answering, or a host runtime upgraded, is seen within this time.
+ */
+const REMEMBER_MS = 5 * 60_000;
+
 export class RuntimeImages {
-  constructor(private readonly opts: RuntimeImagesOptions) {}
+  readonly #remembered = new Map<string, { image: ResolvedImage; at: number }>();
+
+  constructor(private readonly opts: RuntimeImagesOptions & { now?: () => number }) {}
 
   async resolve(req: RuntimeRequest): Promise<ResolvedImage> {
+    const key = JSON.stringify([req.name, req.version ?? null, req.versionFrom ?? null]);
+    const now = (this.opts.now ?? Date.now)();
+    const hit = this.#remembered.get(key);
+    // Still there? (an image removed meanwhile is found or made again)
+    if (hit && now - hit.at < REMEMBER_MS && (await this.opts.runtime.imageExists(hit.image.ref))) return hit.image;
+    const image = await this.#resolve(req);
+    this.#remembered.set(key, { image, at: now });
+    return image;
+  }
+
+  async #resolve(req: RuntimeRequest): Promise<ResolvedImage> {
     switch (req.name) {
       case "node":
         return resolveNodeImage(req, { runtime: this.opts.runtime, nodeImage: this.opts.nodeImage, host: () => this.#hostNode() });
