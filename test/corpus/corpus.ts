@@ -49,6 +49,8 @@ export const CORPUS: CorpusApp[] = [
   { fixture: "express-ts", shape: "Express in TypeScript: the build needs devDependencies", trap: "build needs dev dependencies", ci: true, checks: [{ path: "/", body: '"typescriptInImage":false' }], plan: "`npm run build`" },
   { fixture: "nest-app", shape: "NestJS (start is `nest start`)", trap: "start needs dev-only tools", ci: true, checks: [{ path: "/", body: '"app":"nest-app"' }], plan: "start `node dist/main`" },
   { fixture: "next-app", shape: "Next.js server (next build + next start)", ci: false, checks: [{ path: "/", body: "next-app rendered on the server" }], plan: "start `next start`" },
+  { fixture: "sveltekit-node", shape: "SvelteKit with adapter-node (SSR)", ci: false, plan: "start `node build`", checks: [{ path: "/", body: "sveltekit-node rendered by the SvelteKit node server" }] },
+  { fixture: "astro-ssr", shape: "Astro SSR with @astrojs/node", ci: false, plan: "start `node ./dist/server/entry.mjs`", checks: [{ path: "/?who=kiln", body: "astro-ssr rendered on request for kiln" }] },
   { fixture: "vite-react", shape: "Vite + React SPA, npm", trap: "start is a dev server", ci: true, plan: "serve `dist/` with SPA fallback", checks: [
     { path: "/", body: 'data-app="vite-react"', header: ["cache-control", /no-cache/] },
     { path: "/some/client/route", body: 'data-app="vite-react"' },

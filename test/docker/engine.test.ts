@@ -167,8 +167,7 @@ describe("DockerEngine (real engine)", () => {
         })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StepError);
-      expect((err as StepError).message).toContain("RUN echo going-down && exit 7");
-      expect((err as StepError).message).toContain("exit code: 7");
+      expect((err as StepError).message).toBe("the build step `echo going-down && exit 7` failed (exit code 7); its last lines:\n  going-down");
       expect(lines).toContain("going-down");
     },
     60_000,
