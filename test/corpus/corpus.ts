@@ -51,6 +51,11 @@ export const CORPUS: CorpusApp[] = [
   { fixture: "next-app", shape: "Next.js server (next build + next start)", ci: false, checks: [{ path: "/", body: "next-app rendered on the server" }], plan: "start `next start`" },
   { fixture: "sveltekit-node", shape: "SvelteKit with adapter-node (SSR)", ci: false, plan: "start `node build`", checks: [{ path: "/", body: "sveltekit-node rendered by the SvelteKit node server" }] },
   { fixture: "astro-ssr", shape: "Astro SSR with @astrojs/node", ci: false, plan: "start `node ./dist/server/entry.mjs`", checks: [{ path: "/?who=kiln", body: "astro-ssr rendered on request for kiln" }] },
+  { fixture: "nuxt-app", shape: "Nuxt 3 (SSR, postinstall runs nuxt prepare)", ci: false, plan: "start `node .output/server/index.mjs`", checks: [{ path: "/", body: "nuxt-app rendered by" }] },
+  { fixture: "cra-app", shape: "Create React App SPA", trap: "start is a dev server", ci: false, plan: "serve `build/` with SPA fallback", checks: [
+    { path: "/", body: 'data-app="cra-app"' },
+    { path: "/client/side/route", body: 'data-app="cra-app"' },
+  ] },
   { fixture: "vite-react", shape: "Vite + React SPA, npm", trap: "start is a dev server", ci: true, plan: "serve `dist/` with SPA fallback", checks: [
     { path: "/", body: 'data-app="vite-react"', header: ["cache-control", /no-cache/] },
     { path: "/some/client/route", body: 'data-app="vite-react"' },
