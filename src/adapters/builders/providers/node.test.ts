@@ -1,28 +1,15 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
 import { StepError } from "../../../core/errors.ts";
 import { detectApp } from "../detect.ts";
 import { planLine } from "../plan-line.ts";
+import { sourceTrees } from "../testdata/source-trees.ts";
 import { devToolsRun, isDevServer } from "./node-frameworks.ts";
 import { parsePackageJson } from "./package-json.ts";
 import { pnpmMajorOfLockfile } from "./node-packages.ts";
 
-const temps: string[] = [];
-afterAll(() => {
-  for (const t of temps) rmSync(t, { recursive: true, force: true });
-});
-
-function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "kiln-node-"));
-  temps.push(dir);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
+const trees = sourceTrees("kiln-node-");
+afterAll(trees.removeAll);
+const tree = trees.tree;
 
 const pkg = (obj: Record<string, unknown>) => JSON.stringify({ name: "x", version: "1.0.0", ...obj });
 const plan = async (files: Record<string, string>) => detectApp(tree(files));
