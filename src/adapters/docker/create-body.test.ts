@@ -23,7 +23,7 @@ describe("containerCreateBody", () => {
     expect(hc.SecurityOpt).toEqual(["no-new-privileges:true"]);
     expect(hc.Init).toBe(true);
     expect(hc.ReadonlyRootfs).toBe(false);
-    expect(hc.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
+    expect(hc.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "200m", "max-file": "2" } });
   });
 
   test("limits and restart policy", () => {

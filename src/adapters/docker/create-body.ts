@@ -41,6 +41,15 @@ export interface CreateContainerBody {
   };
 }
 
+/**
+ * Where Docker keeps an app's output until Kiln reads it. Docker 20.10's follow skips a whole file
+ * (and later re-reads one) when the writer rotates twice while the follow is still in an older
+ * file — it reads JSON slower than an app can write it, so a burst leaves it behind. A file larger
+ * than a burst's backlog (1,000,000 lines of ~100 bytes are ~170 MB as json-file) keeps it within
+ * one rotation; two files keep ~2M such lines for a Kiln that was down.
+ */
+export const APP_LOG_CONFIG = { Type: "json-file", Config: { "max-size": "200m", "max-file": "2" } } as const;
+
 /** How often Docker restarts a crashing container before giving up (on-failure). */
 export const MAX_RESTARTS = 5;
 
@@ -64,7 +73,7 @@ export function containerCreateBody(spec: ContainerSpec): CreateContainerBody {
       ...(spec.capAdd?.length ? { CapAdd: [...spec.capAdd] } : {}),
       Init: true,
       ReadonlyRootfs: spec.readOnlyRootfs ?? false,
-      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+      LogConfig: { Type: APP_LOG_CONFIG.Type, Config: { ...APP_LOG_CONFIG.Config } },
     },
   };
   if (spec.cmd) body.Cmd = [...spec.cmd];

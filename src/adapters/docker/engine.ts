@@ -14,7 +14,7 @@ import { type BuildLimiter, outOfMemory } from "../cgroups/build-cgroup.ts";
 import { ICC_OPTION, checkVolumeName, containerCreateBody, isIsolatedNetwork, networkConnectBody, networkCreateBody, volumeCreateBody } from "./create-body.ts";
 import { EngineHttp, readJsonLines, streamError, type EngineRequest } from "./http.ts";
 import { buildQuery, importQuery, pullQuery } from "./image-queries.ts";
-import { demuxLines } from "../../formats/log-demux.ts";
+import { demuxLines, type OutputStream } from "../../formats/log-demux.ts";
 import { containerInfo, labelFilters, type InspectJson } from "./container-info.ts";
 import { sinceParam, splitStamp } from "./log-stamps.ts";
 
@@ -405,11 +405,16 @@ export class DockerEngine implements ContainerRuntime {
     return infos.filter((c): c is ContainerInfo => c !== null);
   }
 
-  async followLogs(id: string, opts: { sinceSeconds?: number; after?: bigint; signal: AbortSignal; onLine: LogSink; onStamp?: (ns: bigint) => void }): Promise<void> {
+  /**
+   * With `onEntry`, every stamped line goes there raw — its output stream, engine time and text,
+   * repeats included — for a caller that keeps its own cursor (containers/log-cursor.ts); lines
+   * without a stamp still go to `onLine`.
+   */
+  async followLogs(id: string, opts: FollowLogsOptions): Promise<void> {
     const since = opts.sinceSeconds;
-    const stamped = opts.after !== undefined || opts.onStamp !== undefined;
+    const stamped = opts.after !== undefined || opts.onStamp !== undefined || opts.onEntry !== undefined;
     const query = {
-      follow: true,
+      follow: opts.follow ?? true,
       stdout: true,
       stderr: true,
       timestamps: stamped || undefined,
@@ -418,15 +423,17 @@ export class DockerEngine implements ContainerRuntime {
         opts.after !== undefined ? sinceParam(opts.after)
         : since === undefined ? undefined
         : (since >= EPOCH_THRESHOLD ? since : Date.now() / 1000 - since).toFixed(3),
+      until: opts.until === undefined ? undefined : sinceParam(opts.until),
     };
     if (opts.signal.aborted) return;
     try {
       const res = await this.#http.request({ path: `/containers/${enc(id)}/logs`, query, signal: opts.signal });
-      await demuxLines(res.body ?? emptyStream(), (_stream, line) => {
+      await demuxLines(res.body ?? emptyStream(), (stream, line) => {
         if (!stamped) return opts.onLine("runtime", line);
         const s = splitStamp(line);
         if (!s) return opts.onLine("runtime", line);
         if (opts.after !== undefined && s.ns <= opts.after) return;
+        if (opts.onEntry) return opts.onEntry(stream, s.ns, s.text);
         opts.onLine("runtime", s.text);
         opts.onStamp?.(s.ns);
       });
@@ -460,6 +467,20 @@ export class DockerEngine implements ContainerRuntime {
     }
     if (error !== null) throw fail(error);
   }
+}
+
+/** The port's follow options, plus raw entries for a caller that dedupes itself. */
+export interface FollowLogsOptions {
+  sinceSeconds?: number;
+  after?: bigint;
+  signal: AbortSignal;
+  onLine: LogSink;
+  onStamp?: (ns: bigint) => void;
+  onEntry?: (stream: OutputStream, ns: bigint, text: string) => void;
+  /** false: read what the engine keeps and end (default: follow). */
+  follow?: boolean;
+  /** Only lines up to this engine time (ns, inclusive). */
+  until?: bigint;
 }
 
 function emptyStream(): ReadableStream<Uint8Array> {
