@@ -99,3 +99,30 @@ test("workload files may interpolate the environment, but never Kiln's own secre
   expect("KILN_API_TOKEN" in c.workloadEnv).toBe(false);
   expect("KILN_SECRET_KEY" in c.workloadEnv).toBe(false);
 });
+
+test("KILN_METRICS_ADDR: host:port or [v6]:port on loopback, not the API's own address", () => {
+  const refused = (value: string, extra: Record<string, string> = {}) => {
+    try {
+      loadConfig({ KILN_METRICS_ADDR: value, ...extra });
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  expect(loadConfig({}).metricsAddr).toBeNull();
+  expect(loadConfig({ KILN_METRICS_ADDR: "127.0.0.1:9464" }).metricsAddr).toEqual({ host: "127.0.0.1", port: 9464 });
+  expect(loadConfig({ KILN_METRICS_ADDR: "[::1]:9464" }).metricsAddr).toEqual({ host: "::1", port: 9464 });
+  expect(loadConfig({ KILN_METRICS_ADDR: "localhost:9464" }).metricsAddr).toEqual({ host: "localhost", port: 9464 });
+  expect(refused("9464")).toBe("invalid configuration: KILN_METRICS_ADDR: host:port, e.g. 127.0.0.1:9464");
+  expect(refused("http://127.0.0.1:9464")).toBe("invalid configuration: KILN_METRICS_ADDR: host:port, e.g. 127.0.0.1:9464");
+  expect(refused("127.0.0.1:0")).toBe("invalid configuration: KILN_METRICS_ADDR: port 0 is not 1 to 65535");
+  expect(refused("127.0.0.1:4000")).toBe("invalid configuration: KILN_METRICS_ADDR: 127.0.0.1:4000 is the API's own address");
+  expect(refused("0.0.0.0:9464")).toStartWith("invalid configuration: KILN_METRICS_ADDR: 0.0.0.0 is not a loopback address");
+  expect(loadConfig({ KILN_METRICS_ADDR: "0.0.0.0:9464", KILN_ALLOW_NON_LOOPBACK: "1" }).metricsAddr).toEqual({ host: "0.0.0.0", port: 9464 });
+});
+
+test("log retention: 30 days and 1024 MiB per stream by default; KILN_LOG_RETENTION_DAYS / _MB set them", () => {
+  expect(loadConfig({}).logRetention).toEqual({ maxAgeMs: 30 * 86_400_000, maxBytes: 1024 * 1024 * 1024 });
+  expect(loadConfig({ KILN_LOG_RETENTION_DAYS: "7", KILN_LOG_RETENTION_MB: "50" }).logRetention).toEqual({ maxAgeMs: 7 * 86_400_000, maxBytes: 50 * 1024 * 1024 });
+  expect(() => loadConfig({ KILN_LOG_RETENTION_DAYS: "0" })).toThrow("KILN_LOG_RETENTION_DAYS");
+});

@@ -72,6 +72,10 @@ const schema = z.object({
    */
   KILN_KEEP_IMAGES: z.coerce.number().int().min(1).max(1000).default(5),
   KILN_KEEP_RELEASES: z.coerce.number().int().min(2).max(1000).default(20),
+  /** Stored log lines older than this many days are removed, per app (src/logs/retention.ts). */
+  KILN_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Most MiB of stored (compressed) log kept per app; the oldest lines go first. */
+  KILN_LOG_RETENTION_MB: z.coerce.number().int().min(1).max(1_048_576).default(1024),
   /** Upload cap for tarballs, in MiB (only POST /deployments/upload takes a body this big). */
   KILN_MAX_UPLOAD_MB: z.coerce.number().int().min(1).default(200),
   /** Body cap of every other API route (JSON), in KiB; a bigger body is refused with 413 as it streams. */
@@ -100,6 +104,11 @@ const schema = z.object({
   KILN_MANAGE_CADDY: z.enum(["0", "1"]).default("1"),
   /** BuildKit daemon for the Railpack builder (buildctl's own variable). Unset: Railpack is not used. */
   BUILDKIT_HOST: z.string().min(1).optional(),
+  /**
+   * host:port ([v6]:port) of a listener serving GET /metrics (Prometheus) without the token. Unset:
+   * metrics only at /api/v1/metrics, with the token. Loopback only, unless KILN_ALLOW_NON_LOOPBACK=1.
+   */
+  KILN_METRICS_ADDR: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, "host:port, e.g. 127.0.0.1:9464").optional(),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -139,6 +148,8 @@ export interface Config {
   keepImages: number;
   /** Releases kept per deployment (rollback targets); their images are kept too. */
   keepReleases: number;
+  /** Log retention per stream: age (ms) and stored size (bytes). */
+  logRetention: { maxAgeMs: number; maxBytes: number };
   maxUploadBytes: number;
   maxJsonBytes: number;
   /** Bounds on builds' RUN steps together; null: no limit. */
@@ -148,6 +159,8 @@ export interface Config {
   workloadEnv: Record<string, string>;
   /** BUILDKIT_HOST: the BuildKit daemon Railpack builds on, if any. */
   buildkitHost: string | undefined;
+  /** KILN_METRICS_ADDR: where /metrics is served without the token (host without brackets); null: only on the API. */
+  metricsAddr: { host: string; port: number } | null;
   /** The whole environment of every process Kiln spawns, before the command's own variables (see childEnvOf). */
   childEnv: Record<string, string>;
 }
@@ -216,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refuseNonLoopback("KILN_API_HOST", c.KILN_API_HOST, "Kiln's API");
     refuseNonLoopback("KILN_CADDY_ADMIN", new URL(c.KILN_CADDY_ADMIN).hostname, "Caddy's admin API");
   }
+  const metricsAddr = c.KILN_METRICS_ADDR ? metricsAddress(c.KILN_METRICS_ADDR, c.KILN_API_HOST, c.KILN_API_PORT, c.KILN_ALLOW_NON_LOOPBACK === "1") : null;
   return {
     dataDir: resolve(c.KILN_DATA_DIR),
     api: { host: c.KILN_API_HOST, port: c.KILN_API_PORT },
@@ -244,6 +258,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     buildConcurrency: c.KILN_BUILD_CONCURRENCY,
     keepImages: c.KILN_KEEP_IMAGES,
     keepReleases: c.KILN_KEEP_RELEASES,
+    logRetention: { maxAgeMs: c.KILN_LOG_RETENTION_DAYS * 86_400_000, maxBytes: c.KILN_LOG_RETENTION_MB * 1024 * 1024 },
     maxUploadBytes: c.KILN_MAX_UPLOAD_MB * 1024 * 1024,
     maxJsonBytes: c.KILN_MAX_JSON_KB * 1024,
     buildLimits: {
@@ -260,12 +275,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Kiln's own secrets are never a workload's to interpolate (a workload file could print them into a container).
     workloadEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string" && !KILN_OWN_SECRETS.includes(e[0]))),
     buildkitHost: c.BUILDKIT_HOST,
+    metricsAddr,
     childEnv: childEnvOf(env),
   };
 }
 
 /** Variables that are Kiln's own secrets: kept out of what workload files may interpolate. */
 export const KILN_OWN_SECRETS: readonly string[] = ["KILN_API_TOKEN", "KILN_SECRET_KEY"];
+
+/** KILN_METRICS_ADDR, already shaped host:port: a real port, not the API's own, loopback unless allowed. */
+function metricsAddress(value: string, apiHost: string, apiPort: number, allowNonLoopback: boolean): { host: string; port: number } {
+  const at = value.lastIndexOf(":");
+  const host = value.slice(0, at).replace(/^\[(.*)\]$/, "$1");
+  const port = Number(value.slice(at + 1));
+  if (!(port >= 1 && port <= 65535)) throw badRequest(`invalid configuration: KILN_METRICS_ADDR: port ${value.slice(at + 1)} is not 1 to 65535`, "e.g. KILN_METRICS_ADDR=127.0.0.1:9464");
+  if (port === apiPort && host === apiHost) throw badRequest(`invalid configuration: KILN_METRICS_ADDR: ${value} is the API's own address`, "give metrics a port of their own, e.g. 127.0.0.1:9464");
+  if (!allowNonLoopback) refuseNonLoopback("KILN_METRICS_ADDR", host, "the token-free metrics listener");
+  return { host, port };
+}
 
 /** A control API bound beyond loopback is reachable from containers (through their bridge gateway): refused unless allowed. */
 function refuseNonLoopback(variable: string, host: string, what: string): void {

@@ -25,6 +25,7 @@ import { SecretBox } from "./adapters/crypto/secret-box.ts";
 import { loadSecretKey } from "./adapters/crypto/secret-key.ts";
 import { createBuilders } from "./adapters/builders/index.ts";
 import { LogBus } from "./logs/bus.ts";
+import { LogRetention } from "./logs/retention.ts";
 import { deploymentStream, tenantStream } from "./logs/streams.ts";
 import { BuildQueue } from "./deploy/queue.ts";
 import { BuildRunner } from "./deploy/build-runner.ts";
@@ -40,6 +41,9 @@ import { newId } from "./core/ids.ts";
 import { Rollout } from "./deploy/rollout.ts";
 import { freeLoopbackPort, isPortTaken } from "./adapters/net/loopback-port.ts";
 import { createHttpApp } from "./http/app.ts";
+import { createKilnMetrics } from "./metrics/kiln-metrics.ts";
+import { serveMetrics } from "./metrics/http.ts";
+import { memberLifecycle } from "./core/pool.ts";
 import { HealthCheck, explainDown } from "./http/health.ts";
 import { websocket } from "hono/bun";
 import { MANAGED } from "./core/labels.ts";
@@ -78,6 +82,8 @@ export interface Kiln {
   rollout: Rollout;
   /** Previews of pull requests and refs; `previews.sweep(now?)` runs the TTL/max sweeper at once. */
   previews: PreviewService;
+  /** http://host:port/metrics when KILN_METRICS_ADDR is set (token-free there); null otherwise. */
+  metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -141,7 +147,20 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   });
   if (config.manageCaddy) await caddy.ensureRunning();
 
-  const bus = new LogBus({ store: store.logs });
+  // Prometheus metrics (src/metrics/): each event counted where it happens, gauges read at scrape time.
+  const metrics = createKilnMetrics();
+  const bus = new LogBus({ store: store.logs, onLines: metrics.linesPublished });
+  // Log retention per stream (KILN_LOG_RETENTION_DAYS / _MB); each sweep says what it removed on the stream.
+  const logRetention = new LogRetention({
+    logs: store.logs,
+    ...config.logRetention,
+    announce: async (key, text) => {
+      await bus.open(key);
+      bus.publish(key, "system", text);
+    },
+    onError: (err) => say(`log retention: ${err instanceof Error ? err.message : String(err)}`),
+  });
+  logRetention.start();
   // Every command Kiln runs starts from config.childEnv (an allow-list), never from Kiln's own
   // environment, plus this instance's marker, so that a Kiln restarted after SIGKILL can kill the
   // commands its predecessor left running (a stuck rclone must not upload after a later release).
@@ -172,7 +191,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     pickHostPort: freeLoopbackPort,
     isPortTaken,
   });
-  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders, rollout }, store, (id) => bus.sink(deploymentStream(id)), watcher, config.keepReleases);
+  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders, rollout }, store, (id) => bus.sink(deploymentStream(id)), watcher, config.keepReleases, metrics);
   service = new DeploymentService({
     store,
     queue,
@@ -238,6 +257,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       return bus.sink(key);
     },
     engineAway: () => pools?.engineAway() ?? false,
+    onClaimed: metrics.claimed,
   });
   let pools: PoolService | null = null;
   const workloadWatcher: WorkloadWatcher = new WorkloadWatcher({
@@ -358,6 +378,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     maxJsonBytes: config.maxJsonBytes,
     token,
     bus,
+    logs: store.logs,
     pools: { tenants, registry, store },
     tenantStream: async (tenantId, workloadId) => {
       const claims = await tenants.status(tenantId); // validates the id; 404 for an unknown tenant
@@ -367,6 +388,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       return key;
     },
     health: () => health.report(),
+    metrics,
   });
   const server = Bun.serve({
     hostname: config.api.host,
@@ -379,6 +401,20 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     idleTimeout: 120,
   });
   const apiUrl = `http://${config.api.host}:${server.port}`;
+  metrics.observe({
+    poolMembers: () => store.pools.listMembers(),
+    workloads: () => registry.all().map((w) => w.id),
+    memberStatuses: memberLifecycle.statuses,
+    wsSubscribers: () => bus.subscribers(),
+    illegalMoves: {
+      build_runner: () => runner.illegalMoves,
+      refiller: () => refiller.illegalMoves,
+      tenants: () => tenants.illegalMoves,
+      pool_service: () => pools?.illegalMoves ?? 0,
+      member_health: () => pools?.health.illegalMoves ?? 0,
+    },
+  });
+  const metricsServer = config.metricsAddr ? serveMetrics(metrics.registry, config.metricsAddr) : null;
 
   return {
     config,
@@ -395,15 +431,18 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     apps,
     rollout,
     previews,
+    metricsUrl: metricsServer?.url ?? null,
     async stop() {
       reconciler?.stop();
       previews.stop();
       apps?.stop();
       await events.stop();
       server.stop(true);
+      metricsServer?.stop();
       await pools?.stop();
       await queue.drain();
       watcher.stopAll();
+      await logRetention.stop();
       await bus.close();
       await caddy.stop();
       await tenantDns.stop();

@@ -38,8 +38,8 @@ export const logs: Command = {
   summary: "print a deployment's build and runtime log",
   help: `Usage: kiln logs <name|id> [-f] [--since SEQ] [--json]
 
-Print the log kept for a deployment (build, runtime and system lines). With -f, keep following
-the live tail until Ctrl-C. --since starts at a sequence number; --json prints one JSON line per
+Print the log kept for a deployment (build, runtime and system lines) and exit once the server
+marks the end of what is kept. With -f, keep following the live tail until Ctrl-C. --since starts at a sequence number; --json prints one JSON line per
 log line ({seq, ts, stream, text}).
 
 ${COMMON_FLAGS}

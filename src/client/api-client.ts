@@ -27,6 +27,7 @@ import type {
 } from "../http/schemas.ts";
 import type { DomainList, DomainView } from "../http/schemas-domains.ts";
 import type { PreviewList } from "../http/schemas-previews.ts";
+import { CLOSE_CUT, LOG_PROTOCOL_VERSION, type LogFrame } from "../http/log-frames.ts";
 
 /** The fetch the client calls (tests and the browser may pass their own). */
 export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -115,11 +116,14 @@ export type ProgressFn = (sent: number, total: number | undefined) => void;
 export interface LogStreamOptions {
   /** First seq to replay (default 1: everything kept). */
   since?: number;
-  /** Keep the stream open for the live tail (default true). Without it, the stream ends once the replay goes quiet. */
+  /** Keep the stream open for the live tail (default true). Without it, the stream ends at the server's end-of-replay marker. */
   follow?: boolean;
-  /** How long a replay may stay quiet before a non-follow stream ends (ms, default 700). */
-  quietMs?: number;
-  onLine: (line: LogLine) => void;
+  /** Called for every line, in seq order, once each (also across a resume after a cut). */
+  onLine?: (line: LogLine) => void;
+  /** Called per frame with its lines (many at once): cheaper than onLine for a viewer. */
+  onLines?: (lines: LogLine[]) => void;
+  /** The replay is done (the server's `replayed` marker): `seq` is the last seq sent before it. */
+  onReplayed?: (seq: number) => void;
 }
 
 export interface LogStream {
@@ -268,40 +272,70 @@ export class KilnClient {
     return this.request("POST", `/deployments/${enc(idOrName)}/previews`, { ref });
   }
 
-  /** A deployment's log over WebSocket: replay from `since`, then (with `follow`) the live tail. */
+  /**
+   * A deployment's log over WebSocket (protocol v2, README "Log streams"): replay from `since`, then
+   * (with `follow`) the live tail. A stream the server cuts for reading too slowly is resumed from
+   * the seq the cut names, so the caller sees no gap and no duplicate.
+   */
   streamLogs(idOrName: string, opts: LogStreamOptions): LogStream {
-    const url = new URL(`${this.apiBase}/deployments/${enc(idOrName)}/logs`);
-    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("since", String(opts.since ?? 1));
-    url.searchParams.set("token", this.token);
     const follow = opts.follow ?? true;
-    const quietMs = opts.quietMs ?? 700;
-    const ws = new WebSocket(url.toString());
-    let quiet: ReturnType<typeof setTimeout> | undefined;
-    const armQuiet = () => {
-      if (follow) return;
-      clearTimeout(quiet);
-      quiet = setTimeout(() => ws.close(), quietMs);
-    };
+    let next = opts.since ?? 1;
+    let ws: WebSocket | null = null;
+    let stopped = false;
     const done = new Promise<void>((resolve, reject) => {
-      let opened = false;
-      ws.onopen = () => {
-        opened = true;
-        armQuiet();
+      const connect = (first: boolean) => {
+        const url = new URL(`${this.apiBase}/deployments/${enc(idOrName)}/logs`);
+        url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+        url.searchParams.set("since", String(next));
+        url.searchParams.set("v", String(LOG_PROTOCOL_VERSION));
+        url.searchParams.set("token", this.token);
+        const socket = new WebSocket(url.toString());
+        ws = socket;
+        let opened = false;
+        let resumeFrom = 0;
+        socket.onopen = () => {
+          opened = true;
+        };
+        socket.onmessage = (ev) => {
+          const frame = JSON.parse(String(ev.data)) as LogFrame;
+          if (frame.type === "lines") {
+            const fresh = frame.lines.filter((l) => l.seq >= next);
+            if (fresh.length === 0) return;
+            next = fresh[fresh.length - 1]!.seq + 1;
+            opts.onLines?.(fresh);
+            if (opts.onLine) for (const l of fresh) opts.onLine(l);
+          } else if (frame.type === "replayed") {
+            opts.onReplayed?.(frame.seq);
+            if (!follow) {
+              stopped = true;
+              socket.close();
+            }
+          } else if (frame.type === "cut") {
+            resumeFrom = frame.resumeFrom;
+          }
+        };
+        socket.onerror = () => {
+          if (!opened && first) {
+            stopped = true;
+            reject(new ClientError(0, "unreachable", `cannot open the log stream of ${idOrName} at ${this.apiBase}`, "check the name and that Kiln is running"));
+          }
+        };
+        socket.onclose = (ev) => {
+          if (!stopped && (ev.code === CLOSE_CUT || resumeFrom > 0)) {
+            next = Math.max(next, resumeFrom);
+            connect(false);
+          } else resolve();
+        };
       };
-      ws.onmessage = (ev) => {
-        armQuiet();
-        opts.onLine(JSON.parse(String(ev.data)) as LogLine);
-      };
-      ws.onerror = () => {
-        if (!opened) reject(new ClientError(0, "unreachable", `cannot open the log stream of ${idOrName} at ${this.apiBase}`, "check the name and that Kiln is running"));
-      };
-      ws.onclose = () => {
-        clearTimeout(quiet);
-        resolve();
-      };
+      connect(true);
     });
-    return { done, close: () => ws.close() };
+    return {
+      done,
+      close: () => {
+        stopped = true;
+        ws?.close();
+      },
+    };
   }
 
   claim(workload: string, tenantId: string): Promise<Claim> {

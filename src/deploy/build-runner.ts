@@ -20,7 +20,7 @@ import type { FetchRequest } from "../core/ports/source.ts";
 import { releaseEnvKey, type Release, type ReleaseTrigger, type ReleaseVia } from "../core/release.ts";
 import type { AppSettings } from "../core/settings.ts";
 import type { PipelineContext, PipelineDeps } from "./context.ts";
-import { DEPLOY_STEPS, SWAP_STEPS, failureText, formatDuration, runPipeline } from "./pipeline.ts";
+import { DEPLOY_STEPS, SWAP_STEPS, failureText, formatDuration, runPipeline, type StepObserver } from "./pipeline.ts";
 import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
 
 /** What the release will say about where it came from. */
@@ -55,6 +55,12 @@ export type JobOutcome = { ok: true; release: Release } | { ok: false; cancelled
 
 const WHERE = "BuildRunner.run";
 
+/** Told of each step's duration and each build's end (metrics). */
+export interface RunnerObserver {
+  stepDone: StepObserver;
+  buildDone(result: "succeeded" | "failed" | "cancelled"): void;
+}
+
 export class BuildRunner {
   /** Status writes the lifecycle refused (each ended its job). */
   illegalMoves = 0;
@@ -66,9 +72,16 @@ export class BuildRunner {
     private readonly watcher: RuntimeWatcher,
     /** Releases kept per deployment (KILN_KEEP_RELEASES); older ones are forgotten, their images collected. */
     private readonly keepReleases: number,
+    private readonly observer?: RunnerObserver,
   ) {}
 
   async run(job: BuildJob): Promise<JobOutcome> {
+    const outcome = await this.#run(job);
+    this.observer?.buildDone(outcome.ok ? "succeeded" : outcome.cancelled ? "cancelled" : "failed");
+    return outcome;
+  }
+
+  async #run(job: BuildJob): Promise<JobOutcome> {
     try {
       return await this.#build(job);
     } catch (err) {
@@ -92,7 +105,7 @@ export class BuildRunner {
     ctx.buildPort = job.build.port;
     log("system", `${job.meta.description}: starting the new release`);
     const started = Date.now();
-    const outcome = await runPipeline(SWAP_STEPS, ctx, this.deps, { onProgress: async () => {} });
+    const outcome = await runPipeline(SWAP_STEPS, ctx, this.deps, { onProgress: async () => {} }, this.observer?.stepDone);
     if (outcome.ok) {
       try {
         const release = await this.#goLive(ctx, job, Date.now() - started);
@@ -158,7 +171,7 @@ export class BuildRunner {
           await this.store.deployments.update(deployment.id, { status: "deploying" }, WHERE);
         }
       },
-    });
+    }, this.observer?.stepDone);
     await rm(workDir, { recursive: true, force: true }).catch(() => {});
 
     if (outcome.ok) {

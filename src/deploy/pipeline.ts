@@ -3,7 +3,7 @@
  * timing, the "▸ step / ✓ step in 1.2 s / ✗ step" lines, cancellation and reporting progress.
  * Steps stay small functions of (ctx, deps).
  */
-import type { StepTiming } from "../core/deployment.ts";
+import type { StepName, StepTiming } from "../core/deployment.ts";
 import { KilnError, errorMessage } from "../core/errors.ts";
 import type { PipelineContext, PipelineDeps, Step } from "./context.ts";
 import { buildImage } from "./steps/build-image.ts";
@@ -21,9 +21,12 @@ export interface PipelineHooks {
   onProgress(step: Step, timings: StepTiming[]): Promise<void>;
 }
 
+/** Told of every step that ended, ok or not (metrics); set once by the composition root. */
+export type StepObserver = (step: StepName, durationMs: number) => void;
+
 export type PipelineOutcome = { ok: true; timings: StepTiming[] } | { ok: false; timings: StepTiming[]; failedStep: Step; error: unknown };
 
-export async function runPipeline(steps: readonly Step[], ctx: PipelineContext, deps: PipelineDeps, hooks: PipelineHooks): Promise<PipelineOutcome> {
+export async function runPipeline(steps: readonly Step[], ctx: PipelineContext, deps: PipelineDeps, hooks: PipelineHooks, observe?: StepObserver): Promise<PipelineOutcome> {
   const timings: StepTiming[] = [];
   for (const step of steps) {
     const timing: StepTiming = { name: step.name, startedAt: Date.now(), durationMs: null, ok: null };
@@ -35,11 +38,14 @@ export async function runPipeline(steps: readonly Step[], ctx: PipelineContext, 
       await step.run(ctx, deps);
       timing.durationMs = Date.now() - timing.startedAt;
       timing.ok = true;
+      observe?.(step.name, timing.durationMs);
       ctx.log("system", `✓ ${step.title} (${formatDuration(timing.durationMs)})`);
       await hooks.onProgress(step, timings);
     } catch (error) {
+      const observed = timing.ok !== null; // the step ended well and reporting it failed: counted already
       timing.durationMs = Date.now() - timing.startedAt;
       timing.ok = false;
+      if (!observed) observe?.(step.name, timing.durationMs);
       const msg = ctx.signal.aborted ? "cancelled" : failureText(error);
       ctx.log("system", `✗ ${step.title} failed after ${formatDuration(timing.durationMs)}: ${msg}`);
       await hooks.onProgress(step, timings);

@@ -8,7 +8,8 @@ import { deploymentRoutes, type DeploymentRoutesDeps } from "./routes/deployment
 import { appConfigRoutes } from "./routes/app-config.ts";
 import { PREVIEW_UPLOAD_PATH, previewRoutes, type PreviewRoutesDeps } from "./routes/previews.ts";
 import { logRoutes, type LogSubscriber } from "./logs-ws.ts";
-import { Health } from "./schemas.ts";
+import { logSearchRoutes, type LogSearchDeps } from "./routes/log-search.ts";
+import { ErrorBody, Health } from "./schemas.ts";
 import { tenantRoutes, type TenantRoutesDeps } from "./routes/tenants.ts";
 import { hookRoutes, isHookReceiverPath, type HookRoutesDeps } from "./routes/hooks.ts";
 import { domainRoutes, TLS_PUBLIC_PATHS } from "./routes/domains.ts";
@@ -16,6 +17,10 @@ import type { DomainService } from "../domains/domain-service.ts";
 import { notFound } from "../core/errors.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import type { HealthReport } from "./health.ts";
+import { z } from "@hono/zod-openapi";
+import { countRequests } from "../metrics/http.ts";
+import { CONTENT_TYPE as METRICS_CONTENT_TYPE } from "../metrics/text.ts";
+import type { Counter, Registry } from "../metrics/registry.ts";
 
 export const API_VERSION = "0.1.0";
 
@@ -24,6 +29,8 @@ export interface HttpDeps extends DeploymentRoutesDeps, PreviewRoutesDeps {
   /** Body cap of every route but the upload (KILN_MAX_JSON_KB). */
   maxJsonBytes: number;
   bus: LogSubscriber;
+  /** The stored log, searched by GET /deployments/:id/logs (routes/log-search.ts). */
+  logs: LogSearchDeps["logs"];
   pools: TenantRoutesDeps;
   tenantStream: (tenantId: string, workloadId: string) => Promise<string>;
   /** Docker, Caddy and the tenant resolver: probed, cached briefly (http/health.ts). */
@@ -34,6 +41,8 @@ export interface HttpDeps extends DeploymentRoutesDeps, PreviewRoutesDeps {
   hooks?: HookRoutesDeps;
   /** Domains and TLS (routes/domains.ts); absent: no domain routes. */
   domains?: DomainService;
+  /** Prometheus metrics (src/metrics/): requests counted by route pattern, GET /api/v1/metrics; absent: neither. */
+  metrics?: { registry: Registry; httpRequests: Counter<"route" | "status"> };
 }
 
 export function createHttpApp(deps: HttpDeps) {
@@ -58,9 +67,25 @@ export function createHttpApp(deps: HttpDeps) {
       return ok ? c.json(body, 200) : c.json(body, 503);
     },
   );
+  if (deps.metrics) {
+    const registry = deps.metrics.registry;
+    api.openapi(
+      createRoute({
+        method: "get",
+        path: "/metrics",
+        summary: "Prometheus metrics, text format 0.0.4 (token-free on KILN_METRICS_ADDR when set)",
+        responses: {
+          200: { description: "the metrics", content: { "text/plain": { schema: z.string() } } },
+          401: { description: "missing or wrong token", content: { "application/json": { schema: ErrorBody } } },
+        },
+      }),
+      async (c) => c.text(await registry.render(), 200, { "content-type": METRICS_CONTENT_TYPE }),
+    );
+  }
   api.route("/", deploymentRoutes(deps));
   api.route("/", appConfigRoutes(deps));
   api.route("/", previewRoutes(deps));
+  api.route("/", logSearchRoutes({ service: deps.service, logs: deps.logs })); // before logRoutes: it passes WebSocket upgrades on
   api.route("/", logRoutes({ service: deps.service, bus: deps.bus, tenantStream: deps.tenantStream }));
   api.route("/", tenantRoutes(deps.pools));
   if (deps.hooks) api.route("/", hookRoutes(deps.hooks));
@@ -74,6 +99,7 @@ export function createHttpApp(deps: HttpDeps) {
   });
 
   const app = new OpenAPIHono();
+  if (deps.metrics) app.use("*", countRequests(deps.metrics.httpRequests));
   // Every route takes a small (JSON) body but the upload, which streams under the upload cap (upload.ts).
   app.use("*", bodyLimits(deps.maxJsonBytes, ["/api/v1/deployments/upload", PREVIEW_UPLOAD_PATH]));
   app.route("/api/v1", api);

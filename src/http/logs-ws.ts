@@ -1,18 +1,25 @@
 /**
- * Log streams over WebSocket: replay from `since`, then the live tail. Each message is one JSON
- * LogLine {seq, ts, stream, text}; the bus guarantees no gap and no duplicate across the seam.
- *   WS /api/v1/deployments/:id/logs?since=<seq>
- *   WS /api/v1/tenants/:tenantId/logs?workload=<id>&since=<seq>   (claims, releases, rclone progress)
+ * Log streams over WebSocket: replay from `since`, then the live tail; the bus guarantees no gap
+ * and no duplicate across the seam.
+ *   WS /api/v1/deployments/:id/logs?since=<seq>&v=2
+ *   WS /api/v1/tenants/:tenantId/logs?workload=<id>&since=<seq>&v=2   (claims, releases, rclone progress)
+ * v=2 speaks frames (./log-frames.ts): batched lines, a `replayed` marker, a `cut` for a reader
+ * that falls behind. Without `v` (version 1) each message is one bare LogLine, as before.
+ * Either way a reader that falls behind is closed (./log-sender.ts) rather than buffered without end.
  */
 import { Hono, type Context } from "hono";
 import { upgradeWebSocket } from "hono/bun";
+import type { ServerWebSocket } from "bun";
 import type { LogLine } from "../core/logs.ts";
 import type { DeploymentService } from "../deploy/service.ts";
 import { badRequest } from "../core/errors.ts";
 import { deploymentStream, type StreamKey } from "../logs/streams.ts";
+import { LogFanout } from "./log-fanout.ts";
+import { LogSender, type LogSenderOptions } from "./log-sender.ts";
 
 export interface LogSubscriber {
-  subscribe(streamKey: string, sinceSeq: number, onLine: (line: LogLine) => void): Promise<() => void>;
+  /** As LogBus.subscribe: an aborted `signal` cuts the replay short. */
+  subscribe(streamKey: string, sinceSeq: number, onLine: (line: LogLine) => void, signal?: AbortSignal): Promise<() => void>;
 }
 
 export interface LogRoutesDeps {
@@ -20,10 +27,20 @@ export interface LogRoutesDeps {
   bus: LogSubscriber;
   /** The stream key of a tenant's log; throws not_found for an unknown tenant or workload. */
   tenantStream: (tenantId: string, workloadId: string) => Promise<StreamKey>;
+  /** Batch and slow-reader bounds (defaults: LOG_SENDER_DEFAULTS). */
+  sender?: Pick<LogSenderOptions, "maxBatchBytes" | "maxQueuedBytes"> & { flushMs?: number };
+}
+
+/** Waits until the socket has sent most of what it holds; false if it closed meanwhile. */
+async function drained(ws: ServerWebSocket<unknown>, closed: () => boolean): Promise<boolean> {
+  // Hono's Bun adapter does not pass Bun's `drain` event on, so poll the queue: a few ms per check.
+  while (!closed() && ws.getBufferedAmount() > 256 * 1024) await Bun.sleep(5);
+  return !closed();
 }
 
 export function logRoutes(d: LogRoutesDeps) {
   const app = new Hono();
+  const fanout = new LogFanout(d.sender?.flushMs);
   const stream = (resolve: (c: Context) => Promise<StreamKey>) => [
     async (c: Context, next: () => Promise<void>) => {
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
@@ -31,25 +48,58 @@ export function logRoutes(d: LogRoutesDeps) {
       }
       const since = c.req.query("since");
       if (since !== undefined && !/^\d{1,15}$/.test(since)) throw badRequest("since must be a non-negative integer seq");
+      const v = c.req.query("v");
+      if (v !== undefined && v !== "1" && v !== "2") throw badRequest(`log protocol v=${v} is not spoken here`, "use v=2 (frames) or leave v out (one line per message)");
       await resolve(c); // 404 before upgrading
       return next();
     },
     upgradeWebSocket(async (c) => {
       const key = await resolve(c);
-      const since = Number(c.req.query("since") ?? "1");
+      const since = Math.max(1, Number(c.req.query("since") ?? "1"));
+      const version = c.req.query("v") === "2" ? 2 : 1;
       let unsubscribe: (() => void) | null = null;
+      let sender: LogSender | null = null;
       let closed = false;
+      const stop = () => {
+        sender?.stop();
+        unsubscribe?.();
+        unsubscribe = null;
+      };
       return {
         async onOpen(_evt, ws) {
-          const unsub = await d.bus.subscribe(key, Math.max(1, since), (line) => {
-            if (!closed) ws.send(JSON.stringify(line));
-          });
-          if (closed) unsub();
-          else unsubscribe = unsub;
+          const raw = ws.raw as ServerWebSocket<unknown>;
+          sender = new LogSender(
+            { send: (data) => raw.send(data), queuedBytes: () => raw.getBufferedAmount(), close: (code, reason) => raw.close(code, reason) },
+            { ...d.sender, version, after: since - 1, stream: key, fanout },
+          );
+          const s = sender;
+          // Replay at the reader's pace: subscribe, and while the replay outruns the socket,
+          // stop, wait for it to drain, and subscribe again from the first unsent seq.
+          for (;;) {
+            const stalled = new AbortController();
+            const unsub = await d.bus.subscribe(
+              key,
+              s.nextSeq,
+              (line) => {
+                s.line(line);
+                if (s.stalled) stalled.abort();
+              },
+              stalled.signal,
+            );
+            unsubscribe = unsub;
+            if (closed || s.done) return stop();
+            s.replayed();
+            if (!s.stalled) break;
+            unsub();
+            unsubscribe = null;
+            if (!(await drained(raw, () => closed))) return stop();
+            s.resume();
+          }
+          if (s.done) stop();
         },
         onClose() {
           closed = true;
-          unsubscribe?.();
+          stop();
         },
       };
     }),
@@ -66,4 +116,3 @@ export function logRoutes(d: LogRoutesDeps) {
   );
   return app;
 }
-

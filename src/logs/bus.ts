@@ -36,6 +36,8 @@ export interface LogBusOptions {
   maxChunkLines?: number;
   /** Where failures that have no caller go: a background flush, a throwing subscriber. */
   onError?: (err: unknown) => void;
+  /** Told of the lines each publish carries, or discards (a forgotten stream): metrics. */
+  onLines?: (stream: LogStream, count: number, dropped: boolean) => void;
 }
 
 /** Lines read from the store per page while replaying. */
@@ -60,6 +62,7 @@ export class LogBus {
   private readonly flushIntervalMs: number;
   private readonly maxChunkLines: number;
   private readonly onError: (err: unknown) => void;
+  private readonly onLines: (stream: LogStream, count: number, dropped: boolean) => void;
   private readonly logs = new Map<string, StreamLog>();
   private readonly loading = new Map<string, Promise<StreamLog>>();
   /** Streams dropped by `forget`: late lines from them are discarded, not an error. */
@@ -72,6 +75,7 @@ export class LogBus {
     this.flushIntervalMs = options.flushIntervalMs ?? 200;
     this.maxChunkLines = Math.max(1, options.maxChunkLines ?? 256);
     this.onError = options.onError ?? ((err) => console.error("log bus:", err));
+    this.onLines = options.onLines ?? (() => {});
   }
 
   /** Loads the stream's last stored seq, once. Must be awaited before `publish`. Idempotent. */
@@ -87,7 +91,10 @@ export class LogBus {
     const log = this.logs.get(key);
     const ts = Date.now();
     if (!log) {
-      if (this.forgotten.has(key)) return { seq: 0, ts, stream, text };
+      if (this.forgotten.has(key)) {
+        this.onLines(stream, splitLines(text).length, true);
+        return { seq: 0, ts, stream, text };
+      }
       throw new KilnError(
         "internal",
         `log bus: stream ${key} was published to before it was opened`,
@@ -95,7 +102,9 @@ export class LogBus {
       );
     }
     let line: LogLine | undefined;
-    for (const piece of splitLines(text)) {
+    const pieces = splitLines(text);
+    this.onLines(stream, pieces.length, false);
+    for (const piece of pieces) {
       line = { seq: ++log.lastSeq, ts, stream, text: capLine(piece) };
       log.unflushed.push(line);
       for (const listener of log.listeners) {
@@ -127,9 +136,11 @@ export class LogBus {
   /**
    * Calls `onLine` with every line with seq >= sinceSeq — first the past (store, then memory), then
    * live lines as they are published — in order, with no gap and no repeat. Resolves once the past
-   * has been delivered; the returned function stops the subscription.
+   * has been delivered; the returned function stops the subscription. Aborting `signal` stops
+   * delivery at once and cuts the replay short (a reader that takes the past at its own pace
+   * subscribes again from where it got to); the returned function must still be called.
    */
-  async subscribe(key: StreamKey, sinceSeq: number, onLine: LogListener): Promise<() => void> {
+  async subscribe(key: StreamKey, sinceSeq: number, onLine: LogListener, signal?: AbortSignal): Promise<() => void> {
     const log = await this.load(key);
     const since = Number.isFinite(sinceSeq) ? Math.max(1, Math.floor(sinceSeq)) : 1;
     let lastDelivered = since - 1;
@@ -137,7 +148,7 @@ export class LogBus {
     let active = true;
     const queued: LogLine[] = [];
     const deliver = (line: LogLine) => {
-      if (line.seq <= lastDelivered) return;
+      if (line.seq <= lastDelivered || signal?.aborted) return;
       lastDelivered = line.seq;
       onLine(line);
     };
@@ -154,7 +165,7 @@ export class LogBus {
     const inMemory = log.unflushed.filter((l) => l.seq >= since);
     try {
       let next = since;
-      while (next < inMemoryFrom) {
+      while (next < inMemoryFrom && !signal?.aborted) {
         const page = await this.store.read(key, next, Math.min(REPLAY_PAGE, inMemoryFrom - next));
         const last = page[page.length - 1];
         if (!last) break;
@@ -174,6 +185,13 @@ export class LogBus {
       active = false;
       log.listeners.delete(listener);
     };
+  }
+
+  /** Live subscribers across all streams (a gauge read at scrape time). */
+  subscribers(): number {
+    let n = 0;
+    for (const log of this.logs.values()) n += log.listeners.size;
+    return n;
   }
 
   /** The last seq handed out for the stream (0 if none); opens it if needed. */

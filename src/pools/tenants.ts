@@ -58,6 +58,8 @@ export interface TenantDeps {
   logFor: (workloadId: string, tenantId: string) => Promise<LogSink>;
   /** True while the container engine is away (MemberHealth.engineAway): claims from the pool are refused. */
   engineAway?: () => boolean;
+  /** Told of every claim answered: where its container came from and how long it took (metrics). */
+  onClaimed?: (source: ClaimSource, latencyMs: number) => void;
 }
 
 /** Thrown when a pool is at max_size: the API answers 503 with Retry-After. */
@@ -453,13 +455,15 @@ export class Tenants {
 
   #result(w: WorkloadSpec, tenantId: string, m: PoolMember, source: ClaimSource, t0: number): ClaimResult {
     const port = m.endpoint ? Number(m.endpoint.split(":").pop()) : null;
+    const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
+    this.d.onClaimed?.(source, latencyMs);
     return {
       tenantId,
       workload: w.id,
       containerId: m.containerId ?? "",
       endpoint: port ? { url: tenantUrl(this.d.urls, w.id, tenantId), host: "127.0.0.1", port } : null,
       source,
-      latencyMs: Math.round((performance.now() - t0) * 100) / 100,
+      latencyMs,
     };
   }
 

@@ -175,6 +175,20 @@ ALTER TABLE deployments ADD COLUMN preview TEXT`,
     name: "builds record the builder's plan",
     sql: "ALTER TABLE builds ADD COLUMN plan TEXT",
   },
+  {
+    id: 8,
+    name: "log chunks compressed, with their time span, streams and size",
+    // New chunks keep zstd-compressed JSON in `lines` (a BLOB; Postgres: BYTEA) and say so in
+    // `codec`; old rows stay plain JSON text ('json'). min_ts/max_ts and `kinds` (",build,system,")
+    // let a search skip chunks; `bytes` (as stored) is what size retention counts. The store fills
+    // them for old rows at open (sqlite-logs.ts: describeOldChunks).
+    sql: `
+ALTER TABLE log_chunks ADD COLUMN codec TEXT NOT NULL DEFAULT 'json';
+ALTER TABLE log_chunks ADD COLUMN min_ts BIGINT;
+ALTER TABLE log_chunks ADD COLUMN max_ts BIGINT;
+ALTER TABLE log_chunks ADD COLUMN kinds TEXT;
+ALTER TABLE log_chunks ADD COLUMN bytes BIGINT`,
+  },
 ];
 
 /** The migrations not yet applied, in id order. Throws if the list itself is malformed. */

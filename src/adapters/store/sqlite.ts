@@ -12,10 +12,11 @@ import { dirname } from "node:path";
 import { buildLifecycle, deploymentLifecycle, type Build, type BuildStatus, type Deployment, type DeploymentStatus } from "../../core/deployment.ts";
 import { badRequest, conflict, KilnError, notFound } from "../../core/errors.ts";
 import type { LogLine, StreamKey } from "../../core/logs.ts";
-import type { BuildRepo, DeliveryRepo, DeploymentRepo, DomainRepo, LogRepo, PoolRepo, ReleaseRepo, SecretRepo, Store } from "../../core/ports/store.ts";
+import type { BuildRepo, DeliveryRepo, DeploymentRepo, DomainRepo, LogArchive, PoolRepo, ReleaseRepo, SecretRepo, Store } from "../../core/ports/store.ts";
 import { SqlitePools } from "./sqlite-pools.ts";
 import { SqliteReleases } from "./sqlite-releases.ts";
 import { SqliteDeliveries, SqliteDomains } from "./sqlite-domains.ts";
+import { describeOldChunks, SqliteLogs } from "./sqlite-logs.ts";
 import { insertSql, setClause, sqliteCode, statusGuard, values } from "./sql.ts";
 import { migrations, pendingMigrations, schemaMigrationsTableSql } from "./migrations.ts";
 import {
@@ -40,7 +41,7 @@ export class SqliteStore implements Store {
   readonly releases: ReleaseRepo;
   readonly domains: DomainRepo;
   readonly deliveries: DeliveryRepo;
-  readonly logs: LogRepo;
+  readonly logs: LogArchive;
   readonly secrets: SecretRepo;
   readonly pools: PoolRepo;
   private closed = false;
@@ -76,6 +77,7 @@ export class SqliteStore implements Store {
     // Overwrite deleted content with zeros, so a secret replaced by its sealed form (or deleted) is not left in free pages.
     db.exec("PRAGMA secure_delete = ON");
     migrate(db);
+    describeOldChunks(db);
     return new SqliteStore(db);
   }
 
@@ -215,55 +217,6 @@ class SqliteBuilds implements BuildRepo {
     const current = currentStatus<BuildStatus>(this.db, "builds", id);
     if (!current || !patch.status) throw notFound(`build ${id} not found`);
     throw buildLifecycle.illegal(current, patch.status, where, id);
-  }
-}
-
-class SqliteLogs implements LogRepo {
-  constructor(private readonly db: Database) {}
-
-  async appendChunk(stream: StreamKey, lines: LogLine[]): Promise<void> {
-    const first = lines[0];
-    const last = lines[lines.length - 1];
-    if (!first || !last) return;
-    try {
-      this.db
-        .query("INSERT INTO log_chunks (stream, first_seq, last_seq, lines) VALUES (?, ?, ?, ?)")
-        .run(stream, first.seq, last.seq, encodeLines(lines));
-    } catch (err) {
-      if (sqliteCode(err) === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-        throw conflict(`log lines from seq ${first.seq} of stream ${stream} are already stored`);
-      }
-      throw err;
-    }
-  }
-
-  async read(stream: StreamKey, sinceSeq: number, limit: number): Promise<LogLine[]> {
-    const out: LogLine[] = [];
-    if (!(limit > 0)) return out;
-    const chunks = this.db
-      .query<{ lines: string }, [string, number]>(
-        "SELECT lines FROM log_chunks WHERE stream = ? AND last_seq >= ? ORDER BY first_seq",
-      )
-      .iterate(stream, sinceSeq);
-    for (const chunk of chunks) {
-      for (const line of decodeLines(chunk.lines)) {
-        if (line.seq < sinceSeq) continue;
-        out.push(line);
-        if (out.length >= limit) return out;
-      }
-    }
-    return out;
-  }
-
-  async lastSeq(stream: StreamKey): Promise<number> {
-    const row = this.db
-      .query<{ last: number | null }, [string]>("SELECT MAX(last_seq) AS last FROM log_chunks WHERE stream = ?")
-      .get(stream);
-    return row?.last ?? 0;
-  }
-
-  async deleteFor(stream: StreamKey): Promise<void> {
-    this.db.query("DELETE FROM log_chunks WHERE stream = ?").run(stream);
   }
 }
 

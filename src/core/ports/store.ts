@@ -3,7 +3,7 @@
  * written so a Postgres implementation can follow without touching callers (all methods async).
  */
 import type { Build, Deployment } from "../deployment.ts";
-import type { LogLine, StreamKey } from "../logs.ts";
+import type { LogLine, LogStream, StreamKey } from "../logs.ts";
 import type { PoolMember, TenantClaim } from "../pool.ts";
 import type { Release } from "../release.ts";
 import type { Domain } from "../domains.ts";
@@ -68,6 +68,56 @@ export interface LogRepo {
   deleteFor(stream: StreamKey): Promise<void>;
 }
 
+/**
+ * A search over one stream's stored lines (the API's form is parsed by src/logs/search-query.ts).
+ * Every bound is inclusive; absent bounds are open. Pages run newest first.
+ */
+export interface LogSearch {
+  /** A substring of the text, matched case-insensitively (ECMAScript `/i` folding); absent: every line. */
+  text?: string;
+  streams?: readonly LogStream[];
+  sinceSeq?: number;
+  untilSeq?: number;
+  sinceTs?: number;
+  untilTs?: number;
+  /** Only lines with seq < before: the previous page's `next`. */
+  before?: number;
+  limit: number;
+  /** Most stored lines examined before answering with a short page (whose `next` goes on). */
+  scanBudget?: number;
+}
+
+export interface LogPage {
+  /** Newest first. */
+  lines: LogLine[];
+  /** Pass as `before` for the next (older) page; null when nothing older can match. */
+  next: number | null;
+  /** Stored lines examined. */
+  scanned: number;
+}
+
+/** One stream's stored footprint: bytes as stored (compressed). */
+export interface LogUsage {
+  stream: StreamKey;
+  bytes: number;
+  lines: number;
+}
+
+/** What a prune removed: whole chunks, every line up to `throughSeq` (0 when nothing). */
+export interface LogPruned {
+  lines: number;
+  bytes: number;
+  throughSeq: number;
+}
+
+/** The log repo with search and retention (SQLite: src/adapters/store/sqlite-logs.ts). */
+export interface LogArchive extends LogRepo {
+  search(stream: StreamKey, query: LogSearch): Promise<LogPage>;
+  usage(): Promise<LogUsage[]>;
+  /** Removes the stream's chunks whose newest line is older than `before` (ms), then its oldest chunks until at most `maxBytes` remain. */
+  prune(stream: StreamKey, limits: { before: number; maxBytes: number }): Promise<LogPruned>;
+}
+
 /** Secrets by key (e.g. `deployment/<id>/git-token`, `deployment/<id>/env`). */
 export interface SecretRepo {
   put(key: string, value: string): Promise<void>;
@@ -119,7 +169,7 @@ export interface Store {
   releases: ReleaseRepo;
   domains: DomainRepo;
   deliveries: DeliveryRepo;
-  logs: LogRepo;
+  logs: LogArchive;
   secrets: SecretRepo;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /**
  * A deployment's log over the WebSocket, into a LogBuffer: replays everything (since=1), follows
- * the tail, and reconnects from the last seq it has after a drop. Re-renders at most once a frame.
+ * the tail, and reconnects from the last seq it has after a drop (the client itself resumes after a
+ * server's cut). Lines arrive a frame at a time (protocol v2); re-renders at most once a frame.
  */
 import { useEffect, useRef, useState } from "react";
 import type { KilnClient } from "../../../src/client/api-client.ts";
@@ -33,15 +34,15 @@ export function useLogStream(client: KilnClient, deploymentId: string): { buffer
       const stream = client.streamLogs(deploymentId, {
         since: buf.lastSeq + 1,
         follow: true,
-        onLine: (line) => {
-          if (buf.push(line)) bump();
+        onLines: (lines) => {
+          let added = false;
+          for (const line of lines) added = buf.push(line) || added;
+          if (added) bump();
         },
+        onReplayed: () => !stopped && setState("live"),
       });
       close = stream.close;
-      // streamLogs has no open event: the first message or a quiet moment means it is live.
-      const live = setTimeout(() => !stopped && setState("live"), 300);
       const again = () => {
-        clearTimeout(live);
         if (stopped) return;
         setState("reconnecting");
         retry = setTimeout(() => connect(attempt + 1), Math.min(5000, 500 * 2 ** Math.min(attempt, 4)));
