@@ -4,10 +4,10 @@
  * follows the live tail.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
+import { failedDeployment, startTestKiln, type TestKiln } from "../helpers/kiln.ts";
 import { runCli } from "./run-cli.ts";
 
 let kiln: TestKiln;
@@ -18,12 +18,7 @@ const tmp = mkdtempSync(join(tmpdir(), "kiln-cli-logs-"));
 beforeAll(async () => {
   kiln = await startTestKiln();
   env = { KILN_URL: kiln.apiUrl, KILN_TOKEN: kiln.token };
-  const empty = join(tmp, "empty");
-  mkdirSync(empty, { recursive: true });
-  writeFileSync(join(empty, "README.txt"), "nothing to run here\n");
-  const created = await kiln.api("/deployments/upload?name=cli-logs", { method: "POST", body: await tarOf(empty) });
-  id = ((await created.json()) as { id: string }).id;
-  await kiln.waitFor(id, ["failed"], 60_000);
+  id = await failedDeployment(kiln, "cli-logs");
 }, 120_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * a free API port, its own Caddy (admin and public ports free, public bound to 127.0.0.1), its own
  * Docker network. `stopKiln` removes every container, image and route it made.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
@@ -104,4 +104,22 @@ export async function tarOf(dir: string, gzip = false): Promise<Uint8Array> {
   const { packDirectory } = await import("../../src/adapters/fs/pack-directory.ts");
   const tar = await packDirectory(dir);
   return gzip ? Bun.gzipSync(tar as Uint8Array<ArrayBuffer>) : tar;
+}
+
+/**
+ * A deployment whose build fails at once (its tree has nothing to build): a log stream tests can
+ * publish into (`kiln.bus.publish(id, …)`). Returns its id.
+ */
+export async function failedDeployment(kiln: TestKiln, name: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "kiln-empty-app-"));
+  try {
+    writeFileSync(join(dir, "README.txt"), "nothing to run here\n");
+    const created = await kiln.api(`/deployments/upload?name=${name}`, { method: "POST", body: await tarOf(dir) });
+    if (created.status !== 202) throw new Error(`upload of an empty tree: ${created.status} ${await created.text()}`);
+    const id = ((await created.json()) as { id: string }).id;
+    await kiln.waitFor(id, ["failed"], 60_000);
+    return id;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -4,12 +4,12 @@
  * token is a 401, the route is in the OpenAPI document, and a WebSocket on the same path still streams.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogLine } from "../../src/core/logs.ts";
 import { deploymentStream } from "../../src/logs/streams.ts";
-import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
+import { failedDeployment, startTestKiln, type TestKiln } from "../helpers/kiln.ts";
 
 let kiln: TestKiln;
 let id: string;
@@ -19,13 +19,7 @@ type Page = { lines: LogLine[]; next: number | null; scanned: number };
 beforeAll(async () => {
   kiln = await startTestKiln();
   // A deployment whose build fails at once (nothing to build): a log stream to publish into.
-  const empty = join(tmp, "empty");
-  mkdirSync(empty, { recursive: true });
-  writeFileSync(join(empty, "README.txt"), "nothing to run here\n");
-  const created = await kiln.api("/deployments/upload?name=log-search", { method: "POST", body: await tarOf(empty) });
-  expect(created.status).toBe(202);
-  id = ((await created.json()) as { id: string }).id;
-  await kiln.waitFor(id, ["failed"], 60_000);
+  id = await failedDeployment(kiln, "log-search");
   for (let i = 1; i <= 30; i++) kiln.bus.publish(deploymentStream(id), "runtime", i % 10 === 0 ? `GET /pay ${i} Timeout after 30s` : `GET /ok ${i} 200`);
   await kiln.bus.flush();
 }, 120_000);

@@ -4,13 +4,13 @@
  * does not read cut with the seq to resume from, and v1 (no `v`) unchanged.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogLine } from "../../src/core/logs.ts";
 import { CLOSE_CUT, type LogFrame } from "../../src/http/log-frames.ts";
 import { KilnClient } from "../../src/client/api-client.ts";
-import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
+import { failedDeployment, startTestKiln, type TestKiln } from "../helpers/kiln.ts";
 import { collectFrames, gatedProxy, nonReadingClient, parseRawFrames } from "../helpers/ws-frames.ts";
 
 let kiln: TestKiln;
@@ -25,13 +25,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 beforeAll(async () => {
   kiln = await startTestKiln();
   // A deployment whose build fails at once (nothing to build): a log stream to publish into.
-  const empty = join(tmp, "empty");
-  mkdirSync(empty, { recursive: true });
-  writeFileSync(join(empty, "README.txt"), "nothing to run here\n");
-  const created = await kiln.api("/deployments/upload?name=stream-v2", { method: "POST", body: await tarOf(empty) });
-  expect(created.status).toBe(202);
-  id = ((await created.json()) as { id: string }).id;
-  await kiln.waitFor(id, ["failed"], 60_000);
+  id = await failedDeployment(kiln, "stream-v2");
 }, 120_000);
 
 afterAll(async () => {
