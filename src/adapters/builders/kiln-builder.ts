@@ -128,7 +128,9 @@ export class KilnBuilder implements ImageBuilder {
       })
       .catch((err: unknown) => {
         if (siteMissing) throw missingSiteError(siteDirs(plan.serve));
-        const tool = err instanceof StepError ? explainToolFailure(tail) : null;
+        // The tail is the build's output: a build-time secret the tool printed is masked, as in a failed step's reason.
+        const hide = Object.values(input.secrets).map((v) => v.reveal()).filter((v) => v.length >= 4);
+        const tool = err instanceof StepError ? explainToolFailure(tail.map((l) => hide.reduce((t, v) => t.split(v).join("***"), l))) : null;
         throw tool ? new StepError(tool.message, tool.hint) : err;
       });
     const output: KilnBuildOutput = { image: input.tag, port: plan.port, plan: planLine(plan) };

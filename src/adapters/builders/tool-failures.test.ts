@@ -70,3 +70,10 @@ describe("go", () => {
     expect(explainToolFailure(["./main.go:5:2: undefined: foo", "ERROR [build 6/7] RUN go build: exit code: 1"])).toBeNull();
   });
 });
+
+test("a module proxy URL with credentials is named with them masked", () => {
+  const failure = explainToolFailure([
+    'go: example.com/x@v1.0.0: Get "https://bob:hunter2@goproxy.internal/example.com/x/@v/v1.0.0.mod": dial tcp: lookup goproxy.internal: no such host',
+  ]);
+  expect(failure?.message).toBe("Go modules need a module proxy; none answered (GOPROXY=https://***@goproxy.internal): its name does not resolve here");
+});

@@ -46,7 +46,8 @@ function goProxyUnreachable(lines: readonly string[]): ToolFailure | null {
   const failed = lastMatch(lines, /@\S+: .*Get "(https?:\/\/[^/"]+)([^"]*)": ((?:dial tcp|proxyconnect|net\/http:)[^\n]*)$/);
   if (!failed) return null;
   const [, base, path, why] = failed;
-  const via = path!.includes("/@v/") || path!.includes("/@latest") ? `GOPROXY=${base}` : `direct from ${base}`;
+  const shown = redactUrl(base!);
+  const via = path!.includes("/@v/") || path!.includes("/@latest") ? `GOPROXY=${shown}` : `direct from ${shown}`;
   return { message: `Go modules need a module proxy; none answered (${via}): ${networkReason(why!)}`, hint: GO_HINT };
 }
 
