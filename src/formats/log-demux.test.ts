@@ -89,3 +89,20 @@ describe("LogDemuxer", () => {
     expect(lines).toEqual(["stdout:one", "stderr:two"]);
   });
 });
+
+test("a character split across frames joins the next frame's line", () => {
+  const lines: string[] = [];
+  const d = new LogDemuxer((_s, l) => lines.push(l));
+  const frame = (bytes: number[]) => {
+    const f = new Uint8Array(8 + bytes.length);
+    f[0] = 1;
+    new DataView(f.buffer).setUint32(4, bytes.length);
+    f.set(bytes, 8);
+    return f;
+  };
+  d.push(frame([0xc3]));
+  d.push(frame([0xa9, 0x61, 0x0a]));
+  d.push(frame([0x62, 0x0a]));
+  d.end();
+  expect(lines).toEqual(["éa", "b"]);
+});

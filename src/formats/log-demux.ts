@@ -16,7 +16,7 @@ export class LogDemuxer {
     let buf = concat(this.#pending, chunk);
     let pos = 0;
     while (buf.length - pos >= 8) {
-      const size = new DataView(buf.buffer, buf.byteOffset + pos + 4, 4).getUint32(0);
+      const size = ((buf[pos + 4]! << 24) >>> 0) + (buf[pos + 5]! << 16) + (buf[pos + 6]! << 8) + buf[pos + 7]!;
       if (buf.length - pos - 8 < size) break;
       const kind = buf[pos];
       const payload = buf.subarray(pos + 8, pos + 8 + size);
@@ -38,6 +38,15 @@ export class LogDemuxer {
   }
 
   #text(stream: OutputStream, payload: Uint8Array): void {
+    // The engine's log frames are one line each: a frame that holds exactly one "\n", at its end,
+    // after nothing buffered, is that line (a "\r" anywhere takes the general path).
+    const n = payload.length;
+    if (n > 1 && payload[n - 1] === 10 && this.#partial[stream] === "" && payload.indexOf(10) === n - 1 && payload.indexOf(13) < 0) {
+      // Ending in "\n" (a whole character), the decoder holds nothing back after it.
+      const text = this.#decoders[stream].decode(payload, { stream: true });
+      if (text.length > 1) this.onLine(stream, text.slice(0, -1));
+      return;
+    }
     let buf = this.#partial[stream] + this.#decoders[stream].decode(payload, { stream: true });
     let i: number;
     while ((i = buf.search(/[\r\n]/)) >= 0) {

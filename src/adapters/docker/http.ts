@@ -5,6 +5,7 @@
  * authorization plugin's refusal) the hint says which request to allow.
  */
 import { KilnError, unavailable } from "../../core/errors.ts";
+import { Http1Reader } from "./http1-reader.ts";
 
 export type QueryValue = string | number | boolean | undefined;
 /** An array value repeats the parameter (`changes=a&changes=b`). */
@@ -86,6 +87,66 @@ export class EngineHttp {
     return res.status;
   }
 
+  /**
+   * A GET whose body is handed to `onBody` as the socket delivers it, read off the unix socket
+   * (./http1-reader.ts says why not fetch). Resolves when the body ends or `signal` aborts it
+   * (rejecting with the signal's reason, as `request` does); rejects as `request` does for a
+   * non-2xx answer or an unreachable engine, and when the connection breaks mid-body.
+   * `onBody` runs synchronously in the socket's read: the next read waits for it.
+   */
+  stream(req: Pick<EngineRequest, "path" | "query" | "signal">, onBody: (bytes: Uint8Array) => void): Promise<void> {
+    const what = `GET ${req.path}`;
+    return new Promise<void>((resolve, reject) => {
+      let socket: { end(): void; terminate?(): void } | null = null;
+      let settled = false;
+      let failure: { status: number; statusText: string; body: Uint8Array[] } | null = null;
+      const settle = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        req.signal?.removeEventListener("abort", onAbort);
+        socket?.end();
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const onAbort = () => settle(req.signal!.reason ?? new Error("aborted"));
+      if (req.signal?.aborted) return onAbort();
+      req.signal?.addEventListener("abort", onAbort, { once: true });
+      const reader = new Http1Reader({
+        onHead: (head) => {
+          if (head.status < 200 || head.status > 299) failure = { status: head.status, statusText: head.statusText, body: [] };
+        },
+        onBody: (bytes) => {
+          if (settled) return;
+          if (failure) failure.body.push(bytes.slice());
+          else onBody(bytes);
+        },
+        onEnd: () => {
+          if (!failure) return settle();
+          const text = new TextDecoder().decode(Buffer.concat(failure.body));
+          settle(engineError(failure.status, messageOf(text, failure.statusText, failure.status), what));
+        },
+        onError: (message) => settle(unavailable(`the Docker engine's answer to ${what} broke off: ${message}`, "the engine restarted or the connection was cut; Kiln reads again")),
+      });
+      Bun.connect({
+        unix: this.socketPath,
+        socket: {
+          open: (s) => {
+            socket = s;
+            if (settled) return void s.end();
+            s.write(`GET /${this.apiVersion}${req.path}${queryString(req.query)} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n`);
+          },
+          data: (_s, bytes) => {
+            if (!settled) reader.push(bytes);
+          },
+          close: () => {
+            if (!settled) reader.close();
+          },
+          error: (_s, err) => settle(this.#unreachable(err)),
+        },
+      }).catch((err: unknown) => settle(this.#unreachable(err)));
+    });
+  }
+
   #unreachable(err: unknown): KilnError {
     const detail = err instanceof Error ? err.message : String(err);
     return unavailable(
@@ -96,7 +157,10 @@ export class EngineHttp {
 }
 
 async function engineMessage(res: Response): Promise<string> {
-  const text = await res.text().catch(() => "");
+  return messageOf(await res.text().catch(() => ""), res.statusText, res.status);
+}
+
+function messageOf(text: string, statusText: string, status: number): string {
   try {
     const parsed = JSON.parse(text) as { message?: unknown };
     if (typeof parsed.message === "string") return parsed.message;
@@ -105,7 +169,7 @@ async function engineMessage(res: Response): Promise<string> {
   }
   // An HTML error page (a proxy's) as its text: "403 Forbidden Request forbidden by administrative rules."
   const plain = text.startsWith("<") ? text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ") : text;
-  return plain.trim() || res.statusText || `HTTP ${res.status}`;
+  return plain.trim() || statusText || `HTTP ${status}`;
 }
 
 export function engineError(status: number, message: string, what: string): KilnError {
