@@ -126,3 +126,35 @@ test("log retention: 30 days and 1024 MiB per stream by default; KILN_LOG_RETENT
   expect(loadConfig({ KILN_LOG_RETENTION_DAYS: "7", KILN_LOG_RETENTION_MB: "50" }).logRetention).toEqual({ maxAgeMs: 7 * 86_400_000, maxBytes: 50 * 1024 * 1024 });
   expect(() => loadConfig({ KILN_LOG_RETENTION_DAYS: "0" })).toThrow("KILN_LOG_RETENTION_DAYS");
 });
+
+test("log offload: off unless KILN_LOG_OFFLOAD_URL is set; its settings are parsed, keys kept as secrets", () => {
+  expect(loadConfig({}).logOffload).toBeNull();
+  const c = loadConfig({
+    KILN_LOG_OFFLOAD_URL: "s3://kiln-logs/prod/eu/",
+    KILN_LOG_OFFLOAD_ENDPOINT: "http://127.0.0.1:9000/",
+    KILN_LOG_OFFLOAD_ACCESS_KEY_ID: "AKIDEXAMPLE",
+    KILN_LOG_OFFLOAD_SECRET_ACCESS_KEY: "wJalrXUtnFEMI-example",
+    KILN_LOG_OFFLOAD_AFTER_HOURS: "0.5",
+  }).logOffload!;
+  expect(c.target).toMatchObject({ bucket: "kiln-logs", prefix: "prod/eu", endpoint: "http://127.0.0.1:9000" });
+  expect(c.target.secretAccessKey?.reveal()).toBe("wJalrXUtnFEMI-example");
+  expect(JSON.stringify(c)).not.toContain("wJalrXUtnFEMI-example");
+  expect(c.afterMs).toBe(1_800_000);
+  expect(c.intervalMs).toBe(600_000);
+  expect(loadConfig({ KILN_LOG_OFFLOAD_URL: "s3://kiln-logs" }).logOffload).toMatchObject({ target: { bucket: "kiln-logs", prefix: "" }, afterMs: 86_400_000 });
+  expect(loadConfig({ KILN_LOG_OFFLOAD_URL: "s3://kiln-logs", KILN_LOG_OFFLOAD_ACCESS_KEY_ID: "AKID", KILN_LOG_OFFLOAD_SECRET_ACCESS_KEY: "x" }).workloadEnv).not.toHaveProperty("KILN_LOG_OFFLOAD_SECRET_ACCESS_KEY");
+});
+
+test("log offload: each bad value is a startup error naming the variable", () => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ KILN_LOG_OFFLOAD_URL: "https://kiln-logs/prod" }, "KILN_LOG_OFFLOAD_URL: \"https://kiln-logs/prod\" is not s3://bucket"],
+    [{ KILN_LOG_OFFLOAD_URL: "s3://Kiln_Logs" }, "bucket \"Kiln_Logs\" is not a valid bucket name"],
+    [{ KILN_LOG_OFFLOAD_URL: "s3://kiln-logs/a/../b" }, "may hold only letters"],
+    [{ KILN_LOG_OFFLOAD_URL: "s3://kiln-logs", KILN_LOG_OFFLOAD_ACCESS_KEY_ID: "AKID" }, "KILN_LOG_OFFLOAD_SECRET_ACCESS_KEY is missing"],
+    [{ KILN_LOG_OFFLOAD_ENDPOINT: "http://127.0.0.1:9000" }, "KILN_LOG_OFFLOAD_ENDPOINT is set but KILN_LOG_OFFLOAD_URL is not"],
+    [{ KILN_LOG_OFFLOAD_URL: "s3://kiln-logs", KILN_LOG_OFFLOAD_ENDPOINT: "not a url" }, "KILN_LOG_OFFLOAD_ENDPOINT must be a URL"],
+    [{ KILN_LOG_OFFLOAD_URL: "s3://kiln-logs", KILN_LOG_OFFLOAD_AFTER_HOURS: "-1" }, "KILN_LOG_OFFLOAD_AFTER_HOURS"],
+    [{ KILN_LOG_OFFLOAD_URL: "s3://kiln-logs", KILN_LOG_OFFLOAD_INTERVAL_MIN: "0" }, "KILN_LOG_OFFLOAD_INTERVAL_MIN"],
+  ];
+  for (const [env, message] of cases) expect(() => loadConfig(env)).toThrow(message);
+});

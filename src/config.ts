@@ -7,6 +7,8 @@
 import { z } from "zod";
 import { resolve } from "node:path";
 import { badRequest } from "./core/errors.ts";
+import { S3_BUCKET_RULE, isS3Bucket } from "./core/names.ts";
+import { Secret } from "./core/secret.ts";
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -76,6 +78,21 @@ const schema = z.object({
   KILN_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Most MiB of stored (compressed) log kept per app; the oldest lines go first. */
   KILN_LOG_RETENTION_MB: z.coerce.number().int().min(1).max(1_048_576).default(1024),
+  /**
+   * Log offload (src/logs/offload.ts): where cold log lines go, as s3://bucket/prefix. Unset: offload
+   * is off and every line stays in the database. Offloaded lines are still replayed and searched.
+   */
+  KILN_LOG_OFFLOAD_URL: z.string().optional(),
+  /** The S3-compatible server (e.g. http://127.0.0.1:9000 for MinIO); unset: AWS. */
+  KILN_LOG_OFFLOAD_ENDPOINT: z.string().url("KILN_LOG_OFFLOAD_ENDPOINT must be a URL like https://s3.example.com").optional(),
+  KILN_LOG_OFFLOAD_REGION: z.string().regex(/^[a-z0-9-]{1,40}$/, "a region like us-east-1").optional(),
+  /** Both or neither; neither: the host's AWS credentials (~/.aws, instance role). Passed to rclone by env only. */
+  KILN_LOG_OFFLOAD_ACCESS_KEY_ID: z.string().optional(),
+  KILN_LOG_OFFLOAD_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Log lines older than this many hours are offloaded (0: all but each stream's newest chunk). */
+  KILN_LOG_OFFLOAD_AFTER_HOURS: z.coerce.number().min(0).max(87_600).default(24),
+  /** Minutes between offload passes (one also runs at start). */
+  KILN_LOG_OFFLOAD_INTERVAL_MIN: z.coerce.number().int().min(1).max(10_080).default(10),
   /** Upload cap for tarballs, in MiB (only POST /deployments/upload takes a body this big). */
   KILN_MAX_UPLOAD_MB: z.coerce.number().int().min(1).default(200),
   /** Body cap of every other API route (JSON), in KiB; a bigger body is refused with 413 as it streams. */
@@ -150,6 +167,8 @@ export interface Config {
   keepReleases: number;
   /** Log retention per stream: age (ms) and stored size (bytes). */
   logRetention: { maxAgeMs: number; maxBytes: number };
+  /** Log offload to S3 (KILN_LOG_OFFLOAD_*); null: off. */
+  logOffload: LogOffloadConfig | null;
   maxUploadBytes: number;
   maxJsonBytes: number;
   /** Bounds on builds' RUN steps together; null: no limit. */
@@ -259,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keepImages: c.KILN_KEEP_IMAGES,
     keepReleases: c.KILN_KEEP_RELEASES,
     logRetention: { maxAgeMs: c.KILN_LOG_RETENTION_DAYS * 86_400_000, maxBytes: c.KILN_LOG_RETENTION_MB * 1024 * 1024 },
+    logOffload: logOffloadOf(c),
     maxUploadBytes: c.KILN_MAX_UPLOAD_MB * 1024 * 1024,
     maxJsonBytes: c.KILN_MAX_JSON_KB * 1024,
     buildLimits: {
@@ -281,7 +301,50 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** Variables that are Kiln's own secrets: kept out of what workload files may interpolate. */
-export const KILN_OWN_SECRETS: readonly string[] = ["KILN_API_TOKEN", "KILN_SECRET_KEY"];
+export const KILN_OWN_SECRETS: readonly string[] = ["KILN_API_TOKEN", "KILN_SECRET_KEY", "KILN_LOG_OFFLOAD_ACCESS_KEY_ID", "KILN_LOG_OFFLOAD_SECRET_ACCESS_KEY"];
+
+export interface LogOffloadConfig {
+  target: { bucket: string; prefix: string; endpoint?: string; region?: string; accessKeyId?: Secret; secretAccessKey?: Secret };
+  afterMs: number;
+  intervalMs: number;
+}
+
+const OFFLOAD_HINT = "e.g. KILN_LOG_OFFLOAD_URL=s3://kiln-logs/prod (see the README's Log offload)";
+
+/** KILN_LOG_OFFLOAD_*: null when the URL is unset (and then nothing else of it may be set). */
+function logOffloadOf(c: RawConfig): LogOffloadConfig | null {
+  const url = c.KILN_LOG_OFFLOAD_URL;
+  const bad = (msg: string) => badRequest(`invalid configuration: ${msg}`, OFFLOAD_HINT);
+  if (!url) {
+    const stray = (["KILN_LOG_OFFLOAD_ENDPOINT", "KILN_LOG_OFFLOAD_REGION", "KILN_LOG_OFFLOAD_ACCESS_KEY_ID", "KILN_LOG_OFFLOAD_SECRET_ACCESS_KEY"] as const).find((k) => c[k] !== undefined);
+    if (stray) throw bad(`${stray} is set but KILN_LOG_OFFLOAD_URL is not, so logs would not be offloaded`);
+    return null;
+  }
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m) throw bad(`KILN_LOG_OFFLOAD_URL: ${JSON.stringify(url.slice(0, 80))} is not s3://bucket or s3://bucket/prefix`);
+  const bucket = m[1]!;
+  if (!isS3Bucket(bucket)) throw bad(`KILN_LOG_OFFLOAD_URL: bucket ${JSON.stringify(bucket.slice(0, 80))} is not a valid bucket name (${S3_BUCKET_RULE})`);
+  const parts = (m[2] ?? "").split("/").filter((p) => p !== "");
+  if (parts.some((p) => p === "." || p === ".." || !/^[A-Za-z0-9._-]+$/.test(p))) {
+    throw bad(`KILN_LOG_OFFLOAD_URL: prefix ${JSON.stringify((m[2] ?? "").slice(0, 80))} may hold only letters, digits, ".", "_", "-" and "/" (no "..")`);
+  }
+  const id = c.KILN_LOG_OFFLOAD_ACCESS_KEY_ID;
+  const secret = c.KILN_LOG_OFFLOAD_SECRET_ACCESS_KEY;
+  if ((id === undefined) !== (secret === undefined)) {
+    throw bad(`KILN_LOG_OFFLOAD_${id === undefined ? "ACCESS_KEY_ID" : "SECRET_ACCESS_KEY"} is missing: give both keys, or neither to use the host's AWS credentials`);
+  }
+  return {
+    target: {
+      bucket,
+      prefix: parts.join("/"),
+      ...(c.KILN_LOG_OFFLOAD_ENDPOINT ? { endpoint: c.KILN_LOG_OFFLOAD_ENDPOINT.replace(/\/+$/, "") } : {}),
+      ...(c.KILN_LOG_OFFLOAD_REGION ? { region: c.KILN_LOG_OFFLOAD_REGION } : {}),
+      ...(id !== undefined && secret !== undefined ? { accessKeyId: new Secret(id), secretAccessKey: new Secret(secret) } : {}),
+    },
+    afterMs: Math.round(c.KILN_LOG_OFFLOAD_AFTER_HOURS * 3_600_000),
+    intervalMs: c.KILN_LOG_OFFLOAD_INTERVAL_MIN * 60_000,
+  };
+}
 
 /** KILN_METRICS_ADDR, already shaped host:port: a real port, not the API's own, loopback unless allowed. */
 function metricsAddress(value: string, apiHost: string, apiPort: number, allowNonLoopback: boolean): { host: string; port: number } {

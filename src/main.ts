@@ -26,6 +26,9 @@ import { loadSecretKey } from "./adapters/crypto/secret-key.ts";
 import { createBuilders } from "./adapters/builders/index.ts";
 import { LogBus } from "./logs/bus.ts";
 import { LogRetention } from "./logs/retention.ts";
+import { LogOffload } from "./logs/offload.ts";
+import { TieredLogs } from "./logs/tiered-logs.ts";
+import { RcloneLogObjects } from "./adapters/rclone/log-objects.ts";
 import { deploymentStream, tenantStream } from "./logs/streams.ts";
 import { BuildQueue } from "./deploy/queue.ts";
 import { BuildRunner } from "./deploy/build-runner.ts";
@@ -58,6 +61,9 @@ import { Tenants } from "./pools/tenants.ts";
 import { PoolService } from "./pools/pool-service.ts";
 import { TenantResolverProcess, resolverAnswers } from "./routing/resolver-process.ts";
 import { killLeftoverCommands, withOwnerMarker } from "./adapters/exec/leftovers.ts";
+import { StatsSampler } from "./stats/sampler.ts";
+import { DockerContainerStats } from "./adapters/docker/container-stats.ts";
+import { listenForAccessLog } from "./adapters/caddy/access-log.ts";
 
 
 export interface Kiln {
@@ -84,6 +90,10 @@ export interface Kiln {
   previews: PreviewService;
   /** http://host:port/metrics when KILN_METRICS_ADDR is set (token-free there); null otherwise. */
   metricsUrl: string | null;
+  /** Log offload to S3 (KILN_LOG_OFFLOAD_URL), null when off; tests call `logOffload.pass()` rather than wait. */
+  logOffload: LogOffload | null;
+  /** Per-app samples every 10 s (src/stats/); tests call `stats.sampleNow()` rather than wait. */
+  stats: StatsSampler;
   stop(): Promise<void>;
 }
 
@@ -127,6 +137,15 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     },
     log: (line) => say(line),
   });
+  // Per-app stats: containers from the engine, requests from Caddy's access log (sent to a loopback listener).
+  const stats = new StatsSampler({
+    deployments: () => store.deployments.list(),
+    domains: () => store.domains.all(),
+    reader: new DockerContainerStats({ socketPath: config.dockerSocket }),
+    publicHost: config.publicHost,
+  });
+  const accessLog = listenForAccessLog((entry) => stats.request(entry));
+  stats.start();
   const caddyRoutes = new CaddyRouteTable({
     adminUrl: config.caddyAdmin,
     publicHost: config.publicHost,
@@ -135,6 +154,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     tenantResolver: await tenantDns.start(),
     tls: config.tls,
     api: loopbackAddress(config.api.host, config.api.port),
+    accessLog: accessLog.address,
   });
   // Every route goes through DomainRoutes, which adds the app's own domains (kept from store.domains).
   const routes = new DomainRoutes(caddyRoutes, await store.domains.all());
@@ -149,10 +169,16 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
 
   // Prometheus metrics (src/metrics/): each event counted where it happens, gauges read at scrape time.
   const metrics = createKilnMetrics();
-  const bus = new LogBus({ store: store.logs, onLines: metrics.linesPublished });
+  // Log offload (KILN_LOG_OFFLOAD_*): cold lines move to S3; every reader of the stored log goes
+  // through `logs`, which reads them back from there (logs/tiered-logs.ts).
+  const logObjects = config.logOffload
+    ? new RcloneLogObjects({ target: config.logOffload.target, tempDir: join(config.dataDir, "log-offload"), baseEnv: withOwnerMarker(config.childEnv, instanceId) })
+    : null;
+  const logs = new TieredLogs({ hot: store.logs, tiers: store.logTiers, objects: logObjects, onError: (err) => say(`log offload: ${err instanceof Error ? err.message : String(err)}`) });
+  const bus = new LogBus({ store: logs, onLines: metrics.linesPublished });
   // Log retention per stream (KILN_LOG_RETENTION_DAYS / _MB); each sweep says what it removed on the stream.
   const logRetention = new LogRetention({
-    logs: store.logs,
+    logs,
     ...config.logRetention,
     announce: async (key, text) => {
       await bus.open(key);
@@ -161,6 +187,23 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     onError: (err) => say(`log retention: ${err instanceof Error ? err.message : String(err)}`),
   });
   logRetention.start();
+  const logOffload =
+    config.logOffload && logObjects
+      ? new LogOffload({
+          tiers: store.logTiers,
+          objects: logObjects,
+          streams: async () => (await store.logs.usage()).map((u) => u.stream),
+          afterMs: config.logOffload.afterMs,
+          intervalMs: config.logOffload.intervalMs,
+          announce: async (key, text) => {
+            await bus.open(key);
+            bus.publish(key, "system", text);
+          },
+          onOffloaded: (lines) => metrics.linesOffloaded(lines),
+          onError: (err) => say(`log offload: ${err instanceof Error ? err.message : String(err)}`),
+        })
+      : null;
+  logOffload?.start();
   // Every command Kiln runs starts from config.childEnv (an allow-list), never from Kiln's own
   // environment, plus this instance's marker, so that a Kiln restarted after SIGKILL can kill the
   // commands its predecessor left running (a stuck rclone must not upload after a later release).
@@ -179,6 +222,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     runtime,
     (id) => bus.sink(deploymentStream(id)),
     (exit) => apps?.noticeExit(exit.deploymentId, exit.containerId),
+    store.logs,
   );
   const rollout = new Rollout({
     runtime,
@@ -209,7 +253,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
     forgetLogs: async (id) => {
       await bus.forget(deploymentStream(id));
-      await store.logs.deleteFor(id);
+      await logs.deleteFor(id);
     },
   });
   for (const d of await store.deployments.list()) await bus.open(deploymentStream(d.id));
@@ -378,7 +422,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     maxJsonBytes: config.maxJsonBytes,
     token,
     bus,
-    logs: store.logs,
+    logs,
+    logStorage: { logs, offload: logObjects && config.logOffload ? { url: logObjects.url, afterMs: config.logOffload.afterMs } : null },
     pools: { tenants, registry, store },
     tenantStream: async (tenantId, workloadId) => {
       const claims = await tenants.status(tenantId); // validates the id; 404 for an unknown tenant
@@ -389,6 +434,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     },
     health: () => health.report(),
     metrics,
+    stats,
   });
   const server = Bun.serve({
     hostname: config.api.host,
@@ -432,6 +478,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     rollout,
     previews,
     metricsUrl: metricsServer?.url ?? null,
+    logOffload,
+    stats,
     async stop() {
       reconciler?.stop();
       previews.stop();
@@ -439,12 +487,15 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       await events.stop();
       server.stop(true);
       metricsServer?.stop();
+      await stats.stop();
       await pools?.stop();
       await queue.drain();
       watcher.stopAll();
       await logRetention.stop();
+      await logOffload?.stop();
       await bus.close();
       await caddy.stop();
+      accessLog.stop(); // after Caddy: it logs to it until it stops
       await tenantDns.stop();
       await store.close();
     },

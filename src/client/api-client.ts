@@ -27,6 +27,7 @@ import type {
 } from "../http/schemas.ts";
 import type { DomainList, DomainView } from "../http/schemas-domains.ts";
 import type { PreviewList } from "../http/schemas-previews.ts";
+import type { StatsView } from "../http/schemas-stats.ts";
 import { CLOSE_CUT, LOG_PROTOCOL_VERSION, type LogFrame } from "../http/log-frames.ts";
 
 /** The fetch the client calls (tests and the browser may pass their own). */
@@ -58,6 +59,9 @@ export type Change = z.infer<typeof ChangeView>;
 /** A domain attached to an app, with its certificate state (http when TLS is off). */
 export type Domain = z.infer<typeof DomainView>;
 export type DomainStatus = Domain["status"];
+/** An app's samples of the last hour (CPU, memory, network, requests, latency), oldest first. */
+export type AppStats = z.infer<typeof StatsView>;
+export type StatsSample = AppStats["samples"][number];
 /** Whether an app has a webhook and where it is (never its secret). */
 export interface Webhook {
   configured: boolean;
@@ -196,6 +200,11 @@ export class KilnClient {
   }
 
   /** The kept releases, newest first. */
+  /** The last hour of an app's stats; with `since` (a sample's ts), only newer samples. */
+  stats(idOrName: string, since?: number): Promise<AppStats> {
+    return this.request("GET", `/deployments/${enc(idOrName)}/stats${since === undefined ? "" : `?since=${since}`}`);
+  }
+
   async releases(idOrName: string): Promise<Release[]> {
     return (await this.request<z.infer<typeof ReleaseList>>("GET", `/deployments/${enc(idOrName)}/releases`)).releases;
   }

@@ -101,6 +101,24 @@ export class LogCursor {
     return taken(m, ns, gap ? "gap" : "new");
   }
 
+  /**
+   * A cursor that resumes after stored marks (a Kiln restarted): per output stream, the engine
+   * time of the last line stored and how many lines stored carry it.
+   */
+  static restore(marks: readonly { output: OutputStream; ns: bigint; count: number }[]): LogCursor {
+    const cursor = new LogCursor();
+    for (const m of marks) {
+      cursor.#marks.set(m.output, { ns: m.ns, count: m.count, replay: 0, lastInRead: null, metMark: false, firstTaken: null, perSecond: new Map() });
+    }
+    return cursor;
+  }
+
+  /** Where the last line taken from `stream` lies: its engine time and position at that time. */
+  position(stream: OutputStream): { ns: bigint; count: number } | undefined {
+    const m = this.#marks.get(stream);
+    return m && { ns: m.ns, count: m.count };
+  }
+
   /** The spans to recount since the last call (one per re-read that went back into this read). */
   takeRereadCheck(): RereadCheck[] {
     const out = this.#checks;

@@ -7,6 +7,8 @@
  * resume's overlap nor the engine re-reading a file after a rotation stores a line twice. When a
  * followed container is watched again (its stream broke, Kiln restarted it), its log resumes just
  * after the last line taken — no gap, no duplicate; a new container starts from its own beginning.
+ * Each line goes to the sink with its source mark, which the store keeps with the chunk holding it:
+ * a Kiln restarted (even after a crash) resumes each container after its last stored line.
  * Loss Kiln cannot prevent is said, never silent, as a system line in the same log: the engine no
  * longer keeping lines from before a resume ("…lost while Kiln was down": how many is unknown, the
  * engine numbers no line), or Docker's follow skipping a rotated file when it fell more than a file
@@ -16,7 +18,8 @@
  * runs is reported once (`onExit`); what to do about it is reconcile/app-convergence.ts's
  * business. (Pool members are not watched: a dead member is replaced.)
  */
-import type { LogSink } from "../core/logs.ts";
+import type { MarkedSink } from "../core/logs.ts";
+import type { LogSources } from "../core/ports/store.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { OutputStream } from "../formats/log-demux.ts";
 import { countInSpan, LogCursor, missing, type RereadCheck } from "./log-cursor.ts";
@@ -55,13 +58,17 @@ export class RuntimeWatcher {
 
   constructor(
     private readonly runtime: FollowingRuntime,
-    private readonly sinkFor: (deploymentId: string) => LogSink,
+    private readonly sinkFor: (deploymentId: string) => MarkedSink,
     private readonly onExit: (report: ExitReport) => void,
+    /** Where each container's log was last stored: a Kiln restarted resumes after it. */
+    private readonly sources: LogSources,
   ) {}
 
   /**
-   * Follow `containerId`: after the last line seen from it when it was watched before, else from
-   * `sinceSeconds` (epoch), default now.
+   * Follow `containerId`: after the last line taken from it when it was watched before, else
+   * after the last line stored from it (a Kiln restarted), else from `sinceSeconds` (epoch,
+   * default now) — but from no earlier than marks have been kept when the container has none
+   * stored (its earlier lines were stored by a Kiln that kept no marks).
    */
   watch(deploymentId: string, containerId: string, sinceSeconds = Math.floor(Date.now() / 1000)): void {
     this.#stop(containerId);
@@ -92,6 +99,7 @@ export class RuntimeWatcher {
   /** A container that is no longer anybody's (removed, replaced): its resume point goes. */
   forget(containerId: string): void {
     this.#cursors.delete(containerId);
+    this.sources.forgetSource(containerId).catch(() => {}); // a leftover row is harmless: the container is gone
   }
 
   stopAll(): void {
@@ -104,7 +112,7 @@ export class RuntimeWatcher {
   }
 
   /** After a re-read: did Docker's follow skip lines before it? Counted against what the engine still keeps. */
-  async #recount(w: Watch, sink: LogSink, check: RereadCheck): Promise<void> {
+  async #recount(w: Watch, sink: MarkedSink, check: RereadCheck): Promise<void> {
     const counts = new Map<bigint, number>();
     try {
       await this.runtime.followLogs(w.containerId, {
@@ -132,8 +140,18 @@ export class RuntimeWatcher {
 
   async #follow(deploymentId: string, w: Watch, sinceSeconds: number): Promise<void> {
     const sink = this.sinkFor(deploymentId);
-    const cursor = this.#cursors.get(w.containerId) ?? new LogCursor();
-    this.#cursors.set(w.containerId, cursor);
+    let cursor = this.#cursors.get(w.containerId);
+    if (!cursor) {
+      const stored = await this.sources.sourceMarks(w.containerId).catch(() => null);
+      if (w.abort.signal.aborted) return;
+      cursor = this.#cursors.get(w.containerId); // a watch meanwhile may have made one
+      if (!cursor) {
+        cursor = stored?.marks.length ? LogCursor.restore(stored.marks) : new LogCursor();
+        if (stored && !stored.marks.length) sinceSeconds = Math.max(sinceSeconds, Math.floor(stored.keptSince / 1000));
+        this.#cursors.set(w.containerId, cursor);
+      }
+    }
+    const container = w.containerId;
     let drained = false;
     const recounts: Promise<void>[] = [];
     while (!w.abort.signal.aborted) {
@@ -151,7 +169,8 @@ export class RuntimeWatcher {
         if (verdict === "seen") return;
         // A gap on the read that drains a stopped container is the follow having fallen behind, not an outage.
         if (verdict === "gap") sink("system", `${drained ? LOST_IN_ROTATION : LOST_WHILE_DOWN} (the engine no longer keeps ${stream} lines before ${stampIso(ns)}; Docker numbers none, so how many is unknown)`);
-        sink("runtime", text);
+        const at = cursor.position(stream)!;
+        sink("runtime", text, { container, output: stream, ns: at.ns, count: at.count });
       };
       try {
         // `after` is exclusive and the cursor wants its mark's time again (equal times): one ns less.

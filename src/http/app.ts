@@ -9,6 +9,8 @@ import { appConfigRoutes } from "./routes/app-config.ts";
 import { PREVIEW_UPLOAD_PATH, previewRoutes, type PreviewRoutesDeps } from "./routes/previews.ts";
 import { logRoutes, type LogSubscriber } from "./logs-ws.ts";
 import { logSearchRoutes, type LogSearchDeps } from "./routes/log-search.ts";
+import { logStorageRoutes, type LogStorageDeps } from "./routes/log-storage.ts";
+import { statsRoutes, type StatsRoutesDeps } from "./routes/stats.ts";
 import { ErrorBody, Health } from "./schemas.ts";
 import { tenantRoutes, type TenantRoutesDeps } from "./routes/tenants.ts";
 import { hookRoutes, isHookReceiverPath, type HookRoutesDeps } from "./routes/hooks.ts";
@@ -31,6 +33,8 @@ export interface HttpDeps extends DeploymentRoutesDeps, PreviewRoutesDeps {
   bus: LogSubscriber;
   /** The stored log, searched by GET /deployments/:id/logs (routes/log-search.ts). */
   logs: LogSearchDeps["logs"];
+  /** Hot and cold log storage, GET /deployments/:id/logs/storage (routes/log-storage.ts); absent: no such route. */
+  logStorage?: Omit<LogStorageDeps, "service">;
   pools: TenantRoutesDeps;
   tenantStream: (tenantId: string, workloadId: string) => Promise<string>;
   /** Docker, Caddy and the tenant resolver: probed, cached briefly (http/health.ts). */
@@ -43,6 +47,8 @@ export interface HttpDeps extends DeploymentRoutesDeps, PreviewRoutesDeps {
   domains?: DomainService;
   /** Prometheus metrics (src/metrics/): requests counted by route pattern, GET /api/v1/metrics; absent: neither. */
   metrics?: { registry: Registry; httpRequests: Counter<"route" | "status"> };
+  /** Per-app samples (src/stats/), GET /deployments/:id/stats; absent: no stats route. */
+  stats?: StatsRoutesDeps["stats"];
 }
 
 export function createHttpApp(deps: HttpDeps) {
@@ -86,8 +92,10 @@ export function createHttpApp(deps: HttpDeps) {
   api.route("/", appConfigRoutes(deps));
   api.route("/", previewRoutes(deps));
   api.route("/", logSearchRoutes({ service: deps.service, logs: deps.logs })); // before logRoutes: it passes WebSocket upgrades on
+  if (deps.logStorage) api.route("/", logStorageRoutes({ service: deps.service, ...deps.logStorage }));
   api.route("/", logRoutes({ service: deps.service, bus: deps.bus, tenantStream: deps.tenantStream }));
   api.route("/", tenantRoutes(deps.pools));
+  if (deps.stats) api.route("/", statsRoutes({ service: deps.service, stats: deps.stats }));
   if (deps.hooks) api.route("/", hookRoutes(deps.hooks));
   if (deps.domains) api.route("/", domainRoutes(deps.domains));
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

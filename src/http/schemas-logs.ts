@@ -26,3 +26,24 @@ export const LogSearchPage = z
     scanned: z.number().int().openapi({ description: "stored lines examined; a page examines at most a bounded number, so a short page with a next is not the end" }),
   })
   .openapi("LogSearchPage");
+
+const span = {
+  lines: z.number().int(),
+  bytes: z.number().int().openapi({ description: "as stored (compressed)" }),
+  firstSeq: z.number().int().nullable(),
+  lastSeq: z.number().int().nullable(),
+};
+
+/** GET /api/v1/deployments/:id/logs/storage (routes/log-storage.ts). */
+export const LogStorageBody = z
+  .object({
+    offload: z
+      .object({
+        url: z.string().nullable().openapi({ description: "KILN_LOG_OFFLOAD_URL (s3://bucket/prefix); null when offload is off", example: "s3://kiln-logs/prod" }),
+        afterHours: z.number().nullable().openapi({ description: "lines older than this are offloaded" }),
+      })
+      .openapi({ description: "where cold lines go" }),
+    hot: z.object({ chunks: z.number().int(), ...span }).openapi({ description: "lines in the database, in chunks" }),
+    cold: z.object({ segments: z.number().int().openapi({ description: "one S3 object each" }), ...span }).openapi({ description: "lines offloaded to S3, read back from there" }),
+  })
+  .openapi("LogStorage");

@@ -16,12 +16,16 @@
  * and return. Buffering and dropping slow clients is the WebSocket layer's job; a callback that
  * blocks would stall every publisher. A callback that throws is reported via `onError` and skipped.
  *
+ * A line may carry its source mark (where the runtime watcher read it in the engine's log); the
+ * chunk that holds it is stored with the newest mark per source, in one transaction, which is the
+ * watcher's durable resume point (src/containers/runtime-watch.ts).
+ *
  * Memory: every line not yet written to the store stays in memory (the front of the buffer may be
  * in flight). So a line is always in the store, in memory, or both — which is what lets
  * `subscribe` replay with no gap.
  */
 import { KilnError } from "../core/errors.ts";
-import type { LogLine, LogSink, LogStream } from "../core/logs.ts";
+import type { LogLine, LogStream, MarkedSink, SourceMark } from "../core/logs.ts";
 import type { LogRepo } from "../core/ports/store.ts";
 import { capLine, splitLines } from "./lines.ts";
 import type { StreamKey } from "./streams.ts";
@@ -53,6 +57,8 @@ interface StreamLog {
    */
   readonly unflushed: LogLine[];
   readonly listeners: Set<LogListener>;
+  /** Source marks of unflushed lines, by seq ascending: each written with the chunk that holds its line. */
+  readonly marks: { seq: number; mark: SourceMark }[];
   writing: Promise<void> | null;
   forgotten: boolean;
 }
@@ -87,7 +93,7 @@ export class LogBus {
    * Publishes `text` as one line per newline (each capped at 8 KiB) and returns the last line.
    * A stream dropped by `forget` swallows the text and returns a line with seq 0.
    */
-  publish(key: StreamKey, stream: LogStream, text: string): LogLine {
+  publish(key: StreamKey, stream: LogStream, text: string, mark?: SourceMark): LogLine {
     const log = this.logs.get(key);
     const ts = Date.now();
     if (!log) {
@@ -115,12 +121,13 @@ export class LogBus {
         }
       }
     }
+    if (mark) log.marks.push({ seq: line!.seq, mark });
     this.scheduleWrite(log);
     return line!; // splitLines always yields at least one line
   }
 
   /** A LogSink writing to this stream. Throws now, rather than at the first line, if it was never opened. */
-  sink(key: StreamKey): LogSink {
+  sink(key: StreamKey): MarkedSink {
     if (!this.logs.has(key) && !this.forgotten.has(key)) {
       throw new KilnError(
         "internal",
@@ -128,8 +135,8 @@ export class LogBus {
         "await bus.open(key) first",
       );
     }
-    return (stream, text) => {
-      this.publish(key, stream, text);
+    return (stream, text, mark) => {
+      this.publish(key, stream, text, mark);
     };
   }
 
@@ -226,6 +233,7 @@ export class LogBus {
     log.forgotten = true;
     log.listeners.clear();
     log.unflushed.length = 0;
+    log.marks.length = 0;
     await log.writing?.catch(() => {});
   }
 
@@ -241,6 +249,7 @@ export class LogBus {
           lastSeq,
           unflushed: [],
           listeners: new Set(),
+          marks: [],
           writing: null,
           forgotten: false,
         };
@@ -303,12 +312,27 @@ export class LogBus {
   private async writeChunks(log: StreamLog, minLines: number): Promise<void> {
     while (log.unflushed.length >= minLines && !log.forgotten) {
       const chunk = log.unflushed.slice(0, this.maxChunkLines);
-      await this.store.appendChunk(log.id, chunk);
+      const upTo = chunk[chunk.length - 1]!.seq;
+      let taken = 0;
+      while (taken < log.marks.length && log.marks[taken]!.seq <= upTo) taken++;
+      await this.store.appendChunk(log.id, chunk, newestPerSource(log.marks, taken));
       log.unflushed.splice(0, chunk.length);
+      log.marks.splice(0, taken);
     }
   }
 
   private async writeAll(log: StreamLog): Promise<void> {
     while (log.unflushed.length > 0 && !log.forgotten) await this.write(log, "everything");
   }
+}
+
+/** The newest of the first `n` marks for each container and output (marks come in seq order). */
+function newestPerSource(marks: readonly { mark: SourceMark }[], n: number): SourceMark[] {
+  if (n === 0) return [];
+  const newest = new Map<string, SourceMark>();
+  for (let i = 0; i < n; i++) {
+    const m = marks[i]!.mark;
+    newest.set(`${m.container}\n${m.output}`, m);
+  }
+  return [...newest.values()];
 }

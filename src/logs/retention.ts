@@ -8,7 +8,8 @@
  *   await retention.sweep();
  *
  * The newest chunk of a stream is never removed (the store keeps the last seq), so numbering
- * carries on after a sweep and a restart.
+ * carries on after a sweep and a restart. With log offload on, `logs` is TieredLogs
+ * (tiered-logs.ts): offloaded segments count too and go first, their objects deleted.
  */
 import type { StreamKey } from "../core/logs.ts";
 import type { LogArchive, LogPruned } from "../core/ports/store.ts";
@@ -70,5 +71,6 @@ export class LogRetention {
 export function retentionLine(p: LogPruned, maxAgeMs: number, maxBytes: number): string {
   const days = Math.round(maxAgeMs / 86_400_000);
   const mib = Math.round(maxBytes / 1024 / 1024);
-  return `log retention removed ${p.lines} stored lines through seq ${p.throughSeq} (${Math.ceil(p.bytes / 1024)} KiB); this log keeps ${days} days and at most ${mib} MiB`;
+  const cold = p.segments ? `, ${p.segments} offloaded segment${p.segments === 1 ? "" : "s"} among them, objects deleted` : "";
+  return `log retention removed ${p.lines} stored lines through seq ${p.throughSeq} (${Math.ceil(p.bytes / 1024)} KiB${cold}); this log keeps ${days} days and at most ${mib} MiB`;
 }

@@ -38,6 +38,7 @@ export function createKilnMetrics() {
     httpRequests: registry.counter("kiln_http_requests_total", "API and dashboard requests answered, by route pattern and status code.", ["route", "status"]),
     logLines: registry.counter("kiln_log_lines_total", "Log lines published, by stream (build, runtime, system).", ["stream"]),
     logLinesDropped: registry.counter("kiln_log_lines_dropped_total", "Log lines discarded: published to a forgotten (deleted) stream."),
+    logOffloaded: registry.counter("kiln_log_offloaded_lines_total", "Log lines moved to the offload target (KILN_LOG_OFFLOAD_URL)."),
     wsSubscribers: registry.gauge("kiln_ws_subscribers", "Live log subscribers (WebSocket clients)."),
     illegalTransitions: registry.counter("kiln_illegal_transitions_total", "Status writes a lifecycle refused, by the component that tried.", ["component"]),
   };
@@ -59,6 +60,10 @@ export function createKilnMetrics() {
     linesPublished(stream: string, count: number, dropped: boolean): void {
       if (dropped) m.logLinesDropped.inc({}, count);
       else m.logLines.inc({ stream }, count);
+    },
+    /** For log offload: one segment stored in S3. */
+    linesOffloaded(lines: number): void {
+      m.logOffloaded.inc({}, lines);
     },
     /** Binds the scrape-time readings to the services. */
     observe(sources: MetricSources): void {

@@ -146,7 +146,7 @@ export class AppConvergence {
       if (c) this.#notePort(t, c.labels);
       if (c?.running) {
         // Its output may have stopped being followed while the engine was away.
-        if (!this.busy(d.id) && !this.d.watcher.watching(d.id, c.id)) this.d.watcher.watch(d.id, c.id);
+        if (!this.busy(d.id) && !this.d.watcher.watching(d.id, c.id)) this.d.watcher.watch(d.id, c.id, 1);
       } else down ??= { id: inst.containerId, c };
     }
     if (!down && d.instances.length > 0) {
@@ -341,7 +341,7 @@ export class AppConvergence {
         this.d.watcher.watch(id, containerId, Math.floor(madeAt / 1000) - 1);
         this.recreated++;
       }
-      if (!fresh) this.d.watcher.watch(id, containerId);
+      if (!fresh) this.d.watcher.watch(id, containerId, 1);
       t.troubleMs = undefined;
       const info = await this.d.runtime.inspectContainer(containerId);
       const upstream = info?.published ?? null;

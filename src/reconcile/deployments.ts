@@ -197,7 +197,8 @@ export class Reconciler {
     });
     const portsMoved = moved.some((m, k) => m !== d.instances[k]);
     if ((d.status === "running" || d.status === "crashlooping") && this.d.converge) {
-      if (boot) for (const i of d.instances) if (live.get(i.containerId)?.running) this.d.watcher.watch(d.id, i.containerId);
+      // From the last line stored (or, with none stored, the container's start): what it wrote while Kiln was down is kept.
+      if (boot) for (const i of d.instances) if (live.get(i.containerId)?.running) this.d.watcher.watch(d.id, i.containerId, 1);
       if (portsMoved) d = await store.deployments.update(d.id, { status: d.status, instances: moved }, where);
       return this.d.converge(d, live);
     }
@@ -219,7 +220,7 @@ export class Reconciler {
       await store.deployments.update(d.id, { status: "running", failureReason }, where);
     }
     if (portsMoved) await store.deployments.update(d.id, { instances: moved }, where);
-    if (boot) for (const i of up) this.d.watcher.watch(d.id, i.containerId);
+    if (boot) for (const i of up) this.d.watcher.watch(d.id, i.containerId, 1);
   }
 
   /** Runs one repair; a move the lifecycle refuses is logged and counted, anything else thrown. */

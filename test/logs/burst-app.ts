@@ -98,14 +98,15 @@ export async function startWithIngest(engine: DockerEngine, id: string): Promise
   const exited = new Promise<void>((r) => (exit = r));
   const watcher = new RuntimeWatcher(
     engine,
-    () => (stream, text) => {
+    () => (stream, text, mark) => {
       if (stream === "runtime") {
         last = Date.now();
         count++;
       }
-      sink(stream, text);
+      sink(stream, text, mark);
     },
     () => exit(),
+    store.logs,
   );
   const since = Math.floor(Date.now() / 1000) - 1;
   await engine.startContainer(id);

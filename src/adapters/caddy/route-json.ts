@@ -15,6 +15,7 @@
 import type { AppRoute } from "../../core/ports/routes.ts";
 import { KilnError } from "../../core/errors.ts";
 import { isHostName } from "../../core/names.ts";
+import { accessLogging } from "./access-log-json.ts";
 
 export const SERVER_NAME = "kiln";
 export const ROUTE_ID_PREFIX = "kiln-app-";
@@ -73,6 +74,8 @@ export interface IngressOptions {
   tls?: IngressTls;
   /** host:port of Kiln's API on loopback: the hooks route and the TLS `ask` check go there. */
   api?: string;
+  /** host:port where Kiln reads the ingress server's access log (access-log-json.ts); no access log when absent. */
+  accessLog?: string;
 }
 
 export interface IngressTls {
@@ -357,6 +360,7 @@ export function ingressServer(opts: IngressOptions, routes: AppRoute[], draining
     routes: [...hooks, ...apps, ...drains, ...tenants, fallbackRoute()],
     ...(opts.tenantResolver ? { errors: { routes: [tenantErrorRoute(opts.publicHost)] } } : {}),
     ...(https ? { tls_connection_policies: [{}] } : {}),
+    ...(opts.accessLog ? { logs: {} } : {}),
     // Certificates come from the tls app's on-demand policy only, never from the routes' host names.
     automatic_https: { disable: true },
   };
@@ -393,6 +397,7 @@ export function bootstrapConfig(adminListen: string): CaddyConfig {
 export function kilnConfig(adminListen: string, opts: IngressOptions, routes: AppRoute[], draining?: Map<string, string[]>): CaddyConfig {
   return {
     admin: adminBlock(adminListen),
+    ...(opts.accessLog ? { logging: accessLogging(opts.accessLog) } : {}),
     apps: ingressApps(opts, routes, draining),
   };
 }

@@ -46,6 +46,8 @@ export interface CaddyRouteTableOptions {
   tls?: IngressTls;
   /** host:port of Kiln's API on loopback: the hooks route and the TLS ask check. */
   api?: string;
+  /** host:port where Kiln reads Caddy's access log (request stats); none when absent. */
+  accessLog?: string;
 }
 
 export class CaddyRouteTable implements RouteTable {
@@ -69,7 +71,7 @@ export class CaddyRouteTable implements RouteTable {
   constructor(opts: CaddyRouteTableOptions) {
     this.admin = new CaddyAdminClient(opts.adminUrl);
     this.adminListen = adminListenOf(opts.adminUrl);
-    this.ingress = { publicHost: opts.publicHost, publicPort: opts.publicPort, listenHost: opts.listenHost, tenantResolver: opts.tenantResolver, tls: opts.tls, api: opts.api };
+    this.ingress = { publicHost: opts.publicHost, publicPort: opts.publicPort, listenHost: opts.listenHost, tenantResolver: opts.tenantResolver, tls: opts.tls, api: opts.api, accessLog: opts.accessLog };
   }
 
   /** Point the tenants route at another resolver address (takes effect with the next load). */

@@ -29,7 +29,7 @@ export const EXIT_FILE_NOT_FOUND = 4;
  * defaults, 3 × 10 retries with back-off, took over two minutes against a refused port).
  * The spec's rclone_flags come after these and override them.
  */
-const COMMON_FLAGS = ["--log-format", "", "--retries", "2", "--low-level-retries", "3", "--contimeout", "10s", "--timeout", "2m"];
+export const COMMON_FLAGS = ["--log-format", "", "--retries", "2", "--low-level-retries", "3", "--contimeout", "10s", "--timeout", "2m"];
 /** One progress line a second on stderr, and a final one; no per-file lines. */
 const PROGRESS_FLAGS = ["--stats", "1s", "--stats-one-line", "--stats-log-level", "NOTICE"];
 

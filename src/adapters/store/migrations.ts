@@ -11,6 +11,11 @@ export interface Migration {
   name: string;
   /** One or more statements separated by ';'. */
   sql: string;
+  /**
+   * Postgres's form, only where the portable SQL cannot say the same thing there (e.g. a BLOB that
+   * SQLite keeps in a TEXT column must be BYTEA). Same meaning; absent: `sql` runs on both.
+   */
+  postgres?: string;
 }
 
 export const schemaMigrationsTableSql = `
@@ -188,6 +193,54 @@ ALTER TABLE log_chunks ADD COLUMN min_ts BIGINT;
 ALTER TABLE log_chunks ADD COLUMN max_ts BIGINT;
 ALTER TABLE log_chunks ADD COLUMN kinds TEXT;
 ALTER TABLE log_chunks ADD COLUMN bytes BIGINT`,
+    // SQLite keeps the compressed bytes in the TEXT column; Postgres needs the column to be BYTEA
+    // (old rows keep their JSON text as its UTF-8 bytes, still codec 'json').
+    postgres: `
+ALTER TABLE log_chunks ALTER COLUMN lines TYPE BYTEA USING convert_to(lines, 'UTF8');
+ALTER TABLE log_chunks ADD COLUMN codec TEXT NOT NULL DEFAULT 'json';
+ALTER TABLE log_chunks ADD COLUMN min_ts BIGINT;
+ALTER TABLE log_chunks ADD COLUMN max_ts BIGINT;
+ALTER TABLE log_chunks ADD COLUMN kinds TEXT;
+ALTER TABLE log_chunks ADD COLUMN bytes BIGINT`,
+  },
+  {
+    id: 9,
+    name: "offloaded log segments",
+    // A run of a stream's oldest chunks moved to one object in S3 (src/logs/offload.ts): its seq and
+    // time span, line count, object size and key (relative to KILN_LOG_OFFLOAD_URL). Written in the
+    // transaction that deletes the chunks it holds.
+    sql: `
+CREATE TABLE log_segments (
+  stream TEXT NOT NULL,
+  first_seq BIGINT NOT NULL,
+  last_seq BIGINT NOT NULL,
+  first_ts BIGINT NOT NULL,
+  last_ts BIGINT NOT NULL,
+  lines BIGINT NOT NULL,
+  bytes BIGINT NOT NULL,
+  object_key TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (stream, first_seq)
+)`,
+  },
+  {
+    id: 10,
+    name: "where each container's log was last stored",
+    // Per app container and output stream, the engine time (ns, as text: it passes 2^53) and
+    // position of the newest line stored, written with the chunk that holds it (sqlite-logs.ts),
+    // so a Kiln restarted after a crash resumes each container's log just after it. This
+    // migration's applied_at says since when marks are kept (a container with none since then
+    // has had nothing stored).
+    sql: `
+CREATE TABLE log_sources (
+  container TEXT NOT NULL,
+  output TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  ns TEXT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (container, output)
+);
+CREATE INDEX log_sources_stream ON log_sources (stream)`,
   },
 ];
 

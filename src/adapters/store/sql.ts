@@ -1,4 +1,4 @@
-/** Small SQL text builders shared by the SQLite repos. */
+/** Small SQL text builders shared by the SQL stores (SQLite; Postgres numbers the `?`s, postgres-sql.ts). */
 import type { Lifecycle } from "../../core/lifecycle.ts";
 import type { SqlValue } from "./rows.ts";
 
@@ -21,7 +21,7 @@ export function values(cols: ReadonlyArray<[string, SqlValue]>): SqlValue[] {
 export function statusGuard<S extends string>(lifecycle: Lifecycle<S>, to: S | undefined, column = "status"): { sql: string; params: S[] } {
   if (to === undefined) return { sql: "", params: [] };
   const from = lifecycle.sourcesOf(to);
-  if (from.length === 0) return { sql: " AND 0", params: [] };
+  if (from.length === 0) return { sql: " AND 1 = 0", params: [] }; // portable: Postgres has no integer truth
   return { sql: ` AND ${column} IN (${from.map(() => "?").join(", ")})`, params: from };
 }
 

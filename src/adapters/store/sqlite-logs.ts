@@ -13,9 +13,10 @@
  */
 import type { Database } from "bun:sqlite";
 import { conflict } from "../../core/errors.ts";
-import type { LogLine, StreamKey } from "../../core/logs.ts";
-import type { LogArchive, LogPage, LogPruned, LogSearch, LogUsage } from "../../core/ports/store.ts";
+import type { LogLine, SourceMark, StreamKey } from "../../core/logs.ts";
+import type { LogArchive, LogSources, LogPage, LogPruned, LogSearch, LogUsage } from "../../core/ports/store.ts";
 import { chunkText, packLines, unpackLines } from "./log-codec.ts";
+import { logFilter } from "./log-filter.ts";
 import { decodeLines } from "./rows.ts";
 import { sqliteCode } from "./sql.ts";
 
@@ -44,19 +45,25 @@ interface ChunkRow {
   lines: string | Uint8Array;
 }
 
-export class SqliteLogs implements LogArchive {
+export class SqliteLogs implements LogArchive, LogSources {
   constructor(private readonly db: Database) {}
 
-  async appendChunk(stream: StreamKey, lines: LogLine[]): Promise<void> {
+  async appendChunk(stream: StreamKey, lines: LogLine[], marks: readonly SourceMark[] = []): Promise<void> {
     const first = lines[0];
     const last = lines[lines.length - 1];
     if (!first || !last) return;
     const { codec, body } = packLines(lines);
     const span = describe(lines);
     try {
-      this.db
-        .query("INSERT INTO log_chunks (stream, first_seq, last_seq, lines, codec, min_ts, max_ts, kinds, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .run(stream, first.seq, last.seq, body, codec, span.minTs, span.maxTs, span.kinds, body.byteLength);
+      const insert = () => {
+        this.db
+          .query("INSERT INTO log_chunks (stream, first_seq, last_seq, lines, codec, min_ts, max_ts, kinds, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+          .run(stream, first.seq, last.seq, body, codec, span.minTs, span.maxTs, span.kinds, body.byteLength);
+        const mark = this.db.query("INSERT OR REPLACE INTO log_sources (container, output, stream, ns, count) VALUES (?, ?, ?, ?, ?)");
+        for (const m of marks) mark.run(m.container, m.output, stream, m.ns.toString(), m.count);
+      };
+      if (marks.length === 0) insert();
+      else this.db.transaction(insert).immediate();
     } catch (err) {
       if (sqliteCode(err) === "SQLITE_CONSTRAINT_PRIMARYKEY") {
         throw conflict(`log lines from seq ${first.seq} of stream ${stream} are already stored`);
@@ -87,23 +94,34 @@ export class SqliteLogs implements LogArchive {
   }
 
   async deleteFor(stream: StreamKey): Promise<void> {
-    this.db.query("DELETE FROM log_chunks WHERE stream = ?").run(stream);
+    this.db.transaction(() => {
+      this.db.query("DELETE FROM log_chunks WHERE stream = ?").run(stream);
+      this.db.query("DELETE FROM log_sources WHERE stream = ?").run(stream);
+    }).immediate();
+  }
+
+  async sourceMarks(container: string): Promise<{ marks: SourceMark[]; keptSince: number }> {
+    const rows = this.db
+      .query<{ output: string; ns: string; count: number }, [string]>("SELECT output, ns, count FROM log_sources WHERE container = ? ORDER BY output")
+      .all(container);
+    const since = this.db.query<{ at: number }, []>("SELECT applied_at AS at FROM schema_migrations WHERE id = 10").get();
+    return {
+      marks: rows.filter((r) => r.output === "stdout" || r.output === "stderr").map((r) => ({ container, output: r.output as SourceMark["output"], ns: BigInt(r.ns), count: r.count })),
+      keptSince: since?.at ?? 0,
+    };
+  }
+
+  async forgetSource(container: string): Promise<void> {
+    this.db.query("DELETE FROM log_sources WHERE container = ?").run(container);
   }
 
   async search(stream: StreamKey, q: LogSearch): Promise<LogPage> {
-    const lower = Math.max(1, q.sinceSeq ?? 1);
-    const upper = Math.min(q.untilSeq ?? MAX, (q.before ?? MAX + 1) - 1);
+    const f = logFilter(q);
+    const { lower, upper, sinceTs, untilTs, kinds, wholeChunkTest } = f;
     const budget = q.scanBudget ?? DEFAULT_SCAN_BUDGET;
     const out: LogLine[] = [];
     let scanned = 0;
     if (upper < lower || q.limit <= 0) return { lines: out, next: null, scanned };
-    const sinceTs = q.sinceTs ?? -MAX;
-    const untilTs = q.untilTs ?? MAX;
-    const kinds = q.streams?.length ? new Set<string>(q.streams) : null;
-    const needle = q.text ? new RegExp(q.text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i") : null;
-    // A plain-ASCII needle without `"` or `\` reads the same in the chunk's JSON, so a chunk
-    // whose text lacks it holds no match.
-    const wholeChunkTest = needle && /^[\x20-\x7e]+$/.test(q.text!) && !/["\\]/.test(q.text!) ? needle : null;
     const streamSql = kinds ? ` AND (kinds IS NULL OR ${[...kinds].map(() => "kinds LIKE ?").join(" OR ")})` : "";
     const chunks = this.db
       .query<ChunkRow, Array<string | number>>(searchSql(streamSql))
@@ -122,9 +140,7 @@ export class SqliteLogs implements LogArchive {
       }
       for (let i = lines.length - 1; i >= 0; i--) {
         const line = lines[i]!;
-        if (line.seq > upper || line.seq < lower || line.ts < sinceTs || line.ts > untilTs) continue;
-        if (kinds && !kinds.has(line.stream)) continue;
-        if (needle && !needle.test(line.text)) continue;
+        if (!f.matches(line)) continue;
         out.push(line);
         if (out.length >= q.limit) return { lines: out, next: line.seq > lower ? line.seq : null, scanned };
       }

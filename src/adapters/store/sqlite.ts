@@ -12,11 +12,12 @@ import { dirname } from "node:path";
 import { buildLifecycle, deploymentLifecycle, type Build, type BuildStatus, type Deployment, type DeploymentStatus } from "../../core/deployment.ts";
 import { badRequest, conflict, KilnError, notFound } from "../../core/errors.ts";
 import type { LogLine, StreamKey } from "../../core/logs.ts";
-import type { BuildRepo, DeliveryRepo, DeploymentRepo, DomainRepo, LogArchive, PoolRepo, ReleaseRepo, SecretRepo, Store } from "../../core/ports/store.ts";
+import type { BuildRepo, DeliveryRepo, DeploymentRepo, DomainRepo, LogArchive, LogSources, LogTiers, PoolRepo, ReleaseRepo, SecretRepo, Store } from "../../core/ports/store.ts";
 import { SqlitePools } from "./sqlite-pools.ts";
 import { SqliteReleases } from "./sqlite-releases.ts";
 import { SqliteDeliveries, SqliteDomains } from "./sqlite-domains.ts";
 import { describeOldChunks, SqliteLogs } from "./sqlite-logs.ts";
+import { SqliteLogTiers } from "./sqlite-log-tiers.ts";
 import { insertSql, setClause, sqliteCode, statusGuard, values } from "./sql.ts";
 import { migrations, pendingMigrations, schemaMigrationsTableSql } from "./migrations.ts";
 import {
@@ -41,7 +42,9 @@ export class SqliteStore implements Store {
   readonly releases: ReleaseRepo;
   readonly domains: DomainRepo;
   readonly deliveries: DeliveryRepo;
-  readonly logs: LogArchive;
+  readonly logs: LogArchive & LogSources;
+  /** Which chunks are cold, and the offloaded segments (src/logs/offload.ts). */
+  readonly logTiers: LogTiers;
   readonly secrets: SecretRepo;
   readonly pools: PoolRepo;
   private closed = false;
@@ -53,6 +56,7 @@ export class SqliteStore implements Store {
     this.domains = new SqliteDomains(db);
     this.deliveries = new SqliteDeliveries(db);
     this.logs = new SqliteLogs(db);
+    this.logTiers = new SqliteLogTiers(db);
     this.secrets = new SqliteSecrets(db);
     this.pools = new SqlitePools(db);
   }

@@ -3,7 +3,7 @@
  * written so a Postgres implementation can follow without touching callers (all methods async).
  */
 import type { Build, Deployment } from "../deployment.ts";
-import type { LogLine, LogStream, StreamKey } from "../logs.ts";
+import type { LogLine, LogStream, SourceMark, StreamKey } from "../logs.ts";
 import type { PoolMember, TenantClaim } from "../pool.ts";
 import type { Release } from "../release.ts";
 import type { Domain } from "../domains.ts";
@@ -61,11 +61,20 @@ export interface DeliveryRepo {
 
 /** Log lines are stored in chunks (many lines a row), keyed by their first and last seq. */
 export interface LogRepo {
-  appendChunk(stream: StreamKey, lines: LogLine[]): Promise<void>;
+  /** Stores a chunk and, in the same transaction, the newest source marks of its lines (one per container and output). */
+  appendChunk(stream: StreamKey, lines: LogLine[], marks?: readonly SourceMark[]): Promise<void>;
   /** Lines with seq >= sinceSeq, in order, at most `limit`. */
   read(stream: StreamKey, sinceSeq: number, limit: number): Promise<LogLine[]>;
   lastSeq(stream: StreamKey): Promise<number>;
   deleteFor(stream: StreamKey): Promise<void>;
+}
+
+/** Where each container's log was last stored (the marks appendChunk keeps): a restarted Kiln resumes from them. */
+export interface LogSources {
+  /** The stored marks of a container's lines, and since when marks have been kept (epoch ms). */
+  sourceMarks(container: string): Promise<{ marks: SourceMark[]; keptSince: number }>;
+  /** Drops a container's marks (it is gone). */
+  forgetSource(container: string): Promise<void>;
 }
 
 /**
@@ -108,6 +117,8 @@ export interface LogPruned {
   lines: number;
   bytes: number;
   throughSeq: number;
+  /** Offloaded segments removed, their objects deleted first (counted in lines and bytes too); absent: none. */
+  segments?: number;
 }
 
 /** The log repo with search and retention (SQLite: src/adapters/store/sqlite-logs.ts). */
@@ -116,6 +127,68 @@ export interface LogArchive extends LogRepo {
   usage(): Promise<LogUsage[]>;
   /** Removes the stream's chunks whose newest line is older than `before` (ms), then its oldest chunks until at most `maxBytes` remain. */
   prune(stream: StreamKey, limits: { before: number; maxBytes: number }): Promise<LogPruned>;
+}
+
+/** One stored chunk as it sits in the store, body still encoded (codec "zstd" or "json"): what an offload packs. */
+export interface StoredChunk {
+  firstSeq: number;
+  lastSeq: number;
+  minTs: number;
+  maxTs: number;
+  /** The streams it holds, ",build,system,". */
+  kinds: string;
+  codec: string;
+  body: Uint8Array;
+}
+
+/** A run of a stream's oldest lines moved to an object in S3 (src/logs/offload.ts); `key` is the object's key under the offload prefix. */
+export interface LogSegment {
+  stream: StreamKey;
+  firstSeq: number;
+  lastSeq: number;
+  firstTs: number;
+  lastTs: number;
+  lines: number;
+  /** The object's size. */
+  bytes: number;
+  key: string;
+  createdAt: number;
+}
+
+/** A stream's stored log by where it lives: hot (chunks in the store) and cold (segments in S3). */
+export interface LogStorage {
+  hot: { chunks: number; lines: number; bytes: number; firstSeq: number | null; lastSeq: number | null };
+  cold: { segments: number; lines: number; bytes: number; firstSeq: number | null; lastSeq: number | null };
+}
+
+/**
+ * The store's side of log offload (SQLite: src/adapters/store/sqlite-log-tiers.ts): which chunks are
+ * cold, and the table of segments. Seqs in segments are always below the stream's stored chunks.
+ */
+export interface LogTiers {
+  /**
+   * The stream's oldest chunks, oldest first, while each ended before `before` (ms): never its newest
+   * chunk, at most `maxBytes` of bodies (at least one chunk when any is cold).
+   */
+  coldChunks(stream: StreamKey, before: number, maxBytes: number): Promise<StoredChunk[]>;
+  /**
+   * Records the segment and deletes the chunks it holds (seqs firstSeq..lastSeq), in one transaction;
+   * false, with nothing changed, when those chunks are no longer exactly what was packed (`lines` of them).
+   */
+  commitSegment(segment: LogSegment): Promise<boolean>;
+  /** Streams holding segments. */
+  streamsWithSegments(): Promise<StreamKey[]>;
+  /** The stream's segments, oldest first. */
+  segments(stream: StreamKey): Promise<LogSegment[]>;
+  /** The stream's oldest segment holding any seq >= `seq`, or null. */
+  segmentFrom(stream: StreamKey, seq: number): Promise<LogSegment | null>;
+  /** The stream's segments overlapping seqs lower..upper and times sinceTs..untilTs, newest first. */
+  segmentsWithin(stream: StreamKey, span: { lower: number; upper: number; sinceTs: number; untilTs: number }): Promise<LogSegment[]>;
+  removeSegment(stream: StreamKey, firstSeq: number): Promise<void>;
+  removeSegmentsOf(stream: StreamKey): Promise<void>;
+  /** The seq of the stream's oldest stored chunk, or null. */
+  firstHotSeq(stream: StreamKey): Promise<number | null>;
+  storage(stream: StreamKey): Promise<LogStorage>;
 }
 
 /** Secrets by key (e.g. `deployment/<id>/git-token`, `deployment/<id>/env`). */
@@ -169,7 +242,7 @@ export interface Store {
   releases: ReleaseRepo;
   domains: DomainRepo;
   deliveries: DeliveryRepo;
-  logs: LogArchive;
+  logs: LogArchive & LogSources;
   secrets: SecretRepo;
   close(): Promise<void>;
 }

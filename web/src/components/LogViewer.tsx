@@ -1,14 +1,18 @@
 /**
  * The log viewer: virtualized (only the rows on screen are in the DOM, so 100,000 lines scroll
  * smoothly), follows the tail while scrolled to the bottom, keeps scroll-back, tells build,
- * runtime and system lines apart (colour + filter toggles), and searches.
+ * runtime and system lines apart (colour + filter toggles), filters the loaded lines, and searches
+ * the whole stored log through the API (LogSearchPanel), jumping to a result when it is loaded.
  */
 import { useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, type UIEvent } from "react";
 import type { KilnClient } from "../../../src/client/api-client.ts";
+import type { LogLine } from "../api.ts";
 import { FilteredView, STREAMS, type Stream } from "../logs/log-filter.ts";
 import { useLogStream } from "../logs/use-log-stream.ts";
+import { seqIndex, sortedIndex } from "../logs/search-model.ts";
 import { isAtBottom, visibleRange } from "../logs/virtual-range.ts";
 import { LogRow } from "./LogRow.tsx";
+import { LogSearchPanel, type Located } from "./LogSearchPanel.tsx";
 
 export const ROW_HEIGHT = 20;
 
@@ -22,6 +26,7 @@ export function LogViewer({ client, deploymentId }: { client: KilnClient; deploy
   const [height, setHeight] = useState(400);
   const viewport = useRef<HTMLDivElement>(null);
   const view = useRef(new FilteredView());
+  const [selected, setSelected] = useState<number | null>(null);
 
   // `version` marks new lines in the (mutable) buffer.
   const indices = useMemo(() => view.current.sync(buffer.lines, { streams, query }), [buffer, version, streams, query]);
@@ -60,10 +65,26 @@ export function LogViewer({ client, deploymentId }: { client: KilnClient; deploy
     if (el) el.scrollTop = el.scrollHeight;
   };
 
+  // A search result: scroll the live view to it (follow stops; "Follow latest" resumes) if it is there.
+  const locate = (line: LogLine): Located => {
+    const at = seqIndex(buffer.lines, line.seq);
+    if (at < 0) return "not loaded in the live view yet";
+    const row = sortedIndex(indices, at);
+    if (row < 0) return "hidden by the live view's filters";
+    const el = viewport.current;
+    setFollow(false);
+    setSelected(line.seq);
+    if (el) {
+      el.scrollTop = Math.max(0, row * ROW_HEIGHT - el.clientHeight / 2);
+      setScrollTop(el.scrollTop);
+    }
+    return "shown";
+  };
+
   const rows = [];
   for (let i = start; i < end; i++) {
     const line = buffer.lines[indices[i] ?? -1];
-    if (line) rows.push(<LogRow key={line.seq} line={line} top={i * ROW_HEIGHT} height={ROW_HEIGHT} query={query} />);
+    if (line) rows.push(<LogRow key={line.seq} line={line} top={i * ROW_HEIGHT} height={ROW_HEIGHT} query={query} selected={line.seq === selected} />);
   }
 
   return (
@@ -91,6 +112,7 @@ export function LogViewer({ client, deploymentId }: { client: KilnClient; deploy
           <input type="search" placeholder="Search logs…" value={queryInput} onChange={(e) => setQueryInput(e.target.value)} />
         </label>
       </div>
+      <LogSearchPanel client={client} deploymentId={deploymentId} streams={streams} locate={locate} />
       <div
         ref={viewport}
         className="logs-viewport"

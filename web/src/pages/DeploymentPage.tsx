@@ -7,6 +7,7 @@ import { DomainsPanel } from "../components/DomainsPanel.tsx";
 import { EnvPanel } from "../components/EnvPanel.tsx";
 import { ReleasesPanel } from "../components/ReleasesPanel.tsx";
 import { SettingsPanel } from "../components/SettingsPanel.tsx";
+import { StatsPanel } from "../components/StatsPanel.tsx";
 import { sourceLabel } from "../components/DeploymentCard.tsx";
 import { ErrorNotice } from "../components/ErrorNotice.tsx";
 import { LogViewer } from "../components/LogViewer.tsx";
@@ -71,6 +72,7 @@ export function DeploymentPage({ id }: { id: string }) {
             </div>
           )}
           <Pipeline build={d.currentBuild} />
+          <StatsPanel deploymentId={d.id} />
           {releases.data && <ReleasesPanel deploymentId={d.id} releases={releases.data} onChanged={refreshAll} />}
           <div className="day-two-grid">
             {env.data && <EnvPanel deploymentId={d.id} vars={env.data} onChanged={refreshAll} />}
