@@ -12,6 +12,7 @@
  * again next pass. Reading the lines back is TieredLogs' job (tiered-logs.ts).
  */
 import { errorMessage } from "../core/errors.ts";
+import { PeriodicPass } from "./periodic-pass.ts";
 import type { StreamKey } from "../core/logs.ts";
 import type { LogObjects } from "../core/ports/log-objects.ts";
 import type { LogTiers } from "../core/ports/store.ts";
@@ -49,36 +50,28 @@ export interface Offloaded {
 }
 
 export class LogOffload {
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private running: Promise<Offloaded[]> | null = null;
+  readonly #passes: PeriodicPass<Offloaded[]>;
   private readonly abort = new AbortController();
   /** Streams told of a failure since their last good pass: a target that stays down is told once, not every pass. */
   private readonly told = new Set<StreamKey>();
 
-  constructor(private readonly o: LogOffloadOptions) {}
+  constructor(private readonly o: LogOffloadOptions) {
+    this.#passes = new PeriodicPass(() => this.run(), o.intervalMs ?? 10 * 60_000, o.onError);
+  }
 
   /** One pass over every stream; one at a time. */
   pass(): Promise<Offloaded[]> {
-    this.running ??= this.run().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.#passes.run();
   }
 
   start(): void {
-    if (this.timer) return;
-    const tick = () => void this.pass().catch((err) => (this.o.onError ?? console.error)(err));
-    this.timer = setInterval(tick, this.o.intervalMs ?? 10 * 60_000);
-    this.timer.unref?.();
-    tick();
+    this.#passes.start();
   }
 
   /** Stops the timer and any upload in flight (its lines stay local). */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  stop(): Promise<void> {
     this.abort.abort();
-    await this.running?.catch(() => {});
+    return this.#passes.stop();
   }
 
   private async run(): Promise<Offloaded[]> {

@@ -11,6 +11,7 @@
  * carries on after a sweep and a restart. With log offload on, `logs` is TieredLogs
  * (tiered-logs.ts): offloaded segments count too and go first, their objects deleted.
  */
+import { PeriodicPass } from "./periodic-pass.ts";
 import type { StreamKey } from "../core/logs.ts";
 import type { LogArchive, LogPruned } from "../core/ports/store.ts";
 
@@ -28,31 +29,23 @@ export interface LogRetentionOptions {
 export type Swept = LogPruned & { stream: StreamKey };
 
 export class LogRetention {
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private running: Promise<Swept[]> | null = null;
+  readonly #passes: PeriodicPass<Swept[]>;
 
-  constructor(private readonly o: LogRetentionOptions) {}
+  constructor(private readonly o: LogRetentionOptions) {
+    this.#passes = new PeriodicPass(() => this.pass(), o.intervalMs ?? 10 * 60_000, o.onError);
+  }
 
   /** One pass over every stream; what it removed, per stream that lost lines. One at a time. */
   sweep(): Promise<Swept[]> {
-    this.running ??= this.pass().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.#passes.run();
   }
 
   start(): void {
-    if (this.timer) return;
-    const tick = () => void this.sweep().catch((err) => (this.o.onError ?? console.error)(err));
-    this.timer = setInterval(tick, this.o.intervalMs ?? 10 * 60_000);
-    this.timer.unref?.();
-    tick();
+    this.#passes.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => {});
+  stop(): Promise<void> {
+    return this.#passes.stop();
   }
 
   private async pass(): Promise<Swept[]> {
