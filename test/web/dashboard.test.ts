@@ -4,17 +4,17 @@
  * release a tenant, and scroll a 100,000-line log. Screenshots land in test-output/screenshots/.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
+import { buildDashboard, launchChromium } from "../helpers/browser.ts";
 import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
 import { workloadYaml, writeWorkload, ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS } from "../helpers/workloads.ts";
 import { readTarEntries } from "../../src/formats/tar/reader.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SHOTS = join(ROOT, "test-output", "screenshots");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 let kiln: TestKiln;
 let browser: Browser;
@@ -24,12 +24,9 @@ const tmp = mkdtempSync(join(tmpdir(), "kiln-web-test-"));
 beforeAll(ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS);
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, "web", "dist", "index.html"))) {
-    const build = Bun.spawnSync(["bun", "run", "build:web"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    if (build.exitCode !== 0) throw new Error(`bun run build:web failed:\n${build.stderr.toString()}`);
-  }
+  await buildDashboard();
   mkdirSync(SHOTS, { recursive: true });
-  [kiln, browser] = await Promise.all([startTestKiln(), chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS })]);
+  [kiln, browser] = await Promise.all([startTestKiln(), launchChromium()]);
 }, 120_000);
 
 afterAll(async () => {

@@ -8,12 +8,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
+import { buildDashboard, launchChromium } from "../helpers/browser.ts";
 import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SHOTS = join(ROOT, "test-output", "screenshots");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const NAME = "web-int";
 const HOST = "shop.web-int.example";
 
@@ -22,11 +22,9 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  // Always rebuild: the panels under test must be in the bundle Kiln serves.
-  const build = Bun.spawnSync(["bun", "run", "build:web"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`bun run build:web failed:\n${build.stderr.toString()}`);
+  await buildDashboard();
   mkdirSync(SHOTS, { recursive: true });
-  [kiln, browser] = await Promise.all([startTestKiln(), chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS })]);
+  [kiln, browser] = await Promise.all([startTestKiln(), launchChromium()]);
   const res = await kiln.api(`/deployments/upload?name=${NAME}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: await tarOf(join(ROOT, "test/fixtures/env-echo"), true) });
   if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`);
   await kiln.waitFor(NAME, ["running"], 120_000);

@@ -6,24 +6,20 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { join } from "node:path";
+import { type Browser } from "playwright-core";
+import { buildDashboard, launchChromium } from "../helpers/browser.ts";
 import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
 import { collectFrames } from "../helpers/ws-frames.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 let kiln: TestKiln;
 let browser: Browser;
 const tmp = mkdtempSync(join(tmpdir(), "kiln-web-replay-"));
 
 beforeAll(async () => {
-  // Build the dashboard from the current source: this test is about the viewer's code.
-  // NODE_ENV: bun test sets it to "test", which would make Vite bundle React's slow development build.
-  const build = Bun.spawnSync(["bun", "run", "build:web"], { cwd: ROOT, env: { ...process.env, NODE_ENV: "production" }, stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`bun run build:web failed:\n${build.stderr.toString()}`);
-  [kiln, browser] = await Promise.all([startTestKiln(), chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS })]);
+  await buildDashboard();
+  [kiln, browser] = await Promise.all([startTestKiln(), launchChromium()]);
 }, 180_000);
 
 afterAll(async () => {

@@ -6,21 +6,17 @@
  * message and hint, and the live tail keeps arriving while a search is open.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { resolve } from "node:path";
-import { chromium, type Browser, type Request } from "playwright-core";
+import { type Browser, type Request } from "playwright-core";
+import { buildDashboard, launchChromium } from "../helpers/browser.ts";
 import { failedDeployment, startTestKiln, type TestKiln } from "../helpers/kiln.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 let kiln: TestKiln;
 let browser: Browser;
 
 beforeAll(async () => {
-  // Build the dashboard from the current source (NODE_ENV: production, as logs-replay.test.ts explains).
-  const build = Bun.spawnSync(["bun", "run", "build:web"], { cwd: ROOT, env: { ...process.env, NODE_ENV: "production" }, stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`bun run build:web failed:\n${build.stderr.toString()}`);
-  [kiln, browser] = await Promise.all([startTestKiln(), chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS })]);
+  await buildDashboard();
+  [kiln, browser] = await Promise.all([startTestKiln(), launchChromium()]);
 }, 180_000);
 
 afterAll(async () => {

@@ -5,14 +5,14 @@
  * A screenshot lands in test-output/screenshots/stats.png.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser } from "playwright-core";
+import { buildDashboard, launchChromium } from "../helpers/browser.ts";
 import { startTestKiln, tarOf, type TestKiln } from "../helpers/kiln.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SHOTS = join(ROOT, "test-output", "screenshots");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const NAME = "web-stats";
 const REQUESTS = 20;
 
@@ -21,12 +21,9 @@ let browser: Browser;
 let id: string;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, "web", "dist", "index.html"))) {
-    const build = Bun.spawnSync(["bun", "run", "build:web"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    if (build.exitCode !== 0) throw new Error(`bun run build:web failed:\n${build.stderr.toString()}`);
-  }
+  await buildDashboard();
   mkdirSync(SHOTS, { recursive: true });
-  [kiln, browser] = await Promise.all([startTestKiln(), chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS })]);
+  [kiln, browser] = await Promise.all([startTestKiln(), launchChromium()]);
   const res = await kiln.api(`/deployments/upload?name=${NAME}`, { method: "POST", body: await tarOf(join(ROOT, "examples/hello-node"), true) });
   expect(res.status).toBe(202);
   id = ((await res.json()) as { id: string }).id;
