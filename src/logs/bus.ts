@@ -328,11 +328,11 @@ export class LogBus {
 
 /** The newest of the first `n` marks for each container and output (marks come in seq order). */
 function newestPerSource(marks: readonly { mark: SourceMark }[], n: number): SourceMark[] {
-  if (n === 0) return [];
-  const newest = new Map<string, SourceMark>();
-  for (let i = 0; i < n; i++) {
+  const newest: SourceMark[] = [];
+  // From the newest back; a stream has few sources (replicas × stdout/stderr), so a scan of them is cheap.
+  for (let i = n - 1; i >= 0; i--) {
     const m = marks[i]!.mark;
-    newest.set(`${m.container}\n${m.output}`, m);
+    if (!newest.some((k) => k.container === m.container && k.output === m.output)) newest.push(m);
   }
-  return [...newest.values()];
+  return newest;
 }

@@ -297,3 +297,31 @@ describe("LogBus", () => {
     await store.close();
   });
 });
+
+describe("source marks", () => {
+  test("each chunk is stored with the newest mark of each container and output among its lines", async () => {
+    const store = SqliteStore.open(freshPath());
+    const bus = new LogBus({ store: store.logs, maxChunkLines: 4, flushIntervalMs: 10_000 });
+    await bus.open(DEP);
+    const mark = (container: string, output: "stdout" | "stderr", ns: bigint, count = 1) => ({ container, output, ns, count });
+    bus.publish(DEP, "runtime", "a1", mark("a", "stdout", 10n));
+    bus.publish(DEP, "runtime", "a2", mark("a", "stdout", 10n, 2));
+    bus.publish(DEP, "runtime", "b1", mark("b", "stdout", 11n));
+    bus.publish(DEP, "system", "unmarked");
+    // second chunk: a's stderr and a later a stdout line
+    bus.publish(DEP, "runtime", "a3", mark("a", "stderr", 12n));
+    bus.publish(DEP, "runtime", "a4", mark("a", "stdout", 13n));
+    await bus.flush();
+    expect((await store.logs.sourceMarks("a")).marks).toEqual([mark("a", "stderr", 12n), mark("a", "stdout", 13n)]);
+    expect((await store.logs.sourceMarks("b")).marks).toEqual([mark("b", "stdout", 11n)]);
+    expect((await store.logs.sourceMarks("nobody")).marks).toEqual([]);
+    expect((await store.logs.sourceMarks("nobody")).keptSince).toBeGreaterThan(0);
+    // A deleted stream's marks go with it; a forgotten container's too.
+    await store.logs.forgetSource("b");
+    expect((await store.logs.sourceMarks("b")).marks).toEqual([]);
+    await store.logs.deleteFor(DEP);
+    expect((await store.logs.sourceMarks("a")).marks).toEqual([]);
+    await bus.close();
+    await store.close();
+  });
+});
