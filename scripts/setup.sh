@@ -2,7 +2,8 @@
 # Sets up everything Kiln needs on a Debian 12 machine, idempotently (a second run takes seconds):
 #   1. Debian packages: docker.io (the engine), caddy (the ingress), git, rclone, busybox-static
 #      (the base of the locally assembled runtime image), ca-certificates; python3-venv and
-#      golang-go, which the Python and Go runtime images are assembled from (venv/pip, go build). [root: apt-get]
+#      golang-go, which the Python and Go runtime images are assembled from (venv/pip, go build);
+#      postgresql, whose binaries the store tests run a throwaway cluster with (test/helpers/postgres.ts). [root: apt-get]
 #   2. Bun, from the npm registry (npm i -g bun).                                  [root: global npm]
 #   3. A running Docker engine: starts dockerd in the background when none answers. [root]
 #   4. The project's own dependencies (bun install).
@@ -18,7 +19,7 @@ if [ "$(id -u)" -ne 0 ]; then
   die "run as root (sudo bash $0): it installs Debian packages and starts the Docker engine"
 fi
 
-packages=(docker.io caddy git rclone busybox-static ca-certificates curl chromium python3-venv golang-go)
+packages=(docker.io caddy git rclone busybox-static ca-certificates curl chromium python3-venv golang-go postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

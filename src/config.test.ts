@@ -158,3 +158,28 @@ test("log offload: each bad value is a startup error naming the variable", () =>
   ];
   for (const [env, message] of cases) expect(() => loadConfig(env)).toThrow(message);
 });
+
+test("KILN_DATABASE_URL: postgres:// or postgresql:// selects Postgres, kept as a secret; unset is SQLite", () => {
+  expect(loadConfig({}).databaseUrl).toBeNull();
+  for (const url of ["postgres://kiln:pw-123456@127.0.0.1:5432/kiln", "postgresql://kiln:pw-123456@db.internal/kiln?sslmode=require"]) {
+    const c = loadConfig({ KILN_DATABASE_URL: url });
+    expect(c.databaseUrl?.reveal()).toBe(url);
+    expect(JSON.stringify(c)).not.toContain("pw-123456");
+    expect(c.workloadEnv).not.toHaveProperty("KILN_DATABASE_URL");
+    expect(c.childEnv).not.toHaveProperty("KILN_DATABASE_URL");
+  }
+});
+
+test("KILN_DATABASE_URL: anything else is a startup error naming the variable, never echoing the value", () => {
+  for (const url of ["mysql://kiln:pw-123456@127.0.0.1/kiln", "sqlite:///var/lib/kiln.db", "kiln:pw-123456@127.0.0.1", "postgres://"]) {
+    let message = "";
+    try {
+      loadConfig({ KILN_DATABASE_URL: url });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain("KILN_DATABASE_URL");
+    expect(message).toContain("postgres://");
+    expect(message).not.toContain("pw-123456");
+  }
+});

@@ -15,6 +15,14 @@ const port = z.coerce.number().int().min(1).max(65535);
 const schema = z.object({
   /** Where Kiln keeps its database, API token, sources and uploads. */
   KILN_DATA_DIR: z.string().min(1).default("./.kiln"),
+  /**
+   * postgres://user:password@host:port/database (or postgresql://): keep Kiln's state in Postgres
+   * (src/adapters/store/postgres.ts). Unset: SQLite at $KILN_DATA_DIR/kiln.db. Never echoed.
+   */
+  KILN_DATABASE_URL: z
+    .string()
+    .refine(isPostgresUrl, "must be postgres://user:password@host:port/database (or postgresql://…); unset it to use SQLite in KILN_DATA_DIR")
+    .optional(),
   /** Address the API and dashboard listen on. Loopback by default. */
   KILN_API_HOST: z.string().min(1).default("127.0.0.1"),
   KILN_API_PORT: port.default(4000),
@@ -158,6 +166,8 @@ export interface Config {
   apiToken: string | undefined;
   /** KILN_SECRET_KEY: the key secrets are sealed with; unset, $KILN_DATA_DIR/secret.key is used. Never passed to children. */
   secretKey?: string;
+  /** KILN_DATABASE_URL: the Postgres database Kiln keeps its state in; null: SQLite in dataDir. */
+  databaseUrl: Secret | null;
   nodeImage: string;
   appLimits: { memoryBytes: number; nanoCpus: number; pids: number };
   readyTimeoutMs: number;
@@ -208,6 +218,16 @@ export function childEnvOf(env: Record<string, string | undefined>): Record<stri
   }
   out.PATH ??= DEFAULT_PATH;
   return out;
+}
+
+/** A postgres:// or postgresql:// URL naming a host (the value is never put in an error). */
+function isPostgresUrl(value: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(value)) return false;
+  try {
+    return new URL(value).hostname !== "";
+  } catch {
+    return false;
+  }
 }
 
 /** Flags (`--port 4001`) override env. Only the serve flags listed here are accepted. */
@@ -267,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dockerSocket: c.KILN_DOCKER_SOCKET,
     apiToken: c.KILN_API_TOKEN,
     secretKey: c.KILN_SECRET_KEY,
+    databaseUrl: c.KILN_DATABASE_URL ? new Secret(c.KILN_DATABASE_URL) : null,
     nodeImage: c.KILN_NODE_IMAGE,
     appLimits: {
       memoryBytes: c.KILN_APP_MEMORY_MB * 1024 * 1024,
@@ -301,7 +322,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** Variables that are Kiln's own secrets: kept out of what workload files may interpolate. */
-export const KILN_OWN_SECRETS: readonly string[] = ["KILN_API_TOKEN", "KILN_SECRET_KEY", "KILN_LOG_OFFLOAD_ACCESS_KEY_ID", "KILN_LOG_OFFLOAD_SECRET_ACCESS_KEY"];
+export const KILN_OWN_SECRETS: readonly string[] = ["KILN_API_TOKEN", "KILN_SECRET_KEY", "KILN_DATABASE_URL", "KILN_LOG_OFFLOAD_ACCESS_KEY_ID", "KILN_LOG_OFFLOAD_SECRET_ACCESS_KEY"];
 
 export interface LogOffloadConfig {
   target: { bucket: string; prefix: string; endpoint?: string; region?: string; accessKeyId?: Secret; secretAccessKey?: Secret };

@@ -20,6 +20,8 @@ import { GitFetcher } from "./adapters/sources/git.ts";
 import { validateGitRef, validateGitUrl } from "./adapters/sources/git-commands.ts";
 import { TarballFetcher } from "./adapters/sources/tarball.ts";
 import { SqliteStore } from "./adapters/store/sqlite.ts";
+import { PostgresStore } from "./adapters/store/postgres.ts";
+import { redactDatabaseUrl } from "./adapters/store/postgres-sql.ts";
 import { withEncryptedSecrets } from "./adapters/store/encrypted-secrets.ts";
 import { SecretBox } from "./adapters/crypto/secret-box.ts";
 import { loadSecretKey } from "./adapters/crypto/secret-key.ts";
@@ -106,10 +108,12 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   const instanceId = await resolveInstanceId(config.dataDir);
 
   // Adapters: the only code that touches the outside.
-  const dbPath = join(config.dataDir, "kiln.db");
+  // KILN_DATABASE_URL: Postgres (several Kilns may share it); unset: SQLite in the data dir. dbPath names it, never with a password.
+  const dbPath = config.databaseUrl ? redactDatabaseUrl(config.databaseUrl.reveal()) : join(config.dataDir, "kiln.db");
   // Secrets are sealed at rest with KILN_SECRET_KEY or $KILN_DATA_DIR/secret.key; every user of store.secrets gets the sealing repo.
   const secretKey = await loadSecretKey({ dataDir: config.dataDir, fromEnv: config.secretKey, warn: (m) => console.warn(`kiln: ${m}`) });
-  const store = withEncryptedSecrets(SqliteStore.open(dbPath), new SecretBox(secretKey));
+  const opened = config.databaseUrl ? await PostgresStore.open(config.databaseUrl.reveal()) : SqliteStore.open(dbPath);
+  const store = withEncryptedSecrets(opened, new SecretBox(secretKey));
   const sealed = await store.secrets.sealLegacy();
   if (sealed > 0) say(`sealed ${sealed} plaintext secret(s) left by an older Kiln`);
   // Builds' RUN steps share one memory cap and CPU quota, on the cgroup dockerd's BuildKit runs them in.
@@ -128,6 +132,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   const tenantDns = new TenantResolverProcess({
     dataDir: config.dataDir,
     dbPath,
+    databaseUrl: config.databaseUrl,
     publicHost: config.publicHost,
     port: config.pools.dnsPort,
     env: config.childEnv,

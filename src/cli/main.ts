@@ -18,15 +18,15 @@ import { releases, rollback } from "./releases.ts";
 import { settings } from "./settings.ts";
 import { domains, tls } from "./domains.ts";
 import { previews } from "./previews.ts";
+import { stats } from "./stats.ts";
 import { webhook } from "./webhook.ts";
 import { createOutput } from "./output.ts";
 import { claim, pools, release, tenants, workloads } from "./pools.ts";
-import { parseResolverArgs, runTenantResolver } from "../routing/main.ts";
 
-/** Internal: the tenant resolver process `kiln serve` starts (src/routing/main.ts). */
-const TENANT_RESOLVER = "tenant-resolver";
+// `kiln tenant-resolver` (the process `kiln serve` starts) is dispatched by bin/kiln before this
+// module loads, so that process loads only src/routing/main.ts and what it imports.
 
-const COMMANDS: Command[] = [deploy, plan, ls, logs, redeploy, stop, rm, releases, rollback, envCommand, settings, domains, tls, webhook, previews, pools, workloads, tenants, claim, release];
+const COMMANDS: Command[] = [deploy, plan, ls, logs, stats, redeploy, stop, rm, releases, rollback, envCommand, settings, domains, tls, webhook, previews, pools, workloads, tenants, claim, release];
 
 const SERVE_USAGE = `Usage: kiln serve [--port 4000] [--host 127.0.0.1] [--data-dir ./.kiln] [--public-host localhost] [--public-port 8080] [--caddy-admin URL] [--workloads DIR]
 
@@ -59,7 +59,6 @@ export async function main(argv: string[]): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name);
   try {
     if (name === "serve") return await serve(rest);
-    if (name === TENANT_RESOLVER) return await runTenantResolver(parseResolverArgs(rest));
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {
       const topic = COMMANDS.find((c) => c.name === rest[0]);
       console.log(topic ? topic.help : rest[0] === "serve" ? SERVE_USAGE : USAGE);

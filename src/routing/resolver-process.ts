@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KilnError, errorMessage } from "../core/errors.ts";
+import type { Secret } from "../core/secret.ts";
 import { addressName } from "../core/address-names.ts";
 import { queryDns } from "../adapters/dns/client.ts";
 import { type Child, Supervisor, pidRunning, signalPid, spawnChild, terminate } from "../adapters/exec/supervisor.ts";
@@ -17,7 +18,10 @@ import { LISTENING } from "./main.ts";
 
 export interface ResolverProcessOptions {
   dataDir: string;
+  /** The SQLite file; with Postgres, its URL without the password (what the resolver serves, compared on adoption). */
   dbPath: string;
+  /** Kiln's Postgres (KILN_DATABASE_URL): given to the resolver in its environment, never argv; absent: SQLite. */
+  databaseUrl?: Secret | null;
   publicHost: string;
   /** 0: any free port (the last one is tried first on a restart). */
   port: number;
@@ -43,11 +47,24 @@ const START_TIMEOUT_MS = 10_000;
 /** The word in its argv that tells a resolver from a process that got its pid later. */
 const ARGV_WORD = "tenant-resolver";
 
+/**
+ * What the resolver runs with beyond Kiln's child environment: JavaScriptCore without its JIT
+ * (the interpreter only). Each lookup is a UDP read, one SQLite query and a short reply, as cheap
+ * interpreted (the same CPU per lookup, measured), while the JIT's code and profiling data cost it
+ * ~10 MiB after traffic (bench/resolver-footprint.bench.ts).
+ */
+export const RESOLVER_RUNTIME_ENV: Record<string, string> = { BUN_JSC_useJIT: "0" };
+
+/** The resolver's whole environment, from Kiln's child environment. */
+export function resolverEnv(childEnv: Record<string, string>): Record<string, string> {
+  return { ...childEnv, ...RESOLVER_RUNTIME_ENV };
+}
+
 /** The argv that runs `kiln tenant-resolver`: this binary when compiled, else bun with bin/kiln. */
-export function resolverArgv(args: { dbPath: string; publicHost: string; port: number }): string[] {
+export function resolverArgv(args: { dbPath: string; publicHost: string; port: number; watch?: string }): string[] {
   const compiled = import.meta.path.startsWith("/$bunfs/");
   const self = compiled ? [process.execPath] : [process.execPath, join(import.meta.dir, "..", "..", "bin", "kiln")];
-  return [...self, ARGV_WORD, "--db", args.dbPath, "--public-host", args.publicHost, "--port", String(args.port)];
+  return [...self, ARGV_WORD, "--db", args.dbPath, "--public-host", args.publicHost, "--port", String(args.port), ...(args.watch ? ["--watch", args.watch] : [])];
 }
 
 /** True when a DNS query for a loopback name gets the answer only Kiln's resolver gives. */
@@ -129,8 +146,11 @@ export class TenantResolverProcess {
 
   async #spawnOn(port: number): Promise<void> {
     const logFile = join(this.#o.dataDir, LOG_FILE);
-    const argv = resolverArgv({ dbPath: this.#o.dbPath, publicHost: this.#o.publicHost, port });
-    const child = spawnChild({ argv, env: this.#o.env, logFile, stdout: "pipe" });
+    const db = this.#o.databaseUrl;
+    // With Postgres it stops once Kiln's data dir is gone (there is no database file to watch).
+    const argv = resolverArgv({ dbPath: this.#o.dbPath, publicHost: this.#o.publicHost, port, ...(db ? { watch: this.#o.dataDir } : {}) });
+    const env = db ? { ...resolverEnv(this.#o.env), KILN_DATABASE_URL: db.reveal() } : resolverEnv(this.#o.env);
+    const child = spawnChild({ argv, env, logFile, stdout: "pipe" });
     const address = await firstLine(child, START_TIMEOUT_MS).catch(async (err) => {
       await terminate(child, 1000);
       throw new KilnError("unavailable", `cannot start the tenant resolver on 127.0.0.1:${port}: ${errorMessage(err)}`, `see ${logFile}`);

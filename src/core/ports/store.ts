@@ -1,6 +1,7 @@
 /**
  * The store: everything Kiln must remember. SQLite by default (src/adapters/store/sqlite.ts);
- * written so a Postgres implementation can follow without touching callers (all methods async).
+ * PostgreSQL with KILN_DATABASE_URL (src/adapters/store/postgres.ts). All methods async; both pass
+ * test/store/contract.ts.
  */
 import type { Build, Deployment } from "../deployment.ts";
 import type { LogLine, LogStream, SourceMark, StreamKey } from "../logs.ts";
