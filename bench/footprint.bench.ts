@@ -4,13 +4,19 @@
  * and CPU (% of one core over the window) and the tenant resolver's, beside the goals, and the RSS
  * of an idle `bun -e "setInterval(()=>{},1000)"` from the same run (what the runtime alone costs).
  *
- *   bun bench/footprint.bench.ts [--apps 50] [--members 100] [--idle 30]
+ *   bun bench/footprint.bench.ts [--apps 50] [--members 100] [--idle 30] [--smol] [--heap] [--bin dist/kiln]
+ *
+ * `--bin`: run a compiled Kiln (scripts/build-binary.sh) instead of `bun bin/kiln`: what a release runs.
+ * `--smol`: run Kiln as `bun --smol` (a smaller JS heap, collected more often), to compare.
+ * `--heap`: run Kiln through bench/kiln-heap-probe.ts and print what its JS heap holds at the end
+ * of the idle window (the object types with the most instances, before and after a full GC).
  *
  * Everything is bounded (setup ≤ 3 min, idle, teardown ≤ 80 s, a 5 min watchdog) and removed
  * afterwards: deployments deleted with their volumes, the pool's workload removed so Kiln drains
  * its members, Kiln stopped, then anything still labelled with this Kiln's instance id.
  */
-import { join } from "node:path";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { kilnProcess } from "../test/helpers/kiln-process.ts";
 import { tarOf } from "../test/helpers/kiln.ts";
@@ -21,6 +27,10 @@ const arg = (name: string, dflt: number) => (process.argv.includes(name) ? Numbe
 const APPS = arg("--apps", 50);
 const MEMBERS = arg("--members", 100);
 const IDLE_MS = arg("--idle", 30) * 1000;
+const SMOL = process.argv.includes("--smol");
+const HEAP = process.argv.includes("--heap");
+const BIN = process.argv.includes("--bin") ? resolve(process.argv[process.argv.indexOf("--bin") + 1]!) : null;
+if (BIN && (HEAP || SMOL)) throw new Error("--heap and --smol run Kiln from source: not with --bin");
 const SETTLE_MS = 5_000;
 const SETUP_LIMIT_MS = 180_000;
 const WATCHDOG_MS = 300_000;
@@ -128,15 +138,42 @@ const parts = (r: Rss) => `anon ${f1(mib(r.anonKb))} + file ${f1(mib(r.fileKb))}
 function report(kilnS: Sample, resolverS: Sample, baseS: Sample): void {
   const kRss = mib(kilnS.rss.totalKb);
   const bRss = mib(baseS.rss.totalKb);
-  console.log(`\ncontrol-plane footprint: ${APPS} apps running, ${MEMBERS} warm pool members, idle ${IDLE_MS / 1000} s`);
+  console.log(`\ncontrol-plane footprint: ${APPS} apps running, ${MEMBERS} warm pool members, idle ${IDLE_MS / 1000} s; kiln run as ${BIN ?? "bun bin/kiln"}${SMOL ? " with --smol" : ""}`);
   console.log(`  kiln      RSS ${f1(kRss)} MiB (max ${f1(mib(kilnS.maxRssKb))})   goal ≤ ${GOAL.kilnRssMib} MiB: ${missBy(kRss, GOAL.kilnRssMib, "MiB")}`);
-  console.log(`            ${parts(kilnS.rss)}`);
+  console.log(`            ${parts(kilnS.rss)}; PSS ${f1(mib(kilnS.rss.pssKb))}, private ${f1(mib(kilnS.rss.privateKb))} MiB`);
   console.log(`  kiln      CPU ${kilnS.cpuPct.toFixed(2)}% of a core   goal ≤ ${GOAL.kilnCpuPct}%: ${missBy(kilnS.cpuPct, GOAL.kilnCpuPct, "points")}`);
   console.log(`  resolver  RSS ${f1(mib(resolverS.rss.totalKb))} MiB (max ${f1(mib(resolverS.maxRssKb))})   goal: as small as it can be made; ${f1(mib(resolverS.rss.totalKb) - bRss)} MiB above the bare runtime`);
-  console.log(`            ${parts(resolverS.rss)}`);
+  console.log(`            ${parts(resolverS.rss)}; PSS ${f1(mib(resolverS.rss.pssKb))}, private ${f1(mib(resolverS.rss.privateKb))} MiB`);
   console.log(`  resolver  CPU ${resolverS.cpuPct.toFixed(2)}% of a core`);
   console.log(`  baseline  bun -e "setInterval(()=>{},1000)": RSS ${f1(bRss)} MiB (${parts(baseS.rss)}), CPU ${baseS.cpuPct.toFixed(2)}%`);
   console.log(`  kiln above the bare runtime: ${f1(kRss - bRss)} MiB (anon ${f1(mib(kilnS.rss.anonKb - baseS.rss.anonKb))}, file ${f1(mib(kilnS.rss.fileKb - baseS.rss.fileKb))}); the runtime alone is ${f1((bRss / GOAL.kilnRssMib) * 100)}% of the RSS goal`);
+}
+
+/** The file's JSON, or null while it is missing or half written. */
+function readJson(path: string): any {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+/** Ask the probe for Kiln's heap twice: as it is, then after a full collection. */
+async function printHeap(proc: Subprocess): Promise<void> {
+  for (const gc of [false, true]) {
+    const path = join(k.dataDir, "heap.json");
+    rmSync(path, { force: true });
+    writeFileSync(join(k.dataDir, "probe-gc"), gc ? "1" : "0");
+    proc.kill("SIGUSR2");
+    // Read afresh each time (a Bun.file remembers the size it first saw).
+    const h = await until("heap.json", Date.now() + 10_000, async () => readJson(path), 200);
+    const m = h.memory;
+    console.log(`\nkiln heap${gc ? " after a full GC" : ""}: heapSize ${f1(h.heapSize / 2 ** 20)} MiB (capacity ${f1(h.heapCapacity / 2 ** 20)}, extra ${f1(h.extraMemorySize / 2 ** 20)}), ${h.objectCount} objects; memoryUsage rss ${f1(m.rss / 2 ** 20)} heapUsed ${f1(m.heapUsed / 2 ** 20)} heapTotal ${f1(m.heapTotal / 2 ** 20)} external ${f1(m.external / 2 ** 20)} MiB`);
+    console.log(`  most instances: ${(h.top as [string, number][]).map(([t, n]) => `${t} ${n}`).join(", ")}`);
+    const kib = (pairs: [string, number][]) => pairs.map(([t, n]) => `${t} ${f1(n / 1024)}`).join(", ");
+    console.log(`  most bytes (KiB): ${kib(h.topBytes)}`);
+    console.log(`  largest objects (KiB): ${kib(h.largest) || "none of 64 KiB or more"}`);
+  }
 }
 
 async function teardown(): Promise<void> {
@@ -176,7 +213,8 @@ async function leftovers(kind: "containers" | "volumes" | "images", more: string
 
 try {
   await ensureWorkloadImage();
-  kiln = await k.serve({ output: join(k.dataDir, "kiln.log"), timeoutMs: 20_000 });
+  const cmd = BIN ? [BIN, "serve"] : ["bun", ...(SMOL ? ["--smol"] : []), HEAP ? "bench/kiln-heap-probe.ts" : "bin/kiln", "serve"];
+  kiln = await k.serve({ cmd, output: join(k.dataDir, "kiln.log"), timeoutMs: 20_000 });
   instanceId = (await Bun.file(join(k.dataDir, "instance-id")).text()).trim();
   say(`kiln pid ${kiln.pid} up (data dir ${k.dataDir})`);
   const setupDeadline = Date.now() + SETUP_LIMIT_MS;
@@ -192,6 +230,7 @@ try {
   await Bun.sleep(SETTLE_MS);
   const [kilnS, resolverS, baseS] = await idleWindow([kiln.pid, resolverPid, baseline.pid], IDLE_MS);
   report(kilnS!, resolverS!, baseS!);
+  if (HEAP) await printHeap(kiln);
 } catch (err) {
   console.error(`footprint bench failed: ${err instanceof Error ? err.message : err}`);
   const log = await Bun.file(join(k.dataDir, "kiln.log")).text().catch(() => "");

@@ -11,13 +11,25 @@ export interface Rss {
   anonKb: number;
   fileKb: number;
   shmemKb: number;
+  /** Proportional set size: shared pages (the executable's, when Kiln and the resolver run the same one) split among their users. */
+  pssKb: number;
+  /** Pages no other process maps: what stopping this process would give back. */
+  privateKb: number;
 }
 
-/** VmRSS and its parts from /proc/<pid>/status. */
+/** VmRSS and its parts from /proc/<pid>/status; PSS and private pages from /proc/<pid>/smaps_rollup. */
 export function rss(pid: number): Rss {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-  return { totalKb: kb("VmRSS"), anonKb: kb("RssAnon"), fileKb: kb("RssFile"), shmemKb: kb("RssShmem") };
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kb = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
+  return {
+    totalKb: kb(status, "VmRSS"),
+    anonKb: kb(status, "RssAnon"),
+    fileKb: kb(status, "RssFile"),
+    shmemKb: kb(status, "RssShmem"),
+    pssKb: kb(rollup, "Pss"),
+    privateKb: kb(rollup, "Private_Clean") + kb(rollup, "Private_Dirty"),
+  };
 }
 
 /** The parent pid, from /proc/<pid>/status. */
@@ -40,3 +52,6 @@ export function cpuPercent(before: number, after: number, ms: number): number {
 }
 
 export const mib = (kb: number) => kb / 1024;
+
+/** CPU time in ms for a number of cpuTicks. */
+export const ticksToMs = (ticks: number) => (ticks / CLK_TCK) * 1000;
