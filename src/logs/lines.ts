@@ -10,6 +10,7 @@ const encoder = new TextEncoder();
  * empty one, so "a\nb\n" is ["a", "b"]; "" is one empty line.
  */
 export function splitLines(text: string): string[] {
+  if (text.indexOf("\n") < 0) return [text]; // most published text is one line already (ingest's are)
   const body = text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
   return body.split(/\r?\n/);
 }
