@@ -14,6 +14,7 @@ import { DockerEngine } from "../src/adapters/docker/engine.ts";
 import { splitStamp } from "../src/adapters/docker/log-stamps.ts";
 import { LogDemuxer } from "../src/formats/log-demux.ts";
 import { removeLabelled } from "../test/helpers/served-image.ts";
+import { cpuTicks, ticksToMs } from "./proc-stats.ts";
 import { createBurstApp, startWithIngest, tally } from "../test/logs/burst-app.ts";
 
 const N = Math.max(1, Number(process.env.BENCH_LINES ?? 1_000_000) || 1_000_000);
@@ -59,8 +60,11 @@ function goal(name: string, met: boolean, miss: string): void {
   console.log(`  ${met ? "MET   " : "MISSED"} ${name}${met ? "" : ` — ${miss}`}`);
 }
 
+/** dockerd's pid, to count the CPU its follow costs beside Kiln's. */
+const dockerdPid = Number((await Bun.file("/var/run/docker.pid").text().catch(() => "0")).trim()) || 0;
 const id = await createBurstApp(engine, { name: `kiln-bench-logs-${RUN}`, n: N, width: WIDTH, labels: LABELS });
 try {
+  const cpuBefore = { kiln: process.cpuUsage(), dockerd: dockerdPid ? cpuTicks(dockerdPid) : 0 };
   const startedAt = Date.now();
   const ingest = await startWithIngest(engine, id);
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -68,6 +72,8 @@ try {
   const timedOut = await Promise.race([ingest.exited.then(() => false), cap]);
   clearTimeout(timer);
   const storedAt = await ingest.flush();
+  const kilnCpu = process.cpuUsage(cpuBefore.kiln);
+  const cpu = { kiln: (kilnCpu.user + kilnCpu.system) / 1e6, dockerd: dockerdPid ? ticksToMs(cpuTicks(dockerdPid) - cpuBefore.dockerd) / 1000 : Number.NaN };
   const lastWrite = await lastWriteMs(id);
   const tallyStarted = performance.now();
   const t = tally(await ingest.stored(), N);
@@ -86,6 +92,7 @@ try {
   console.log(`  duplicated  ${fmt(t.duplicated)}   out of order ${fmt(t.outOfOrder)}`);
   console.log(`  end to end  ${fmt(rate)} lines/s (start → all stored in ${seconds.toFixed(2)} s)`);
   console.log(`  last stored ${lagS.toFixed(2)} s after the app's last write`);
+  console.log(`  CPU         Kiln's ingest ${cpu.kiln.toFixed(2)} s (${((cpu.kiln * 1e6) / N).toFixed(1)} µs a line); dockerd ${cpu.dockerd.toFixed(2)} s (writing the json-file and serving the follow) — on ${navigator.hardwareConcurrency} cores`);
   for (const s of t.system.slice(0, 5)) console.log(`  said: ${s}`);
   console.log(`  (reading the store back to count took ${tallyS.toFixed(1)} s, outside the figures)`);
   console.log(`baseline, same container: docker logs (GET /containers/{id}/logs) read ${fmt(base.lines)} lines in ${base.seconds.toFixed(2)} s (${fmt(base.lines / base.seconds)} lines/s)`);
