@@ -6,16 +6,19 @@
  * v=2 speaks frames (./log-frames.ts): batched lines, a `replayed` marker, a `cut` for a reader
  * that falls behind. Without `v` (version 1) each message is one bare LogLine, as before.
  * Either way a reader that falls behind is closed (./log-sender.ts) rather than buffered without end.
+ * A v2 reader that reaches the live tail joins its stream's pub/sub topic (./log-topic.ts): each
+ * live frame is then published once and written to every such reader by Bun, not sent per socket.
  */
 import { Hono, type Context } from "hono";
-import { upgradeWebSocket } from "hono/bun";
+import { getBunServer, upgradeWebSocket } from "hono/bun";
 import type { ServerWebSocket } from "bun";
 import type { LogLine } from "../core/logs.ts";
 import type { DeploymentService } from "../deploy/service.ts";
 import { badRequest } from "../core/errors.ts";
 import { deploymentStream, type StreamKey } from "../logs/streams.ts";
 import { LogFanout } from "./log-fanout.ts";
-import { LogSender, type LogSenderOptions } from "./log-sender.ts";
+import { LOG_SENDER_DEFAULTS, LogSender, type LogSenderOptions } from "./log-sender.ts";
+import { LogTopics, TOPIC_MAX_QUEUED_BYTES, type TopicServer, type TopicSocket } from "./log-topic.ts";
 
 export interface LogSubscriber {
   /** As LogBus.subscribe: an aborted `signal` cuts the replay short. */
@@ -27,8 +30,8 @@ export interface LogRoutesDeps {
   bus: LogSubscriber;
   /** The stream key of a tenant's log; throws not_found for an unknown tenant or workload. */
   tenantStream: (tenantId: string, workloadId: string) => Promise<StreamKey>;
-  /** Batch and slow-reader bounds (defaults: LOG_SENDER_DEFAULTS). */
-  sender?: Pick<LogSenderOptions, "maxBatchBytes" | "maxQueuedBytes"> & { flushMs?: number };
+  /** Batch and slow-reader bounds (defaults: LOG_SENDER_DEFAULTS); `topics: false` sends every frame per socket. */
+  sender?: Pick<LogSenderOptions, "maxBatchBytes" | "maxQueuedBytes"> & { flushMs?: number; topics?: boolean };
 }
 
 /** Waits until the socket has sent most of what it holds; false if it closed meanwhile. */
@@ -41,6 +44,18 @@ async function drained(ws: ServerWebSocket<unknown>, closed: () => boolean): Pro
 export function logRoutes(d: LogRoutesDeps) {
   const app = new Hono();
   const fanout = new LogFanout(d.sender?.flushMs);
+  const bounds = {
+    maxBatchBytes: d.sender?.maxBatchBytes ?? LOG_SENDER_DEFAULTS.maxBatchBytes,
+    maxQueuedBytes: d.sender?.maxQueuedBytes ?? LOG_SENDER_DEFAULTS.maxQueuedBytes,
+  };
+  // Topics only while a member cut at the bound stays well under the point where Bun drops frames.
+  const useTopics = d.sender?.topics !== false && bounds.maxQueuedBytes <= TOPIC_MAX_QUEUED_BYTES;
+  let topics: LogTopics | null = null;
+  const topicsOf = (server: TopicServer | undefined): LogTopics | null => {
+    if (!useTopics || typeof server?.publish !== "function") return null;
+    topics ??= new LogTopics(server, (key) => (since, onLine) => d.bus.subscribe(key, since, onLine), fanout, bounds);
+    return topics;
+  };
   const stream = (resolve: (c: Context) => Promise<StreamKey>) => [
     async (c: Context, next: () => Promise<void>) => {
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
@@ -57,6 +72,7 @@ export function logRoutes(d: LogRoutesDeps) {
       const key = await resolve(c);
       const since = Math.max(1, Number(c.req.query("since") ?? "1"));
       const version = c.req.query("v") === "2" ? 2 : 1;
+      const liveTopics = version === 2 ? topicsOf(getBunServer<TopicServer>(c)) : null;
       let unsubscribe: (() => void) | null = null;
       let sender: LogSender | null = null;
       let closed = false;
@@ -64,6 +80,27 @@ export function logRoutes(d: LogRoutesDeps) {
         sender?.stop();
         unsubscribe?.();
         unsubscribe = null;
+      };
+      /** Live: hand the socket over from its own bus subscription to the stream's topic, seq-exact. */
+      const joinTopic = async (topics: LogTopics, raw: ServerWebSocket<unknown>, s: LogSender) => {
+        const topic = await topics.acquire(key, s.nextSeq).catch(() => null); // no topic: it stays per socket
+        if (!topic) return;
+        if (closed || s.done) return topic.release();
+        s.flush(); // everything taken so far goes out per socket: the topic takes over after it
+        if (s.done) {
+          topic.release();
+          return stop();
+        }
+        const socket: TopicSocket = {
+          send: (data) => raw.send(data),
+          queuedBytes: () => raw.getBufferedAmount(),
+          close: (code, reason) => raw.close(code, reason),
+          subscribe: (t) => raw.subscribe(t),
+          unsubscribe: (t) => raw.unsubscribe(t),
+        };
+        if (!topic.join(socket, s.nextSeq - 1)) return topic.release(); // stays per socket
+        stop(); // the sender and its bus subscription
+        unsubscribe = () => topic.release(socket);
       };
       return {
         async onOpen(_evt, ws) {
@@ -95,7 +132,8 @@ export function logRoutes(d: LogRoutesDeps) {
             if (!(await drained(raw, () => closed))) return stop();
             s.resume();
           }
-          if (s.done) stop();
+          if (s.done) return stop();
+          if (liveTopics) await joinTopic(liveTopics, raw, s);
         },
         onClose() {
           closed = true;
