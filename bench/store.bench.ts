@@ -6,12 +6,15 @@
  *   - log writes: lines through the LogBus into the store (256-line zstd chunks, as Kiln writes
  *     them) — lines/s from the first publish to the last chunk stored.
  * Printed with the ratio Postgres / SQLite. Bounded: N members and L lines per store.
+ * Then Postgres alone: NOTIFY throughput and latency from one connection pool to a LISTEN on
+ * another (what carries a chunk's "stored" notice between Kilns), K notices of ~100 bytes.
  *
  *   bun bench/store.bench.ts [--members 5000] [--concurrency 16] [--lines 1000000]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SQL } from "bun";
 import { PostgresStore } from "../src/adapters/store/postgres.ts";
 import { SqliteStore } from "../src/adapters/store/sqlite.ts";
 import type { Store } from "../src/core/ports/store.ts";
@@ -26,6 +29,7 @@ const arg = (name: string, dflt: number) => {
 const MEMBERS = arg("members", 5000);
 const CONCURRENCY = arg("concurrency", 16);
 const LINES = arg("lines", 1_000_000);
+const NOTICES = arg("notices", 20_000);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function claims(store: Store): Promise<number> {
@@ -65,6 +69,37 @@ async function logWrites(store: Store): Promise<number> {
   return LINES / seconds;
 }
 
+/** NOTIFY from `sender` to a LISTEN on `receiver`: notices/s and publish→receive percentiles. */
+async function notifies(url: string): Promise<{ perSecond: number; p50: number; p99: number }> {
+  const receiver = new SQL(url, { max: 1 });
+  const sender = new SQL(url, { max: 8 });
+  const latencies: number[] = [];
+  let done!: () => void;
+  const all = new Promise<void>((r) => (done = r));
+  const sub = await receiver.listen("kiln_bench", (payload) => {
+    latencies.push(performance.now() - Number(payload.slice(0, payload.indexOf(" "))));
+    if (latencies.length === NOTICES) done();
+  });
+  const pad = "x".repeat(80);
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < NOTICES) {
+        next++;
+        await sender.notify("kiln_bench", `${performance.now()} ${pad}`);
+      }
+    }),
+  );
+  await Promise.race([all, Bun.sleep(60_000)]);
+  const seconds = (performance.now() - started) / 1000;
+  await sub.unlisten();
+  await Promise.all([receiver.close(), sender.close()]);
+  if (latencies.length !== NOTICES) throw new Error(`received ${latencies.length} of ${NOTICES} notices`);
+  latencies.sort((a, b) => a - b);
+  return { perSecond: NOTICES / seconds, p50: latencies[Math.floor(NOTICES * 0.5)]!, p99: latencies[Math.floor(NOTICES * 0.99)]! };
+}
+
 const dir = mkdtempSync(join(tmpdir(), "kiln-store-bench-"));
 const pg = await startPostgres();
 try {
@@ -84,6 +119,8 @@ try {
   console.log(`store bench: ${fmt(MEMBERS)} claims by ${CONCURRENCY} concurrent callers; ${fmt(LINES)} log lines through the bus`);
   console.log(`  claims/s      sqlite ${fmt(s.claims).padStart(9)}   postgres ${fmt(p.claims).padStart(9)}   postgres/sqlite ${(p.claims / s.claims).toFixed(2)}×`);
   console.log(`  log lines/s   sqlite ${fmt(s.lines).padStart(9)}   postgres ${fmt(p.lines).padStart(9)}   postgres/sqlite ${(p.lines / s.lines).toFixed(2)}×`);
+  const n = await notifies(await pg.createDatabase());
+  console.log(`  NOTIFY        postgres ${fmt(n.perSecond)} notices/s (${fmt(NOTICES)} by 8 senders to one LISTEN), publish→receive p50 ${n.p50.toFixed(1)} ms, p99 ${n.p99.toFixed(1)} ms`);
 } finally {
   await pg.stop();
   rmSync(dir, { recursive: true, force: true });
