@@ -3,7 +3,8 @@
 #   1. Debian packages: docker.io (the engine), caddy (the ingress), git, rclone, busybox-static
 #      (the base of the locally assembled runtime image), ca-certificates; python3-venv and
 #      golang-go, which the Python and Go runtime images are assembled from (venv/pip, go build);
-#      postgresql, whose binaries the store tests run a throwaway cluster with (test/helpers/postgres.ts). [root: apt-get]
+#      postgresql, whose binaries the store tests run a throwaway cluster with (test/helpers/postgres.ts);
+#      docker-registry, the registry Kiln runs on loopback for KILN_ENGINE=swarm (no image to pull). [root: apt-get]
 #   2. Bun, from the npm registry (npm i -g bun).                                  [root: global npm]
 #   3. A running Docker engine: starts dockerd in the background when none answers. [root]
 #   4. The project's own dependencies (bun install).
@@ -19,7 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then
   die "run as root (sudo bash $0): it installs Debian packages and starts the Docker engine"
 fi
 
-packages=(docker.io caddy git rclone busybox-static ca-certificates curl chromium python3-venv golang-go postgresql)
+packages=(docker.io caddy git rclone busybox-static ca-certificates curl chromium python3-venv golang-go postgresql docker-registry)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,6 +31,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
   say "Debian packages present"
+fi
+# Kiln runs docker-registry itself, on loopback (KILN_ENGINE=swarm): not the package's own service on :5000.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
 if ! command -v bun >/dev/null 2>&1; then

@@ -134,6 +134,20 @@ const schema = z.object({
    * metrics only at /api/v1/metrics, with the token. Loopback only, unless KILN_ALLOW_NON_LOOPBACK=1.
    */
   KILN_METRICS_ADDR: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, "host:port, e.g. 127.0.0.1:9464").optional(),
+  /**
+   * What runs apps: `docker` (containers Kiln runs on this engine) or `swarm` (one Docker Swarm
+   * service per app, replicas spread over the nodes, updated start-first by Swarm; this engine must
+   * be a swarm manager: `docker swarm init`). See README "Kiln on Docker Swarm".
+   */
+  KILN_ENGINE: z.enum(["docker", "swarm"]).default("docker"),
+  /**
+   * With KILN_ENGINE=swarm: host:port of the registry every node pulls app images from. Unset: Kiln
+   * runs Debian's `docker-registry` on 127.0.0.1:KILN_REGISTRY_PORT (enough for one node).
+   */
+  KILN_REGISTRY: z.string().regex(/^[a-zA-Z0-9.-]+:\d{1,5}$/, "host:port, e.g. 10.0.0.5:5000").optional(),
+  KILN_REGISTRY_PORT: port.default(5055),
+  /** With KILN_ENGINE=swarm: prefix of each app's overlay network (`<prefix>-<deployment id>`). */
+  KILN_SWARM_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,30}$/).default("kiln-swarm"),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -150,6 +164,9 @@ export function isLocalHost(host: string): boolean {
   const h = host.toLowerCase();
   return h === "localhost" || h.endsWith(".localhost") || /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || h.includes(":");
 }
+
+/** KILN_ENGINE and, for swarm, where images go (a registry, or Kiln's own on loopback) and the apps' networks. */
+export type EngineConfig = { kind: "docker" } | { kind: "swarm"; registry: string | null; registryPort: number; networkPrefix: string };
 
 export interface Config {
   dataDir: string;
@@ -190,6 +207,8 @@ export interface Config {
   buildkitHost: string | undefined;
   /** KILN_METRICS_ADDR: where /metrics is served without the token (host without brackets); null: only on the API. */
   metricsAddr: { host: string; port: number } | null;
+  /** What runs apps (KILN_ENGINE): containers on this engine, or Swarm services. */
+  engine: EngineConfig;
   /** The whole environment of every process Kiln spawns, before the command's own variables (see childEnvOf). */
   childEnv: Record<string, string>;
 }
@@ -317,6 +336,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workloadEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string" && !KILN_OWN_SECRETS.includes(e[0]))),
     buildkitHost: c.BUILDKIT_HOST,
     metricsAddr,
+    engine:
+      c.KILN_ENGINE === "swarm"
+        ? { kind: "swarm", registry: c.KILN_REGISTRY ?? null, registryPort: c.KILN_REGISTRY_PORT, networkPrefix: c.KILN_SWARM_NETWORK }
+        : { kind: "docker" },
     childEnv: childEnvOf(env),
   };
 }

@@ -44,6 +44,8 @@ import { EngineWatcher } from "./adapters/docker/engine-watcher.ts";
 import { appContainerSpec, resolvePort } from "./containers/app-spec.ts";
 import { newId } from "./core/ids.ts";
 import { Rollout } from "./deploy/rollout.ts";
+import { SwarmEngine } from "./deploy/swarm-engine.ts";
+import { isSwarmInstance } from "./deploy/swarm-rollout.ts";
 import { freeLoopbackPort, isPortTaken } from "./adapters/net/loopback-port.ts";
 import { createHttpApp } from "./http/app.ts";
 import { createKilnMetrics } from "./metrics/kiln-metrics.ts";
@@ -66,6 +68,11 @@ import { killLeftoverCommands, withOwnerMarker } from "./adapters/exec/leftovers
 import { StatsSampler } from "./stats/sampler.ts";
 import { DockerContainerStats } from "./adapters/docker/container-stats.ts";
 import { listenForAccessLog } from "./adapters/caddy/access-log.ts";
+import { Cluster } from "./cluster/cluster.ts";
+import { PgJobQueue } from "./cluster/job-queue.ts";
+import { LeaderRuntimeWatcher } from "./cluster/leader-watcher.ts";
+import { RemoteLogTail } from "./logs/remote-tail.ts";
+import { startRouteSync } from "./cluster/route-sync.ts";
 
 
 export interface Kiln {
@@ -78,7 +85,7 @@ export interface Kiln {
   service: DeploymentService;
   bus: LogBus;
   runtime: DockerEngine;
-  /** This Kiln's id: the `kiln.instance` label of everything it creates. */
+  /** This Kiln's id: the `kiln.instance` label of everything it creates (several Kilns on one Postgres: the cluster's, shared). */
   instanceId: string;
   /** Repair and garbage collection (tests call `collectGarbage()` rather than wait for its timer). */
   reconciler: Reconciler;
@@ -88,6 +95,8 @@ export interface Kiln {
   apps: AppConvergence;
   /** The zero-downtime swap; `rollout.settled()` waits for drains in progress. */
   rollout: Rollout;
+  /** KILN_ENGINE=swarm: the Swarm client, edge and registry Kiln runs apps through; null with docker. */
+  swarm: SwarmEngine | null;
   /** Previews of pull requests and refs; `previews.sweep(now?)` runs the TTL/max sweeper at once. */
   previews: PreviewService;
   /** http://host:port/metrics when KILN_METRICS_ADDR is set (token-free there); null otherwise. */
@@ -100,12 +109,14 @@ export interface Kiln {
 }
 
 export async function startKiln(config: Config, opts: { quiet?: boolean } = {}): Promise<Kiln> {
+  const clusterStops: (() => void)[] = [];
   const say = (line: string) => {
     if (!opts.quiet) console.log(line);
   };
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const { token, generated, path: tokenPath } = await resolveApiToken(config.dataDir, config.apiToken);
-  const instanceId = await resolveInstanceId(config.dataDir);
+  // This machine's Kiln: the commands it runs carry it (leftovers). Alone, it is also the label of what Kiln creates.
+  const nodeId = await resolveInstanceId(config.dataDir);
 
   // Adapters: the only code that touches the outside.
   // KILN_DATABASE_URL: Postgres (several Kilns may share it); unset: SQLite in the data dir. dbPath names it, never with a password.
@@ -114,6 +125,9 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   const secretKey = await loadSecretKey({ dataDir: config.dataDir, fromEnv: config.secretKey, warn: (m) => console.warn(`kiln: ${m}`) });
   const opened = config.databaseUrl ? await PostgresStore.open(config.databaseUrl.reveal()) : SqliteStore.open(dbPath);
   const store = withEncryptedSecrets(opened, new SecretBox(secretKey));
+  // Several Kilns on one Postgres (src/cluster/): a shared label, leader election, a shared job queue, logs across.
+  const cluster = config.databaseUrl ? await Cluster.open({ url: config.databaseUrl.reveal(), nodeId, say }) : null;
+  const instanceId = cluster?.id ?? nodeId;
   const sealed = await store.secrets.sealLegacy();
   if (sealed > 0) say(`sealed ${sealed} plaintext secret(s) left by an older Kiln`);
   // Builds' RUN steps share one memory cap and CPU quota, on the cgroup dockerd's BuildKit runs them in.
@@ -162,7 +176,9 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     accessLog: accessLog.address,
   });
   // Every route goes through DomainRoutes, which adds the app's own domains (kept from store.domains).
-  const routes = new DomainRoutes(caddyRoutes, await store.domains.all());
+  // KILN_ENGINE=swarm: apps are Swarm services, reached through the edge (deploy/swarm-engine.ts).
+  const swarm = config.engine.kind === "swarm" ? await SwarmEngine.start({ config: { ...config, engine: config.engine }, runtime, instanceId, say }) : null;
+  const routes = new DomainRoutes(swarm ? swarm.routesOver(caddyRoutes) : caddyRoutes, await store.domains.all());
   const caddy = new CaddySupervisor({
     adminUrl: config.caddyAdmin,
     dataDir: config.dataDir,
@@ -177,10 +193,12 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   // Log offload (KILN_LOG_OFFLOAD_*): cold lines move to S3; every reader of the stored log goes
   // through `logs`, which reads them back from there (logs/tiered-logs.ts).
   const logObjects = config.logOffload
-    ? new RcloneLogObjects({ target: config.logOffload.target, tempDir: join(config.dataDir, "log-offload"), baseEnv: withOwnerMarker(config.childEnv, instanceId) })
+    ? new RcloneLogObjects({ target: config.logOffload.target, tempDir: join(config.dataDir, "log-offload"), baseEnv: withOwnerMarker(config.childEnv, nodeId) })
     : null;
   const logs = new TieredLogs({ hot: store.logs, tiers: store.logTiers, objects: logObjects, onError: (err) => say(`log offload: ${err instanceof Error ? err.message : String(err)}`) });
-  const bus = new LogBus({ store: logs, onLines: metrics.linesPublished });
+  let logTail: RemoteLogTail | null = null;
+  const bus = new LogBus({ store: logs, onLines: metrics.linesPublished, ...(cluster ? { onStored: (key: string, upTo: number) => logTail?.stored(key, upTo), renumberOnConflict: true } : {}) });
+  if (cluster) logTail = await RemoteLogTail.start({ db: cluster.db, bus, logs, instance: cluster.owner, onError: (err) => say(`log tail: ${err instanceof Error ? err.message : String(err)}`) });
   // Log retention per stream (KILN_LOG_RETENTION_DAYS / _MB); each sweep says what it removed on the stream.
   const logRetention = new LogRetention({
     logs,
@@ -191,7 +209,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     },
     onError: (err) => say(`log retention: ${err instanceof Error ? err.message : String(err)}`),
   });
-  logRetention.start();
+  if (!cluster) logRetention.start(); // several Kilns: on the leader (below)
   const logOffload =
     config.logOffload && logObjects
       ? new LogOffload({
@@ -208,27 +226,47 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
           onError: (err) => say(`log offload: ${err instanceof Error ? err.message : String(err)}`),
         })
       : null;
-  logOffload?.start();
+  if (!cluster) logOffload?.start();
   // Every command Kiln runs starts from config.childEnv (an allow-list), never from Kiln's own
   // environment, plus this instance's marker, so that a Kiln restarted after SIGKILL can kill the
   // commands its predecessor left running (a stuck rclone must not upload after a later release).
-  const baseEnv = withOwnerMarker(config.childEnv, instanceId);
-  const leftovers = await killLeftoverCommands(instanceId);
+  const baseEnv = withOwnerMarker(config.childEnv, nodeId);
+  const leftovers = await killLeftoverCommands(nodeId);
   if (leftovers.length) say(`killed ${leftovers.length} command(s) left running by a previous Kiln (pids ${leftovers.join(", ")})`);
   const runtimeImages = new RuntimeImages({ runtime, nodeImage: config.nodeImage, baseEnv });
   const builders = createBuilders({ runtime, baseImage: (req) => runtimeImages.resolve(req), railpack: { buildkitHost: config.buildkitHost, baseEnv } });
   const fetchers = { git: new GitFetcher({ baseEnv }), tarball: new TarballFetcher() };
 
   // Services.
-  const queue = new BuildQueue(config.buildConcurrency);
+  // A system line on a deployment's log. Several Kilns: the deployment may have been made on another since this one
+  // started, its stream not open here yet: opened first (alone, every stream is open: publish as ever).
+  const systemLine = (id: string, text: string): void => {
+    const key = deploymentStream(id);
+    if (!cluster || bus.isOpen(key)) return void bus.publish(key, "system", text);
+    void bus.open(key).then(() => bus.publish(key, "system", text), (err: unknown) => say(`log: ${err instanceof Error ? err.message : String(err)}`));
+  };
   let service: DeploymentService | null = null;
+  // Several Kilns: jobs are rows under leases; one a dead Kiln held is resumed here (DeploymentService.resume).
+  const queue = cluster
+    ? await PgJobQueue.start({
+        db: cluster.db,
+        owner: cluster.owner,
+        concurrency: config.buildConcurrency,
+        resume: (id, spec, why, signal) => service!.resume(id, spec, why, signal),
+        abandon: (id, spec, why) => service!.abandon(id, spec, why),
+        log: say,
+      })
+    : new BuildQueue(config.buildConcurrency);
   let apps: AppConvergence | null = null;
-  const watcher = new RuntimeWatcher(
+  const watcher = new (cluster ? LeaderRuntimeWatcher : RuntimeWatcher)(
     runtime,
     (id) => bus.sink(deploymentStream(id)),
     (exit) => apps?.noticeExit(exit.deploymentId, exit.containerId),
     store.logs,
   );
+  if (cluster && watcher instanceof LeaderRuntimeWatcher) {
+    watcher.led(cluster.leadership, (id) => ({ ready: bus.isOpen(deploymentStream(id)), opening: bus.open(deploymentStream(id)) }));
+  }
   const rollout = new Rollout({
     runtime,
     routes,
@@ -240,7 +278,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     pickHostPort: freeLoopbackPort,
     isPortTaken,
   });
-  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders, rollout }, store, (id) => bus.sink(deploymentStream(id)), watcher, config.keepReleases, metrics);
+  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders, rollout: swarm ? swarm.rollout(routes) : rollout }, store, (id) => bus.sink(deploymentStream(id)), watcher, config.keepReleases, metrics);
   service = new DeploymentService({
     store,
     queue,
@@ -255,19 +293,20 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       if (ref !== undefined) validateGitRef(ref);
     },
     openLogs: (id) => bus.open(deploymentStream(id)),
-    log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
+    log: (id, text) => systemLine(id, text),
+    ...(swarm ? { removeApp: (id: string) => swarm.removeApp(id) } : {}),
     forgetLogs: async (id) => {
       await bus.forget(deploymentStream(id));
       await logs.deleteFor(id);
     },
   });
   for (const d of await store.deployments.list()) await bus.open(deploymentStream(d.id));
-  const previews = new PreviewService({ deployments: service, store, log: (id, text) => void bus.publish(deploymentStream(id), "system", text) });
+  const previews = new PreviewService({ deployments: service, store, log: (id, text) => systemLine(id, text) });
   // Deploy on push: /api/v1/hooks/<id> (and /_kiln/hooks/<id> through Caddy); pull requests go to previews.
   const hooks = new HookService({
     store,
     deployments: service,
-    log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
+    log: (id, text) => systemLine(id, text),
     onPullRequest: (parent, ev, provider) => previews.onPullRequest(parent, ev, provider),
   });
 
@@ -333,6 +372,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     log: (line) => say(line),
     // Dead members are taken out of the pool, claimed ones replaced for their tenants (pools/member-health.ts).
     events,
+    shared: cluster !== null,
   });
 
   reconciler = new Reconciler({
@@ -346,9 +386,11 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     instanceId,
     busy: (id) => queue.busy(id) || !!apps?.busy(id),
     draining: (containerId) => rollout.draining.has(containerId),
-    converge: (d, listed) => apps?.converge(d, listed),
-    log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
+    // A Swarm app's tasks are Swarm's to restart.
+    converge: (d, listed) => (d.instances.some(isSwarmInstance) ? undefined : apps?.converge(d, listed)),
+    log: (id, text) => systemLine(id, text),
     say,
+    shared: cluster !== null,
   });
   // Running apps whose container died or vanished are started again (with backoff) from their current build.
   const deployments = service;
@@ -386,14 +428,50 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     },
     readyTimeoutMs: config.readyTimeoutMs,
     fullPass: () => reconciler!.passAfresh({ boot: false, forceRoutes: true }),
-    log: (id, text) => void bus.publish(deploymentStream(id), "system", text),
+    log: (id, text) => systemLine(id, text),
   });
-  apps.start();
-  await events.start();
-  await pools.start();
-  await reconciler.boot();
-  reconciler.start(15_000);
-  previews.start();
+  if (!cluster) {
+    apps.start();
+    await events.start();
+    await pools.start();
+    await reconciler.boot();
+    reconciler.start(15_000);
+    swarm?.startSweeps(() => store.deployments.list(), (id) => queue.busy(id));
+    previews.start();
+  } else {
+    // Several Kilns: the loops that must run once run on the leader (src/cluster/cluster.ts says which and why).
+    await events.start();
+    await pools.start();
+    const leaderApps = apps;
+    const leaderPools = pools;
+    const leaderReconciler = reconciler;
+    let swarmSweeps = false; // SwarmEngine's sweeper has no stop of its own: started once, by the first lead here
+    cluster.whileLeading({
+      start: async () => {
+        if (swarm && !swarmSweeps) {
+          swarmSweeps = true;
+          swarm.startSweeps(() => store.deployments.list(), (id) => queue.busy(id));
+        }
+        leaderApps.start();
+        await leaderPools.lead();
+        await leaderReconciler.boot();
+        leaderReconciler.start(15_000);
+        previews.start();
+        logRetention.start();
+        logOffload?.start();
+      },
+      stop: async () => {
+        leaderReconciler.stop();
+        leaderApps.stop();
+        leaderPools.follow();
+        previews.stop();
+        await logRetention.stop();
+        await logOffload?.stop();
+      },
+    });
+    // Every Kiln's own Caddy follows the routes and domains in the store (another Kiln may have changed them).
+    clusterStops.push(startRouteSync({ store, routes, reconciler: leaderReconciler, everyMs: 3000, say }));
+  }
 
   // Warm the base image in the background so the first build doesn't wait for it.
   void runtimeImages.resolve({ name: "node" }).catch((err) => say(`base image: ${err instanceof Error ? err.message : String(err)}`));
@@ -481,11 +559,14 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     events,
     apps,
     rollout,
+    swarm,
     previews,
     metricsUrl: metricsServer?.url ?? null,
     logOffload,
     stats,
     async stop() {
+      for (const stopIt of clusterStops) stopIt();
+      await cluster?.stop(); // the leader's loops stop first; then the lock goes
       reconciler?.stop();
       previews.stop();
       apps?.stop();
@@ -499,9 +580,12 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       await logRetention.stop();
       await logOffload?.stop();
       await bus.close();
+      await logTail?.stop();
       await caddy.stop();
+      await swarm?.stop();
       accessLog.stop(); // after Caddy: it logs to it until it stops
       await tenantDns.stop();
+      await cluster?.close();
       await store.close();
     },
   };

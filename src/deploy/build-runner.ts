@@ -222,8 +222,7 @@ export class BuildRunner {
       instances,
       failureReason: null,
     }, WHERE);
-    // From their very first line: the containers are new (their start-up output included).
-    for (const i of instances) this.watcher.watch(deployment.id, i.containerId, 1);
+    this.deps.rollout.follow(deployment.id, instances);
     ctx.log("system", `release #${release.number} serving (${job.meta.description}), deployed in ${formatDuration(totalMs)}`);
     const old = (previous?.instances ?? []).filter((o) => !instances.some((i) => i.containerId === o.containerId));
     if (old.length) {
@@ -263,8 +262,7 @@ export class BuildRunner {
     if (cancelled) return { ok: false, cancelled, reason }; // whoever cancelled owns the deployment's status
     // A failed redeploy leaves the previous containers serving: the deployment stays up.
     const current = await this.store.deployments.get(deployment.id);
-    let previousAlive = false;
-    for (const i of current?.instances ?? []) if ((await this.deps.runtime.inspectContainer(i.containerId))?.running) previousAlive = true;
+    const previousAlive = await this.deps.rollout.anyRunning(current?.instances ?? []);
     const serving = current?.currentReleaseId ? await this.store.releases.get(current.currentReleaseId) : null;
     const still = serving ? `release #${serving.number}` : "the previous build";
     await this.store.deployments.update(deployment.id, {

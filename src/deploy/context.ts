@@ -2,7 +2,7 @@
 import type { Config } from "../config.ts";
 import type { AppInstance, Build, BuilderName, Deployment } from "../core/deployment.ts";
 import type { AppSettings } from "../core/settings.ts";
-import type { Rollout } from "./rollout.ts";
+import type { AppRollout } from "./app-rollout.ts";
 import type { LogSink } from "../core/logs.ts";
 import type { ImageBuilder } from "../core/ports/builder.ts";
 import type { RouteTable } from "../core/ports/routes.ts";
@@ -18,7 +18,8 @@ export interface PipelineDeps {
   routes: RouteTable;
   fetchers: { git: SourceFetcher; tarball: SourceFetcher };
   builders: ImageBuilder[];
-  rollout: Rollout;
+  /** What runs a release: containers (rollout.ts) or a Swarm service (swarm-rollout.ts). */
+  rollout: AppRollout;
 }
 
 export interface PipelineContext {

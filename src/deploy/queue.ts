@@ -4,11 +4,31 @@
  * not count against the build limit, so a rollback never waits for other apps' builds.
  * Each job can be cancelled (stop/delete of its deployment) through its AbortController.
  */
+import type { ReleaseMeta } from "./build-runner.ts";
+
 export interface QueuedJob {
   deploymentId: string;
   /** A swap without a build: runs as soon as its deployment is free. */
   light?: boolean;
   run(signal: AbortSignal): Promise<void>;
+  /**
+   * The job as data, for a queue shared by several Kilns (src/cluster/job-queue.ts): what another
+   * Kiln needs to take it over when this one dies. The in-memory queue ignores it.
+   */
+  spec?: JobSpec;
+}
+
+/** A job as data: a build of a build row, or a swap (never resumed elsewhere: failed cleanly). */
+export type JobSpec =
+  | { kind: "build"; buildId: string; meta: ReleaseMeta; commit?: string }
+  | { kind: "swap"; description: string };
+
+/** What DeploymentService needs of a queue: this in-memory one, or the shared one on Postgres. */
+export interface JobQueue {
+  push(job: QueuedJob): Promise<void>;
+  busy(deploymentId: string): boolean;
+  cancel(deploymentId: string): Promise<void>;
+  drain(): Promise<void>;
 }
 
 interface Entry {
@@ -17,7 +37,7 @@ interface Entry {
   done: PromiseWithResolvers<void>;
 }
 
-export class BuildQueue {
+export class BuildQueue implements JobQueue {
   readonly #waiting: Entry[] = [];
   readonly #running = new Map<string, Entry>();
 

@@ -24,6 +24,7 @@ import { appContainerSpec, resolvePort } from "../containers/app-spec.ts";
 import type { Limits } from "../containers/hardening.ts";
 import { NotReady, waitUntilReady } from "../containers/readiness.ts";
 import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
+import type { AppRollout } from "./app-rollout.ts";
 
 /** What to run: one build's image with one env and one set of settings. */
 export interface ReleaseTarget {
@@ -65,7 +66,7 @@ const PORT_SETTLE_MS = 2000;
 const VOLUME_INIT = "kiln.volume-init";
 const DRAIN_POLL_MS = 100;
 
-export class Rollout {
+export class Rollout implements AppRollout {
   /** Old containers being drained, by container id → deployment id: not the reconciler's to remove. */
   readonly draining = new Map<string, string>();
   readonly #drains = new Set<Promise<void>>();
@@ -258,6 +259,16 @@ export class Rollout {
   /** Remove containers that never served (a failed swap), without draining. */
   async discard(containerIds: string[]): Promise<void> {
     for (const id of containerIds) await this.d.runtime.removeContainer(id).catch(() => {});
+  }
+
+  /** From their very first line: the containers are new (their start-up output included). */
+  follow(deploymentId: string, instances: AppInstance[]): void {
+    for (const i of instances) this.d.watcher.watch(deploymentId, i.containerId, 1);
+  }
+
+  async anyRunning(instances: AppInstance[]): Promise<boolean> {
+    for (const i of instances) if ((await this.d.runtime.inspectContainer(i.containerId))?.running) return true;
+    return false;
   }
 
   /** Every drain in progress has ended (shutdown, tests). */

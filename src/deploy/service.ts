@@ -10,7 +10,7 @@
  * `wait`, the call returns when the new release serves, or throws why it did not (the old one
  * still serving).
  */
-import { mkdir, rename, rm } from "node:fs/promises";
+import { access, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Build, Deployment, SourceSpec } from "../core/deployment.ts";
 import { deploymentLifecycle } from "../core/deployment.ts";
@@ -28,7 +28,7 @@ import { Secret } from "../core/secret.ts";
 import { applySettingsPatch, changedFields, DEFAULT_SETTINGS, needsRebuild, type AppSettings, type SettingsPatch } from "../core/settings.ts";
 import type { BuildRunner, JobOutcome, ReleaseMeta } from "./build-runner.ts";
 import type { PreviewInfo } from "../core/hooks.ts";
-import type { BuildQueue } from "./queue.ts";
+import type { JobQueue, JobSpec } from "./queue.ts";
 import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
 
 export interface CreateOptions {
@@ -53,7 +53,7 @@ export type ChangeResult = { applied: "released"; release: Release } | { applied
 
 export interface DeploymentServiceDeps {
   store: Store;
-  queue: BuildQueue;
+  queue: JobQueue;
   runner: BuildRunner;
   watcher: RuntimeWatcher;
   runtime: ContainerRuntime;
@@ -66,6 +66,8 @@ export interface DeploymentServiceDeps {
   openLogs: (deploymentId: string) => Promise<void>;
   log: (deploymentId: string, text: string) => void;
   forgetLogs: (deploymentId: string) => Promise<void>;
+  /** What else runs the app besides its containers (KILN_ENGINE=swarm: its service and network), removed on stop and delete. */
+  removeApp?: (deploymentId: string) => Promise<void>;
 }
 
 const secretKey = {
@@ -336,6 +338,7 @@ export class DeploymentService {
     const done = this.d.queue.push({
       deploymentId: d.id,
       light: true,
+      spec: { kind: "swap", description: meta.description },
       run: async (signal) => {
         const what = await resolve();
         const now = await this.d.store.deployments.get(d.id);
@@ -414,6 +417,7 @@ export class DeploymentService {
     let outcome: JobOutcome = { ok: false, cancelled: true, reason: "cancelled" };
     await this.d.queue.push({
       deploymentId: d.id,
+      spec: { kind: "build", buildId: build.id, meta, ...(pending ? { commit: pending.commit } : {}) },
       run: async (signal) => {
         // Env and settings as they are when the build starts (a change queued behind it is its own release).
         // From here on a newer push waits for a build of its own.
@@ -430,6 +434,69 @@ export class DeploymentService {
     return outcome;
   }
 
+  /**
+   * Runs a job another Kiln started and died with (src/cluster/job-queue.ts takes it over): a build
+   * starts again from the start — as a new build when the old one had begun, which is failed with
+   * `why` — and a swap is not redone (its change is saved: the next deploy or change applies it).
+   */
+  async resume(deploymentId: string, spec: JobSpec, why: string, signal: AbortSignal): Promise<void> {
+    const d = await this.d.store.deployments.get(deploymentId);
+    if (!d) return;
+    await this.d.openLogs(d.id); // made on another Kiln, maybe after this one started
+    if (spec.kind === "swap") {
+      this.d.log(d.id, `${spec.description} was not applied: ${why}; the change is saved for the next deploy or change`);
+      return;
+    }
+    let build = await this.d.store.builds.get(spec.buildId);
+    if (!build || d.status === "stopped") return;
+    if (build.status === "succeeded" || build.status === "failed" || build.status === "cancelled") {
+      // It ended, but the Kiln died before the deployment said so: not left building.
+      const inFlight = d.currentBuildId === build.id && (d.status === "queued" || d.status === "building" || d.status === "deploying");
+      if (inFlight) await this.abandon(d.id, spec, `${why}; build #${build.number} had ended (${build.status})`);
+      return;
+    }
+    const upload = d.source.kind === "tarball" ? join(this.d.uploadsDir, `${d.source.uploadId}.tar`) : null;
+    if (upload && !(await access(upload).then(() => true, () => false))) {
+      return this.abandon(d.id, spec, `${why}; the upload it builds is on that Kiln's disk, not this one's: upload it again`);
+    }
+    if (build.status === "running") {
+      await this.d.store.builds.update(build.id, { status: "failed", error: `interrupted: ${why}`, finishedAt: Date.now() }, "DeploymentService.resume");
+      // What the interrupted build had started and nothing serves yet goes (the pipeline starts over).
+      for (const c of await this.d.runtime.listContainers({ [MANAGED]: "true", "kiln.build": build.id })) {
+        if (!d.instances.some((i) => i.containerId === c.id)) await this.d.runtime.removeContainer(c.id).catch(() => {});
+      }
+      // building/deploying → failed, so that the new build may start it again; a serving app stays running.
+      const now = await this.d.store.deployments.get(d.id);
+      if (now && now.status !== "running" && now.status !== "failed") await this.d.store.deployments.update(d.id, { status: "failed", failureReason: `interrupted: ${why}` }, "DeploymentService.resume");
+      build = { ...build, id: newId(), number: await this.d.store.builds.nextNumber(d.id), status: "queued", steps: [], error: null, createdAt: Date.now(), finishedAt: null, builder: null, image: null, port: null, plan: null, commit: null };
+      await this.d.store.builds.insert(build);
+      await this.d.store.deployments.update(d.id, { currentBuildId: build.id });
+      this.d.log(d.id, `build #${build.number} takes over from build #${build.number - 1}: ${why}`);
+    } else {
+      this.d.log(d.id, `build #${build.number} taken over: ${why}`);
+    }
+    const now = (await this.d.store.deployments.get(d.id)) ?? d;
+    const source = await this.#fetchRequest(now);
+    const what = spec.commit && source.kind === "git" ? { ...source, commit: spec.commit } : source;
+    await this.d.runner.run({ deployment: now, build, source: what, meta: spec.meta, env: await this.#env(d.id), settings: now.settings, signal });
+  }
+
+  /** Ends a job that was taken over too often (its Kiln keeps dying): its build failed with `why`, the app told. */
+  async abandon(deploymentId: string, spec: JobSpec, why: string): Promise<void> {
+    const d = await this.d.store.deployments.get(deploymentId);
+    if (!d) return;
+    await this.d.openLogs(d.id);
+    this.d.log(d.id, `${spec.kind === "build" ? "the build" : spec.description} was abandoned: ${why}`);
+    if (spec.kind !== "build") return;
+    const build = await this.d.store.builds.get(spec.buildId);
+    if (build && (build.status === "queued" || build.status === "running")) {
+      await this.d.store.builds.update(build.id, { status: "failed", error: `abandoned: ${why}`, finishedAt: Date.now() }, "DeploymentService.abandon");
+    }
+    if (d.status === "queued" || d.status === "building" || d.status === "deploying") {
+      await this.d.store.deployments.update(d.id, { status: "failed", failureReason: `abandoned: ${why}` }, "DeploymentService.abandon");
+    }
+  }
+
   async #fetchRequest(d: Deployment): Promise<FetchRequest> {
     if (d.source.kind === "tarball") return { kind: "tarball", file: join(this.d.uploadsDir, `${d.source.uploadId}.tar`) };
     const token = d.source.hasToken ? await this.d.store.secrets.get(secretKey.gitToken(d.id)) : null;
@@ -444,6 +511,7 @@ export class DeploymentService {
     for (const c of await this.d.runtime.listContainers({ [MANAGED]: "true", "kiln.deployment": deploymentId })) {
       await this.d.runtime.removeContainer(c.id);
     }
+    await this.d.removeApp?.(deploymentId);
   }
 }
 

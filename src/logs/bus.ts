@@ -42,6 +42,15 @@ export interface LogBusOptions {
   onError?: (err: unknown) => void;
   /** Told of the lines each publish carries, or discards (a forgotten stream): metrics. */
   onLines?: (stream: LogStream, count: number, dropped: boolean) => void;
+  /** Told after each chunk is stored, with its stream and last seq (several Kilns: remote-tail.ts wakes the others). */
+  onStored?: (key: string, upToSeq: number) => void;
+  /**
+   * Several Kilns: another may have stored lines with the seqs given here (two writers on one stream
+   * at once). When the store refuses a chunk as a conflict, the lines waiting here are numbered again
+   * after the store's last seq (local subscribers get the other Kiln's lines, then these again under
+   * their new seqs) instead of retrying the same seqs forever. Off (one Kiln), a conflict is an error.
+   */
+  renumberOnConflict?: boolean;
 }
 
 /** Lines read from the store per page while replaying. */
@@ -69,6 +78,8 @@ export class LogBus {
   private readonly maxChunkLines: number;
   private readonly onError: (err: unknown) => void;
   private readonly onLines: (stream: LogStream, count: number, dropped: boolean) => void;
+  private readonly onStored: (key: string, upToSeq: number) => void;
+  private readonly renumberOnConflict: boolean;
   private readonly logs = new Map<string, StreamLog>();
   private readonly loading = new Map<string, Promise<StreamLog>>();
   /** Streams dropped by `forget`: late lines from them are discarded, not an error. */
@@ -82,6 +93,8 @@ export class LogBus {
     this.maxChunkLines = Math.max(1, options.maxChunkLines ?? 256);
     this.onError = options.onError ?? ((err) => console.error("log bus:", err));
     this.onLines = options.onLines ?? (() => {});
+    this.onStored = options.onStored ?? (() => {});
+    this.renumberOnConflict = options.renumberOnConflict ?? false;
   }
 
   /** Loads the stream's last stored seq, once. Must be awaited before `publish`. Idempotent. */
@@ -138,6 +151,34 @@ export class LogBus {
     return (stream, text, mark) => {
       this.publish(key, stream, text, mark);
     };
+  }
+
+  /**
+   * Lines another Kiln published and stored (src/logs/remote-tail.ts): handed to this stream's
+   * subscribers, and numbering here goes on after them. Never stored again. Lines at or below the
+   * last seq known here are skipped (seen already), so a repeat is harmless. A stream not open here
+   * is left alone: opening it reads its last seq from the store. While lines written here wait to be
+   * stored, two Kilns are writing one stream at once (their seqs collide in the store, which refuses
+   * the second chunk): the remote lines are then not taken, so this stream's memory stays contiguous.
+   */
+  absorb(key: StreamKey, lines: readonly LogLine[]): void {
+    const log = this.logs.get(key);
+    if (!log) return;
+    if (log.unflushed.length > 0 && lines.some((l) => l.seq > log.lastSeq)) {
+      this.onError(new KilnError("conflict", `log bus: stream ${key} is written by two Kilns at once; lines from the other one are not shown live here`));
+      return;
+    }
+    for (const line of lines) {
+      if (line.seq <= log.lastSeq) continue;
+      log.lastSeq = line.seq;
+      for (const listener of log.listeners) {
+        try {
+          listener(line);
+        } catch (err) {
+          this.onError(err);
+        }
+      }
+    }
   }
 
   /**
@@ -199,6 +240,11 @@ export class LogBus {
     let n = 0;
     for (const log of this.logs.values()) n += log.listeners.size;
     return n;
+  }
+
+  /** Whether the stream is open here (absorb takes lines only for those). */
+  isOpen(key: StreamKey): boolean {
+    return this.logs.has(key);
   }
 
   /** The last seq handed out for the stream (0 if none); opens it if needed. */
@@ -315,9 +361,43 @@ export class LogBus {
       const upTo = chunk[chunk.length - 1]!.seq;
       let taken = 0;
       while (taken < log.marks.length && log.marks[taken]!.seq <= upTo) taken++;
-      await this.store.appendChunk(log.id, chunk, newestPerSource(log.marks, taken));
+      try {
+        await this.store.appendChunk(log.id, chunk, newestPerSource(log.marks, taken));
+      } catch (err) {
+        if (!(this.renumberOnConflict && err instanceof KilnError && err.kind === "conflict")) throw err;
+        await this.renumber(log);
+        continue;
+      }
       log.unflushed.splice(0, chunk.length);
       log.marks.splice(0, taken);
+      this.onStored(log.id, upTo);
+    }
+  }
+
+  /**
+   * Another Kiln stored lines with the seqs waiting here: hand its lines to local subscribers, then
+   * number the waiting lines on after the store's last seq (new line objects: a frame being sent
+   * keeps the old ones) and hand them out again under their new seqs.
+   */
+  private async renumber(log: StreamLog): Promise<void> {
+    const first = log.unflushed[0]?.seq;
+    if (first === undefined) return;
+    const stored = await this.store.lastSeq(log.id);
+    const theirs = stored >= first ? await this.store.read(log.id, first, stored - first + 1) : [];
+    const delta = stored + 1 - (log.unflushed[0]?.seq ?? stored + 1);
+    if (delta <= 0) return; // nothing of ours was taken: the next write tries again
+    for (let i = 0; i < log.unflushed.length; i++) log.unflushed[i] = { ...log.unflushed[i]!, seq: log.unflushed[i]!.seq + delta };
+    for (const m of log.marks) m.seq += delta;
+    log.lastSeq += delta;
+    this.onError(new KilnError("conflict", `log bus: stream ${log.id} was written by another Kiln at once; ${log.unflushed.length} line(s) numbered again from ${stored + 1}`));
+    for (const line of [...theirs, ...log.unflushed]) {
+      for (const listener of log.listeners) {
+        try {
+          listener(line);
+        } catch (err) {
+          this.onError(err);
+        }
+      }
     }
   }
 

@@ -34,6 +34,11 @@ export interface PoolServiceDeps extends AdoptDeps {
   tickMs?: number;
   /** The engine's events (adapters/docker/engine-watcher.ts): dead members are removed or replaced. */
   events?: EngineEvents;
+  /**
+   * Several Kilns share the store (src/cluster/): start() only loads the workloads (claims work on
+   * every Kiln); adoption, health, refills and the tick run between lead() and follow(), on the leader.
+   */
+  shared?: boolean;
 }
 
 export class PoolService {
@@ -62,7 +67,8 @@ export class PoolService {
       log: d.log,
     });
     // Subscribed now, handled after adoption (start): a death meanwhile is not missed.
-    if (d.events) this.health.watch(d.events);
+    if (d.events && !d.shared) this.health.watch(d.events);
+    if (d.shared) d.refiller.stop(); // until this Kiln leads
   }
 
   /** While the engine is away, claims from the pool are refused (Tenants asks this). */
@@ -73,6 +79,27 @@ export class PoolService {
   async start(): Promise<void> {
     await this.d.prepareSlots();
     await this.d.source.start(); // fills the registry
+    if (!this.d.shared) await this.#lead();
+  }
+
+  /** Several Kilns: this one now leads (adopt, then refill, sweep and replace dead members). */
+  async lead(): Promise<void> {
+    if (this.#adopted) return;
+    if (this.d.events) this.health.watch(this.d.events);
+    this.d.refiller.resume();
+    await this.#lead();
+  }
+
+  /** Several Kilns: this one no longer leads. */
+  follow(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#adopted = false;
+    this.d.refiller.stop();
+    this.health.stop();
+  }
+
+  async #lead(): Promise<void> {
     const { adopted, removed, illegalMoves } = await adoptPoolMembers(this.d);
     this.illegalMoves += illegalMoves;
     if (adopted || removed) this.d.log(`pools: adopted ${adopted} member(s), removed ${removed}`);

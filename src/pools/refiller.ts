@@ -59,6 +59,11 @@ export class Refiller {
     this.#stopped = true;
   }
 
+  /** Kicks count again after stop() (several Kilns: the leader refills, src/pools/pool-service.ts). */
+  resume(): void {
+    this.#stopped = false;
+  }
+
   /**
    * Remove ready members whose workload is gone or whose spec changed (once replacements are
    * ready). When the pool is at max_size and no replacement can even start, one stale member is

@@ -118,7 +118,15 @@ export class Tenants {
       const log = await this.d.logFor(w.id, tenantId);
       if (w.sync?.policy.onClaim) await this.#restore(w.id, w.sync, tenantId, dirs, owner, log);
 
-      const { member, source } = await this.#provide(w, tenantId, dirs);
+      const provided = await this.#provide(w, tenantId, dirs).catch(async (err: unknown) => {
+        // Another Kiln on the same database claimed for this tenant meanwhile (its unique claim refused
+        // ours, nothing of ours was taken): the tenant's container is that one.
+        const holder = await this.d.store.pools.memberOfTenant(w.id, tenantId).catch(() => null);
+        if (holder && holder.status === "claimed") return { holder };
+        throw err;
+      });
+      if ("holder" in provided) return this.#result(w, tenantId, provided.holder, "existing", t0);
+      const { member, source } = provided;
       try {
         // This row is also the tenant's route: from here on the resolver points Caddy at the member.
         await this.#putTenant(tenantId, w.id, { memberId: member.id, status: "claimed", claimedAt: Date.now(), releasedAt: null }, "Tenants.claim");

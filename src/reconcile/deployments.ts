@@ -42,6 +42,12 @@ export interface ReconcilerDeps {
   log: (deploymentId: string, text: string) => void;
   /** Kiln's own log (every garbage collection removal, and what it could not remove). */
   say: (line: string) => void;
+  /**
+   * Several Kilns share the store (src/cluster/): builds in flight belong to the shared job queue
+   * (a dead Kiln's are taken over there), so boot neither fails them nor empties the builds dir;
+   * and each pass follows the running containers nobody follows yet (only the leader follows).
+   */
+  shared?: boolean;
 }
 
 /** How often garbage is collected after boot. */
@@ -60,7 +66,7 @@ export class Reconciler {
   /** After a start: builds in flight died with the old process; adopt containers; re-apply routes. */
   async boot(): Promise<void> {
     const { store } = this.d;
-    for (const dep of await store.deployments.list()) {
+    if (!this.d.shared) for (const dep of await store.deployments.list()) {
       for (const b of await store.builds.listFor(dep.id)) {
         if (b.status === "queued" || b.status === "running") {
           const failed = { status: "failed" as const, error: "interrupted: Kiln restarted during the build", finishedAt: Date.now() };
@@ -68,7 +74,7 @@ export class Reconciler {
         }
       }
     }
-    await rm(this.d.buildsDir, { recursive: true, force: true });
+    if (!this.d.shared) await rm(this.d.buildsDir, { recursive: true, force: true });
     await this.pass({ boot: true, forceRoutes: true });
     // In the background: a crash may have left many images, and serving needn't wait for them.
     void this.collectGarbage().catch((err) => this.d.say(`gc: ${err instanceof Error ? err.message : String(err)}`));
@@ -131,6 +137,32 @@ export class Reconciler {
     return true;
   }
 
+  /** Several Kilns: the leader follows every running app container (from its resume point), whoever started it. */
+  #followUnfollowed(deployments: readonly Deployment[], live: ReadonlyMap<string, ContainerInfo>): void {
+    for (const d of deployments) {
+      if (d.status !== "running" && d.status !== "crashlooping") continue;
+      for (const i of d.instances) {
+        if (live.get(i.containerId)?.running && !this.d.watcher.watching(d.id, i.containerId)) this.d.watcher.watch(d.id, i.containerId, 1);
+      }
+    }
+  }
+
+  /**
+   * Several Kilns, one Caddy each: this Kiln's Caddy gets the routes the store says (any Kiln may
+   * have changed them). Loads them when the set differs, upserts those whose upstreams moved.
+   */
+  async syncRoutes(): Promise<void> {
+    const expected = await this.#expectedRoutes();
+    const actual = new Set(await this.d.routes.list());
+    const same = expected.length === actual.size && expected.every((r) => actual.has(r.deploymentId));
+    const known = this.#synced;
+    this.#synced = new Map(expected.map((r) => [r.deploymentId, r.upstreams.join(",")]));
+    if (!same) return this.d.routes.load(expected);
+    for (const r of expected) if (known.get(r.deploymentId) !== r.upstreams.join(",")) await this.d.routes.upsert(r);
+  }
+
+  #synced = new Map<string, string>();
+
   /** Re-apply every route (Caddy restarted and forgot them). */
   async reloadRoutes(): Promise<void> {
     await this.d.routes.load(await this.#expectedRoutes());
@@ -160,6 +192,7 @@ export class Reconciler {
       const owner = byId.get(c.labels["kiln.deployment"] ?? "");
       const isCurrent = owner?.instances.some((i) => i.containerId === c.id);
       if (isCurrent || (owner && this.d.busy(owner.id)) || this.d.draining?.(c.id)) continue;
+      if (this.d.shared && owner && mayBeDraining(owner)) continue; // another Kiln's swap may still drain it
       await runtime.removeContainer(c.id).catch(() => {});
     }
 
@@ -167,6 +200,7 @@ export class Reconciler {
       if (this.d.busy(d.id)) continue;
       await this.#tolerant(d.id, () => this.#repair(d, live, opts.boot));
     }
+    if (this.d.shared) this.#followUnfollowed(await store.deployments.list(), live);
 
     // (Images of deployments that no longer exist are garbage: collectGarbage removes them.)
 
@@ -241,6 +275,15 @@ export class Reconciler {
     }
     return out;
   }
+}
+
+/**
+ * Several Kilns: a swap drains the old containers on the Kiln that made it, where this one cannot
+ * see (Rollout.draining is in that process). An old container is left alone while its app changed
+ * recently enough for a drain to be under way: drainTimeout, the SIGTERM grace and a margin.
+ */
+function mayBeDraining(d: Deployment, now = Date.now()): boolean {
+  return now - d.updatedAt < (d.settings.drainTimeoutMs ?? 30_000) + 10_000 + 10_000;
 }
 
 function changedUpstreams(before: Deployment | undefined, now: AppRoute): boolean {

@@ -20,6 +20,8 @@ export interface EngineRequest {
   /** Sent as is (a tar stream, say). */
   raw?: ReadableStream<Uint8Array> | Uint8Array;
   contentType?: string;
+  /** Extra request headers (e.g. X-Registry-Auth on a push). */
+  headers?: Record<string, string>;
   /** Non-2xx statuses that are not errors here (e.g. 304 on stop, 404 on remove). */
   okStatuses?: number[];
   signal?: AbortSignal;
@@ -46,7 +48,7 @@ export class EngineHttp {
   /** Send a request; resolves to the response when its status is 2xx or in okStatuses. */
   async request(req: EngineRequest): Promise<Response> {
     const url = `http://docker/${this.apiVersion}${req.path}${queryString(req.query)}`;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...req.headers };
     let body: RequestInit["body"];
     if (req.json !== undefined) {
       headers["Content-Type"] = "application/json";
