@@ -94,7 +94,6 @@ export class Cluster {
 
 /** The cluster's id: made by the first Kiln on the database, read by the others. */
 async function clusterId(db: SQL): Promise<string> {
-  await db.unsafe("CREATE TABLE IF NOT EXISTS kiln_cluster (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   await db.unsafe("INSERT INTO kiln_cluster (key, value) VALUES ('id', $1) ON CONFLICT (key) DO NOTHING", [randomBytes(8).toString("hex")]);
   const [row] = await db.unsafe<{ value: string }[]>("SELECT value FROM kiln_cluster WHERE key = 'id'");
   if (!row) throw new Error("the cluster id could not be read back");

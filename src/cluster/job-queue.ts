@@ -28,21 +28,6 @@ const JOBS_LOCK = [0x6b696c6e, 0x11] as const;
 /** Epoch ms on the database's clock: every lease is measured by it, never by a Kiln's. */
 const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS kiln_jobs (
-  id TEXT PRIMARY KEY,
-  seq BIGSERIAL NOT NULL,
-  deployment_id TEXT NOT NULL,
-  light BOOLEAN NOT NULL,
-  spec TEXT NOT NULL,
-  state TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  lease_until BIGINT NOT NULL,
-  cancel BOOLEAN NOT NULL DEFAULT false,
-  took_over INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS kiln_jobs_deployment ON kiln_jobs (deployment_id, seq);
-`;
 
 export interface PgJobQueueOptions {
   db: SQL;
@@ -100,12 +85,8 @@ export class PgJobQueue implements JobQueue {
     this.#tickMs = o.tickMs ?? 1000;
   }
 
-  /** Creates the table if needed, loads who is busy, and starts renewing and taking over. */
+  /** Loads who is busy and starts renewing and taking over (the table is migration 11's). */
   static async start(o: PgJobQueueOptions): Promise<PgJobQueue> {
-    await o.db.begin(async (tx) => {
-      await tx.unsafe("SELECT pg_advisory_xact_lock($1::int, $2::int)", [JOBS_LOCK[0], JOBS_LOCK[1]]);
-      await tx.unsafe(SCHEMA);
-    });
     const q = new PgJobQueue(o);
     await q.#refreshBusy();
     q.#timer = setInterval(() => void q.#tick(), q.#tickMs);

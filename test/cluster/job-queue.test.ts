@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { SQL } from "bun";
+import { PostgresStore } from "../../src/adapters/store/postgres.ts";
 import { PgJobQueue } from "../../src/cluster/job-queue.ts";
 import type { JobSpec } from "../../src/deploy/queue.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
@@ -19,6 +20,7 @@ const pools: SQL[] = [];
 beforeAll(async () => {
   pg = await startPostgres();
   url = await pg.createDatabase();
+  await (await PostgresStore.open(url)).close(); // the schema, as a Kiln's start applies it
 }, 60_000);
 
 afterAll(async () => {

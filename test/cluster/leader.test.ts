@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { PgLeadership } from "../../src/cluster/leader.ts";
+import { PostgresStore } from "../../src/adapters/store/postgres.ts";
 import { Cluster } from "../../src/cluster/cluster.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { until } from "../helpers/wait.ts";
@@ -17,6 +18,7 @@ let url: string;
 beforeAll(async () => {
   pg = await startPostgres();
   url = await pg.createDatabase();
+  await (await PostgresStore.open(url)).close(); // the schema, as a Kiln's start applies it
 }, 60_000);
 afterAll(async () => {
   await pg?.stop();
