@@ -7,7 +7,10 @@
  *     them) — lines/s from the first publish to the last chunk stored.
  * Printed with the ratio Postgres / SQLite. Bounded: N members and L lines per store.
  * Then Postgres alone: NOTIFY throughput and latency from one connection pool to a LISTEN on
- * another (what carries a chunk's "stored" notice between Kilns), K notices of ~100 bytes.
+ * another (what carries a chunk's "stored" notice between Kilns), K notices of ~100 bytes; and the
+ * build queue's lease overhead: J empty jobs over D deployments through the shared queue
+ * (src/cluster/job-queue.ts: a row inserted, taken under a lease, deleted) beside the in-memory
+ * BuildQueue — per job, in ms.
  *
  *   bun bench/store.bench.ts [--members 5000] [--concurrency 16] [--lines 1000000]
  */
@@ -19,6 +22,8 @@ import { PostgresStore } from "../src/adapters/store/postgres.ts";
 import { SqliteStore } from "../src/adapters/store/sqlite.ts";
 import type { Store } from "../src/core/ports/store.ts";
 import { LogBus } from "../src/logs/bus.ts";
+import { PgJobQueue } from "../src/cluster/job-queue.ts";
+import { BuildQueue, type JobQueue } from "../src/deploy/queue.ts";
 import { startPostgres } from "../test/helpers/postgres.ts";
 import { member } from "../test/store/contract.ts";
 
@@ -30,6 +35,7 @@ const MEMBERS = arg("members", 5000);
 const CONCURRENCY = arg("concurrency", 16);
 const LINES = arg("lines", 1_000_000);
 const NOTICES = arg("notices", 20_000);
+const JOBS = arg("jobs", 500);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function claims(store: Store): Promise<number> {
@@ -100,6 +106,15 @@ async function notifies(url: string): Promise<{ perSecond: number; p50: number; 
   return { perSecond: NOTICES / seconds, p50: latencies[Math.floor(NOTICES * 0.5)]!, p99: latencies[Math.floor(NOTICES * 0.99)]! };
 }
 
+/** Empty jobs over 20 deployments, 4 at a time: ms a job, start to last done. */
+async function jobs(queue: JobQueue): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: JOBS }, (_, i) => queue.push({ deploymentId: `dep-${i % 20}`, run: async () => {}, spec: { kind: "swap", description: "bench" } })),
+  );
+  return (performance.now() - started) / JOBS;
+}
+
 const dir = mkdtempSync(join(tmpdir(), "kiln-store-bench-"));
 const pg = await startPostgres();
 try {
@@ -120,6 +135,15 @@ try {
   console.log(`  claims/s      sqlite ${fmt(s.claims).padStart(9)}   postgres ${fmt(p.claims).padStart(9)}   postgres/sqlite ${(p.claims / s.claims).toFixed(2)}×`);
   console.log(`  log lines/s   sqlite ${fmt(s.lines).padStart(9)}   postgres ${fmt(p.lines).padStart(9)}   postgres/sqlite ${(p.lines / s.lines).toFixed(2)}×`);
   const n = await notifies(await pg.createDatabase());
+  const jobsUrl = await pg.createDatabase();
+  await (await PostgresStore.open(jobsUrl)).close(); // the queue's table (migration 11)
+  const jobsDb = new SQL(jobsUrl, { max: 4 });
+  const shared = await PgJobQueue.start({ db: jobsDb, owner: "bench", concurrency: 4, resume: async () => {}, abandon: async () => {} });
+  const pgJob = await jobs(shared);
+  await shared.drain();
+  await jobsDb.close();
+  const memJob = await jobs(new BuildQueue(4));
+  console.log(`  job queue     in memory ${memJob.toFixed(3)} ms a job   shared on postgres ${pgJob.toFixed(2)} ms a job (${fmt(JOBS)} empty jobs over 20 deployments, 4 at a time): the lease costs ${(pgJob - memJob).toFixed(2)} ms a job`);
   console.log(`  NOTIFY        postgres ${fmt(n.perSecond)} notices/s (${fmt(NOTICES)} by 8 senders to one LISTEN), publish→receive p50 ${n.p50.toFixed(1)} ms, p99 ${n.p99.toFixed(1)} ms`);
 } finally {
   await pg.stop();
