@@ -17,9 +17,7 @@ import { KilnError, errorMessage } from "../core/errors.ts";
 import type { LogLine, SourceMark, StreamKey } from "../core/logs.ts";
 import type { LogObjects } from "../core/ports/log-objects.ts";
 import type { LogArchive, LogPage, LogPruned, LogSearch, LogSegment, LogStorage, LogTiers, LogUsage, StoredChunk } from "../core/ports/store.ts";
-import { chunkText } from "../adapters/store/log-codec.ts";
-import { logFilter } from "../adapters/store/log-filter.ts";
-import { decodeLines } from "../adapters/store/rows.ts";
+import { chunkCandidates, logFilter } from "../adapters/store/log-filter.ts";
 import { chunkLines, unpackSegment } from "../adapters/store/log-segment.ts";
 import { DEFAULT_SCAN_BUDGET } from "../adapters/store/sqlite-logs.ts";
 import { streamDir } from "./segment-keys.ts";
@@ -102,9 +100,7 @@ export class TieredLogs implements LogArchive {
         // Out of budget: everything above this chunk was examined; the next page starts with it.
         if (scanned >= budget) return { lines: out, next: Math.min(chunk.lastSeq, upper) + 1, scanned };
         scanned += chunk.lastSeq - chunk.firstSeq + 1;
-        const text = chunkText(chunk.codec, chunk.body);
-        if (f.wholeChunkTest && !f.wholeChunkTest.test(text)) continue;
-        const lines = decodeLines(text);
+        const lines = chunkCandidates(f, chunk.codec, chunk.body);
         for (let i = lines.length - 1; i >= 0; i--) {
           const line = lines[i]!;
           if (line.seq > upper || !f.matches(line)) continue;

@@ -25,3 +25,16 @@ export function chunkText(codec: string, body: string | Uint8Array): string {
 export function unpackLines(codec: string, body: string | Uint8Array): LogLine[] {
   return decodeLines(chunkText(codec, body));
 }
+
+/** A chunk's time span and the streams it holds (",build,system,"): the columns a search skips chunks by. */
+export function chunkSpan(lines: readonly LogLine[]): { minTs: number; maxTs: number; kinds: string } {
+  let minTs = Number.MAX_SAFE_INTEGER;
+  let maxTs = -Number.MAX_SAFE_INTEGER;
+  const kinds = new Set<string>();
+  for (const l of lines) {
+    if (l.ts < minTs) minTs = l.ts;
+    if (l.ts > maxTs) maxTs = l.ts;
+    kinds.add(l.stream);
+  }
+  return { minTs, maxTs, kinds: `,${[...kinds].sort().join(",")},` };
+}

@@ -5,6 +5,8 @@
  */
 import type { LogLine } from "../../core/logs.ts";
 import type { LogSearch } from "../../core/ports/store.ts";
+import { chunkText, unpackLines } from "./log-codec.ts";
+import { decodeLines } from "./rows.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -46,4 +48,14 @@ export function logFilter(q: LogSearch): LogFilter {
       (!kinds || kinds.has(line.stream)) &&
       (!needle || needle.test(line.text)),
   };
+}
+
+/**
+ * The lines of a stored chunk a search must test: none when the whole-chunk test rules the chunk
+ * out (its JSON text lacks the needle), else all of them, decoded once.
+ */
+export function chunkCandidates(f: LogFilter, codec: string, body: string | Uint8Array): LogLine[] {
+  if (!f.wholeChunkTest) return unpackLines(codec, body);
+  const text = chunkText(codec, body);
+  return f.wholeChunkTest.test(text) ? decodeLines(text) : [];
 }

@@ -9,15 +9,13 @@
 import { conflict } from "../../core/errors.ts";
 import type { LogLine, SourceMark, StreamKey } from "../../core/logs.ts";
 import type { LogArchive, LogPage, LogPruned, LogSearch, LogSources, LogUsage } from "../../core/ports/store.ts";
-import { chunkText, packLines, unpackLines } from "./log-codec.ts";
-import { logFilter } from "./log-filter.ts";
+import { chunkSpan, packLines, unpackLines } from "./log-codec.ts";
+import { chunkCandidates, logFilter } from "./log-filter.ts";
 import { ints, isPrimaryKeyViolation, LOCK, lockFor, one, rows, run, type Pg } from "./postgres-sql.ts";
-import { decodeLines } from "./rows.ts";
 import { DEFAULT_SCAN_BUDGET, READ_SQL, searchSql } from "./sqlite-logs.ts";
 
 /** Chunks fetched a page (a chunk holds up to 256 lines). */
 const PAGE = 64;
-const MAX = Number.MAX_SAFE_INTEGER;
 
 interface ChunkRow {
   first_seq: number;
@@ -107,7 +105,7 @@ export class PgLogs implements LogArchive, LogSources {
 
   async search(stream: StreamKey, q: LogSearch): Promise<LogPage> {
     const f = logFilter(q);
-    const { lower, upper, sinceTs, untilTs, kinds, wholeChunkTest } = f;
+    const { lower, upper, sinceTs, untilTs, kinds } = f;
     const budget = q.scanBudget ?? DEFAULT_SCAN_BUDGET;
     const out: LogLine[] = [];
     let scanned = 0;
@@ -121,14 +119,7 @@ export class PgLogs implements LogArchive, LogSources {
         // Out of budget: everything above this chunk was examined; the next page starts with it.
         if (scanned >= budget) return { lines: out, next: Math.min(chunk.last_seq, upper) + 1, scanned };
         scanned += chunk.last_seq - chunk.first_seq + 1;
-        let lines: LogLine[];
-        if (wholeChunkTest) {
-          const text = chunkText(chunk.codec, chunk.lines);
-          if (!wholeChunkTest.test(text)) continue;
-          lines = decodeLines(text);
-        } else {
-          lines = unpackLines(chunk.codec, chunk.lines);
-        }
+        const lines = chunkCandidates(f, chunk.codec, chunk.lines);
         for (let i = lines.length - 1; i >= 0; i--) {
           const line = lines[i]!;
           if (!f.matches(line)) continue;
@@ -174,17 +165,4 @@ export class PgLogs implements LogArchive, LogSources {
       return pruned;
     });
   }
-}
-
-/** A chunk's time span and the streams it holds (",build,system,"), as sqlite-logs.ts writes them. */
-function chunkSpan(lines: readonly LogLine[]): { minTs: number; maxTs: number; kinds: string } {
-  let minTs = MAX;
-  let maxTs = -MAX;
-  const kinds = new Set<string>();
-  for (const l of lines) {
-    if (l.ts < minTs) minTs = l.ts;
-    if (l.ts > maxTs) maxTs = l.ts;
-    kinds.add(l.stream);
-  }
-  return { minTs, maxTs, kinds: `,${[...kinds].sort().join(",")},` };
 }

@@ -15,14 +15,12 @@ import type { Database } from "bun:sqlite";
 import { conflict } from "../../core/errors.ts";
 import type { LogLine, SourceMark, StreamKey } from "../../core/logs.ts";
 import type { LogArchive, LogSources, LogPage, LogPruned, LogSearch, LogUsage } from "../../core/ports/store.ts";
-import { chunkText, packLines, unpackLines } from "./log-codec.ts";
-import { logFilter } from "./log-filter.ts";
-import { decodeLines } from "./rows.ts";
+import { chunkSpan, packLines, unpackLines } from "./log-codec.ts";
+import { chunkCandidates, logFilter } from "./log-filter.ts";
 import { sqliteCode } from "./sql.ts";
 
 /** Lines one search examines at most, unless the caller says otherwise. */
 export const DEFAULT_SCAN_BUDGET = 1_000_000;
-const MAX = Number.MAX_SAFE_INTEGER;
 
 /**
  * From the chunk holding the seq on, along the primary key: chunks never overlap. (A filter on
@@ -53,7 +51,7 @@ export class SqliteLogs implements LogArchive, LogSources {
     const last = lines[lines.length - 1];
     if (!first || !last) return;
     const { codec, body } = packLines(lines);
-    const span = describe(lines);
+    const span = chunkSpan(lines);
     try {
       const insert = () => {
         this.db
@@ -117,7 +115,7 @@ export class SqliteLogs implements LogArchive, LogSources {
 
   async search(stream: StreamKey, q: LogSearch): Promise<LogPage> {
     const f = logFilter(q);
-    const { lower, upper, sinceTs, untilTs, kinds, wholeChunkTest } = f;
+    const { lower, upper, sinceTs, untilTs, kinds } = f;
     const budget = q.scanBudget ?? DEFAULT_SCAN_BUDGET;
     const out: LogLine[] = [];
     let scanned = 0;
@@ -130,14 +128,7 @@ export class SqliteLogs implements LogArchive, LogSources {
       // Out of budget: everything above this chunk was examined; the next page starts with it.
       if (scanned >= budget) return { lines: out, next: Math.min(chunk.last_seq, upper) + 1, scanned };
       scanned += chunk.last_seq - chunk.first_seq + 1;
-      let lines: LogLine[];
-      if (wholeChunkTest) {
-        const text = chunkText(chunk.codec, chunk.lines);
-        if (!wholeChunkTest.test(text)) continue;
-        lines = decodeLines(text);
-      } else {
-        lines = unpackLines(chunk.codec, chunk.lines);
-      }
+      const lines = chunkCandidates(f, chunk.codec, chunk.lines);
       for (let i = lines.length - 1; i >= 0; i--) {
         const line = lines[i]!;
         if (!f.matches(line)) continue;
@@ -191,20 +182,8 @@ export function describeOldChunks(db: Database): void {
     for (const row of old) {
       const lines = unpackLines(row.codec, row.lines);
       const { codec, body } = packLines(lines);
-      const span = describe(lines);
+      const span = chunkSpan(lines);
       update.run(body, codec, span.minTs, span.maxTs, span.kinds, body.byteLength, row.stream, row.first_seq);
     }
   }).immediate();
-}
-
-function describe(lines: readonly LogLine[]): { minTs: number; maxTs: number; kinds: string } {
-  let minTs = MAX;
-  let maxTs = -MAX;
-  const kinds = new Set<string>();
-  for (const l of lines) {
-    if (l.ts < minTs) minTs = l.ts;
-    if (l.ts > maxTs) maxTs = l.ts;
-    kinds.add(l.stream);
-  }
-  return { minTs, maxTs, kinds: `,${[...kinds].sort().join(",")},` };
 }
