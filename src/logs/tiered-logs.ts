@@ -17,7 +17,7 @@ import { KilnError, errorMessage } from "../core/errors.ts";
 import type { LogLine, SourceMark, StreamKey } from "../core/logs.ts";
 import type { LogObjects } from "../core/ports/log-objects.ts";
 import type { LogArchive, LogPage, LogPruned, LogSearch, LogSegment, LogStorage, LogTiers, LogUsage, StoredChunk } from "../core/ports/store.ts";
-import { chunkCandidates, logFilter } from "../adapters/store/log-filter.ts";
+import { ChunkScan, logFilter } from "../adapters/store/log-filter.ts";
 import { chunkLines, unpackSegment } from "../adapters/store/log-segment.ts";
 import { DEFAULT_SCAN_BUDGET } from "../adapters/store/sqlite-logs.ts";
 import { streamDir } from "./segment-keys.ts";
@@ -88,28 +88,18 @@ export class TieredLogs implements LogArchive {
     const lower = f.lower;
     const upper = Math.min(f.upper, (boundary ?? MAX + 1) - 1);
     if (page.next !== null || page.lines.length >= q.limit || upper < lower || !this.#o.objects) return page;
-    const budget = q.scanBudget ?? DEFAULT_SCAN_BUDGET;
-    const out = [...page.lines];
-    let scanned = page.scanned;
+    const scan = new ChunkScan(f, q.limit, q.scanBudget ?? DEFAULT_SCAN_BUDGET, upper, page);
     for (const seg of await this.#o.tiers.segmentsWithin(stream, { lower, upper, sinceTs: f.sinceTs, untilTs: f.untilTs })) {
       const chunks = await this.#chunksOf(seg);
       for (let c = chunks.length - 1; c >= 0; c--) {
         const chunk = chunks[c]!;
         if (chunk.firstSeq > upper || chunk.lastSeq < lower || chunk.maxTs < f.sinceTs || chunk.minTs > f.untilTs) continue;
         if (f.kinds && ![...f.kinds].some((k) => chunk.kinds.includes(`,${k},`))) continue;
-        // Out of budget: everything above this chunk was examined; the next page starts with it.
-        if (scanned >= budget) return { lines: out, next: Math.min(chunk.lastSeq, upper) + 1, scanned };
-        scanned += chunk.lastSeq - chunk.firstSeq + 1;
-        const lines = chunkCandidates(f, chunk.codec, chunk.body);
-        for (let i = lines.length - 1; i >= 0; i--) {
-          const line = lines[i]!;
-          if (line.seq > upper || !f.matches(line)) continue;
-          out.push(line);
-          if (out.length >= q.limit) return { lines: out, next: line.seq > lower ? line.seq : null, scanned };
-        }
+        const done = scan.take(chunk.firstSeq, chunk.lastSeq, chunk.codec, chunk.body);
+        if (done) return done;
       }
     }
-    return { lines: out, next: null, scanned };
+    return scan.end();
   }
 
   /** Hot and cold together, per stream (a stream whose every line is cold still appears). */

@@ -4,7 +4,7 @@
  * so both tiers answer alike. Pure.
  */
 import type { LogLine } from "../../core/logs.ts";
-import type { LogSearch } from "../../core/ports/store.ts";
+import type { LogPage, LogSearch } from "../../core/ports/store.ts";
 import { chunkText, unpackLines } from "./log-codec.ts";
 import { decodeLines } from "./rows.ts";
 
@@ -58,4 +58,46 @@ export function chunkCandidates(f: LogFilter, codec: string, body: string | Uint
   if (!f.wholeChunkTest) return unpackLines(codec, body);
   const text = chunkText(codec, body);
   return f.wholeChunkTest.test(text) ? decodeLines(text) : [];
+}
+
+/**
+ * One search page filled from chunks examined newest first — the same steps for the SQLite,
+ * Postgres and offloaded-segment searches: stop at `limit` matches, or before a chunk once
+ * `budget` lines were examined (its `next` then starts with that chunk). `upper` may be lower
+ * than the filter's (the offloaded search stops below the first hot seq); `from` carries on a
+ * page another tier began.
+ */
+export class ChunkScan {
+  readonly #lines: LogLine[];
+  #scanned: number;
+
+  constructor(
+    private readonly f: LogFilter,
+    private readonly limit: number,
+    private readonly budget: number,
+    private readonly upper = f.upper,
+    from?: LogPage,
+  ) {
+    this.#lines = from ? [...from.lines] : [];
+    this.#scanned = from?.scanned ?? 0;
+  }
+
+  /** Examines one chunk: the finished page when the page is complete, else null (go on). */
+  take(firstSeq: number, lastSeq: number, codec: string, body: string | Uint8Array): LogPage | null {
+    if (this.#scanned >= this.budget) return { lines: this.#lines, next: Math.min(lastSeq, this.upper) + 1, scanned: this.#scanned };
+    this.#scanned += lastSeq - firstSeq + 1;
+    const lines = chunkCandidates(this.f, codec, body);
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const line = lines[i]!;
+      if (line.seq > this.upper || !this.f.matches(line)) continue;
+      this.#lines.push(line);
+      if (this.#lines.length >= this.limit) return { lines: this.#lines, next: line.seq > this.f.lower ? line.seq : null, scanned: this.#scanned };
+    }
+    return null;
+  }
+
+  /** Every chunk examined: the page, with nothing older to match. */
+  end(): LogPage {
+    return { lines: this.#lines, next: null, scanned: this.#scanned };
+  }
 }

@@ -10,7 +10,7 @@ import { conflict } from "../../core/errors.ts";
 import type { LogLine, SourceMark, StreamKey } from "../../core/logs.ts";
 import type { LogArchive, LogPage, LogPruned, LogSearch, LogSources, LogUsage } from "../../core/ports/store.ts";
 import { chunkSpan, packLines, unpackLines } from "./log-codec.ts";
-import { chunkCandidates, logFilter } from "./log-filter.ts";
+import { ChunkScan, logFilter } from "./log-filter.ts";
 import { ints, isPrimaryKeyViolation, LOCK, lockFor, one, rows, run, type Pg } from "./postgres-sql.ts";
 import { DEFAULT_SCAN_BUDGET, READ_SQL, searchSql } from "./sqlite-logs.ts";
 
@@ -106,29 +106,19 @@ export class PgLogs implements LogArchive, LogSources {
   async search(stream: StreamKey, q: LogSearch): Promise<LogPage> {
     const f = logFilter(q);
     const { lower, upper, sinceTs, untilTs, kinds } = f;
-    const budget = q.scanBudget ?? DEFAULT_SCAN_BUDGET;
-    const out: LogLine[] = [];
-    let scanned = 0;
-    if (upper < lower || q.limit <= 0) return { lines: out, next: null, scanned };
+    const scan = new ChunkScan(f, q.limit, q.scanBudget ?? DEFAULT_SCAN_BUDGET);
+    if (upper < lower || q.limit <= 0) return scan.end();
     const streamSql = kinds ? ` AND (kinds IS NULL OR ${[...kinds].map(() => "kinds LIKE ?").join(" OR ")})` : "";
     const likes = [...(kinds ?? [])].map((k) => `%,${k},%`);
     let below = upper; // pages go down: each next page starts below the last chunk read
     for (;;) {
-      const page = (await rows<ChunkRow>(this.db, `${searchSql(streamSql)} LIMIT ?`, [stream, below, lower, sinceTs, untilTs, ...likes, PAGE])).map(toChunk);
-      for (const chunk of page) {
-        // Out of budget: everything above this chunk was examined; the next page starts with it.
-        if (scanned >= budget) return { lines: out, next: Math.min(chunk.last_seq, upper) + 1, scanned };
-        scanned += chunk.last_seq - chunk.first_seq + 1;
-        const lines = chunkCandidates(f, chunk.codec, chunk.lines);
-        for (let i = lines.length - 1; i >= 0; i--) {
-          const line = lines[i]!;
-          if (!f.matches(line)) continue;
-          out.push(line);
-          if (out.length >= q.limit) return { lines: out, next: line.seq > lower ? line.seq : null, scanned };
-        }
+      const chunks = (await rows<ChunkRow>(this.db, `${searchSql(streamSql)} LIMIT ?`, [stream, below, lower, sinceTs, untilTs, ...likes, PAGE])).map(toChunk);
+      for (const chunk of chunks) {
+        const page = scan.take(chunk.first_seq, chunk.last_seq, chunk.codec, chunk.lines);
+        if (page) return page;
       }
-      if (page.length < PAGE) return { lines: out, next: null, scanned };
-      below = page[page.length - 1]!.first_seq - 1;
+      if (chunks.length < PAGE) return scan.end();
+      below = chunks[chunks.length - 1]!.first_seq - 1;
     }
   }
 

@@ -16,7 +16,7 @@ import { conflict } from "../../core/errors.ts";
 import type { LogLine, SourceMark, StreamKey } from "../../core/logs.ts";
 import type { LogArchive, LogSources, LogPage, LogPruned, LogSearch, LogUsage } from "../../core/ports/store.ts";
 import { chunkSpan, packLines, unpackLines } from "./log-codec.ts";
-import { chunkCandidates, logFilter } from "./log-filter.ts";
+import { ChunkScan, logFilter } from "./log-filter.ts";
 import { sqliteCode } from "./sql.ts";
 
 /** Lines one search examines at most, unless the caller says otherwise. */
@@ -116,27 +116,17 @@ export class SqliteLogs implements LogArchive, LogSources {
   async search(stream: StreamKey, q: LogSearch): Promise<LogPage> {
     const f = logFilter(q);
     const { lower, upper, sinceTs, untilTs, kinds } = f;
-    const budget = q.scanBudget ?? DEFAULT_SCAN_BUDGET;
-    const out: LogLine[] = [];
-    let scanned = 0;
-    if (upper < lower || q.limit <= 0) return { lines: out, next: null, scanned };
+    const scan = new ChunkScan(f, q.limit, q.scanBudget ?? DEFAULT_SCAN_BUDGET);
+    if (upper < lower || q.limit <= 0) return scan.end();
     const streamSql = kinds ? ` AND (kinds IS NULL OR ${[...kinds].map(() => "kinds LIKE ?").join(" OR ")})` : "";
     const chunks = this.db
       .query<ChunkRow, Array<string | number>>(searchSql(streamSql))
       .iterate(stream, upper, lower, sinceTs, untilTs, ...[...(kinds ?? [])].map((k) => `%,${k},%`));
     for (const chunk of chunks) {
-      // Out of budget: everything above this chunk was examined; the next page starts with it.
-      if (scanned >= budget) return { lines: out, next: Math.min(chunk.last_seq, upper) + 1, scanned };
-      scanned += chunk.last_seq - chunk.first_seq + 1;
-      const lines = chunkCandidates(f, chunk.codec, chunk.lines);
-      for (let i = lines.length - 1; i >= 0; i--) {
-        const line = lines[i]!;
-        if (!f.matches(line)) continue;
-        out.push(line);
-        if (out.length >= q.limit) return { lines: out, next: line.seq > lower ? line.seq : null, scanned };
-      }
+      const page = scan.take(chunk.first_seq, chunk.last_seq, chunk.codec, chunk.lines);
+      if (page) return page;
     }
-    return { lines: out, next: null, scanned };
+    return scan.end();
   }
 
   async usage(): Promise<LogUsage[]> {
