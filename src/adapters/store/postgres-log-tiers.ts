@@ -6,37 +6,14 @@
  */
 import type { StreamKey } from "../../core/logs.ts";
 import type { LogSegment, LogStorage, LogTiers, StoredChunk } from "../../core/ports/store.ts";
+import { type ColdChunkRow, type SegmentRow, toSegment, toStoredChunk } from "./log-tier-rows.ts";
 import { ints, LOCK, lockFor, one, rows, run, type Pg } from "./postgres-sql.ts";
-
-interface SegmentRow {
-  stream: string;
-  first_seq: number;
-  last_seq: number;
-  first_ts: number;
-  last_ts: number;
-  lines: number;
-  bytes: number;
-  object_key: string;
-  created_at: number;
-}
-
-interface ChunkRow {
-  first_seq: number;
-  last_seq: number;
-  min_ts: number | null;
-  max_ts: number | null;
-  kinds: string | null;
-  codec: string;
-  lines: Uint8Array;
-}
 
 /** Chunks fetched a page. */
 const PAGE = 64;
 
-const toSegment = (row: SegmentRow): LogSegment => {
-  const r = ints(row, ["first_seq", "last_seq", "first_ts", "last_ts", "lines", "bytes", "created_at"]);
-  return { stream: r.stream, firstSeq: r.first_seq, lastSeq: r.last_seq, firstTs: r.first_ts, lastTs: r.last_ts, lines: r.lines, bytes: r.bytes, key: r.object_key, createdAt: r.created_at };
-};
+/** Postgres hands BIGINTs back as text. */
+const segmentOf = (row: SegmentRow): LogSegment => toSegment(ints(row, ["first_seq", "last_seq", "first_ts", "last_ts", "lines", "bytes", "created_at"]));
 
 type Span = { n: number; lines: number | null; bytes: number | null; first: number | null; last: number | null };
 
@@ -50,7 +27,7 @@ export class PgLogTiers implements LogTiers {
     let bytes = 0;
     let after = -1;
     for (;;) {
-      const page = await rows<ChunkRow>(
+      const page = await rows<ColdChunkRow>(
         this.db,
         "SELECT first_seq, last_seq, min_ts, max_ts, kinds, codec, lines FROM log_chunks WHERE stream = ? AND first_seq > ? AND first_seq < ? ORDER BY first_seq LIMIT ?",
         [stream, after, Number(newest), PAGE],
@@ -58,10 +35,10 @@ export class PgLogTiers implements LogTiers {
       for (const r of page.map((c) => ints(c, ["first_seq", "last_seq", "min_ts", "max_ts"]))) {
         // Oldest first, and only a run of them: a chunk not cold yet stops the run (seqs stay contiguous).
         if (r.max_ts == null || r.max_ts >= before) return out;
-        const body = r.lines;
-        if (out.length > 0 && bytes + body.byteLength > maxBytes) return out;
-        bytes += body.byteLength;
-        out.push({ firstSeq: r.first_seq, lastSeq: r.last_seq, minTs: r.min_ts ?? r.max_ts, maxTs: r.max_ts, kinds: r.kinds ?? ",", codec: r.codec, body });
+        const chunk = toStoredChunk({ ...r, max_ts: r.max_ts });
+        if (out.length > 0 && bytes + chunk.body.byteLength > maxBytes) return out;
+        bytes += chunk.body.byteLength;
+        out.push(chunk);
       }
       if (page.length < PAGE) return out;
       after = Number(page[page.length - 1]!.first_seq);
@@ -86,12 +63,12 @@ export class PgLogTiers implements LogTiers {
   }
 
   async segments(stream: StreamKey): Promise<LogSegment[]> {
-    return (await rows<SegmentRow>(this.db, "SELECT * FROM log_segments WHERE stream = ? ORDER BY first_seq", [stream])).map(toSegment);
+    return (await rows<SegmentRow>(this.db, "SELECT * FROM log_segments WHERE stream = ? ORDER BY first_seq", [stream])).map(segmentOf);
   }
 
   async segmentFrom(stream: StreamKey, seq: number): Promise<LogSegment | null> {
     const row = await one<SegmentRow>(this.db, "SELECT * FROM log_segments WHERE stream = ? AND last_seq >= ? ORDER BY first_seq LIMIT 1", [stream, seq]);
-    return row ? toSegment(row) : null;
+    return row ? segmentOf(row) : null;
   }
 
   async segmentsWithin(stream: StreamKey, w: { lower: number; upper: number; sinceTs: number; untilTs: number }): Promise<LogSegment[]> {
@@ -101,7 +78,7 @@ export class PgLogTiers implements LogTiers {
         "SELECT * FROM log_segments WHERE stream = ? AND first_seq <= ? AND last_seq >= ? AND last_ts >= ? AND first_ts <= ? ORDER BY first_seq DESC",
         [stream, w.upper, w.lower, w.sinceTs, w.untilTs],
       )
-    ).map(toSegment);
+    ).map(segmentOf);
   }
 
   async removeSegment(stream: StreamKey, firstSeq: number): Promise<void> {

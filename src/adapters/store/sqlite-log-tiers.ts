@@ -8,40 +8,7 @@
 import type { Database } from "bun:sqlite";
 import type { StreamKey } from "../../core/logs.ts";
 import type { LogSegment, LogStorage, LogTiers, StoredChunk } from "../../core/ports/store.ts";
-
-interface SegmentRow {
-  stream: string;
-  first_seq: number;
-  last_seq: number;
-  first_ts: number;
-  last_ts: number;
-  lines: number;
-  bytes: number;
-  object_key: string;
-  created_at: number;
-}
-
-interface ChunkRow {
-  first_seq: number;
-  last_seq: number;
-  min_ts: number | null;
-  max_ts: number | null;
-  kinds: string | null;
-  codec: string;
-  lines: string | Uint8Array;
-}
-
-const toSegment = (r: SegmentRow): LogSegment => ({
-  stream: r.stream,
-  firstSeq: r.first_seq,
-  lastSeq: r.last_seq,
-  firstTs: r.first_ts,
-  lastTs: r.last_ts,
-  lines: r.lines,
-  bytes: r.bytes,
-  key: r.object_key,
-  createdAt: r.created_at,
-});
+import { type ColdChunkRow, type SegmentRow, toSegment, toStoredChunk } from "./log-tier-rows.ts";
 
 export class SqliteLogTiers implements LogTiers {
   constructor(private readonly db: Database) {}
@@ -50,7 +17,7 @@ export class SqliteLogTiers implements LogTiers {
     const newest = this.db.query<{ f: number | null }, [string]>("SELECT MAX(first_seq) AS f FROM log_chunks WHERE stream = ?").get(stream)?.f;
     if (newest == null) return [];
     const rows = this.db
-      .query<ChunkRow, [string, number]>(
+      .query<ColdChunkRow, [string, number]>(
         "SELECT first_seq, last_seq, min_ts, max_ts, kinds, codec, lines FROM log_chunks WHERE stream = ? AND first_seq < ? ORDER BY first_seq",
       )
       .iterate(stream, newest);
@@ -59,10 +26,10 @@ export class SqliteLogTiers implements LogTiers {
     for (const r of rows) {
       // Oldest first, and only a run of them: a chunk not cold yet stops the run (seqs stay contiguous).
       if (r.max_ts == null || r.max_ts >= before) break;
-      const body = typeof r.lines === "string" ? Buffer.from(r.lines, "utf8") : r.lines;
-      if (out.length > 0 && bytes + body.byteLength > maxBytes) break;
-      bytes += body.byteLength;
-      out.push({ firstSeq: r.first_seq, lastSeq: r.last_seq, minTs: r.min_ts ?? r.max_ts, maxTs: r.max_ts, kinds: r.kinds ?? ",", codec: r.codec, body });
+      const chunk = toStoredChunk({ ...r, max_ts: r.max_ts });
+      if (out.length > 0 && bytes + chunk.body.byteLength > maxBytes) break;
+      bytes += chunk.body.byteLength;
+      out.push(chunk);
     }
     return out;
   }
