@@ -248,38 +248,29 @@ CREATE INDEX log_sources_stream ON log_sources (stream)`,
     // Used only with Postgres (src/cluster/): the cluster's id (the `kiln.instance` label every Kiln
     // on the database gives what it creates), and jobs as leased rows (job-queue.ts), in the order
     // asked (`seq`). SQLite gets the same tables, unused: one Kiln keeps its queue in memory.
-    sql: `
-CREATE TABLE kiln_cluster (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE kiln_jobs (
-  id TEXT PRIMARY KEY,
-  seq INTEGER NOT NULL,
-  deployment_id TEXT NOT NULL,
-  light BOOLEAN NOT NULL,
-  spec TEXT NOT NULL,
-  state TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  lease_until BIGINT NOT NULL,
-  cancel BOOLEAN NOT NULL DEFAULT false,
-  took_over INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX kiln_jobs_deployment ON kiln_jobs (deployment_id, seq)`,
-    postgres: `
-CREATE TABLE kiln_cluster (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE kiln_jobs (
-  id TEXT PRIMARY KEY,
-  seq BIGSERIAL NOT NULL,
-  deployment_id TEXT NOT NULL,
-  light BOOLEAN NOT NULL,
-  spec TEXT NOT NULL,
-  state TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  lease_until BIGINT NOT NULL,
-  cancel BOOLEAN NOT NULL DEFAULT false,
-  took_over INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX kiln_jobs_deployment ON kiln_jobs (deployment_id, seq)`,
+    sql: clusterTables("INTEGER"),
+    postgres: clusterTables("BIGSERIAL"),
   },
 ];
+
+/** Migration 11's tables; `seq` numbers jobs in the order asked (Postgres fills it itself). */
+function clusterTables(seqType: "INTEGER" | "BIGSERIAL"): string {
+  return `
+CREATE TABLE kiln_cluster (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE kiln_jobs (
+  id TEXT PRIMARY KEY,
+  seq ${seqType} NOT NULL,
+  deployment_id TEXT NOT NULL,
+  light BOOLEAN NOT NULL,
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  lease_until BIGINT NOT NULL,
+  cancel BOOLEAN NOT NULL DEFAULT false,
+  took_over INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX kiln_jobs_deployment ON kiln_jobs (deployment_id, seq)`;
+}
 
 /** The migrations not yet applied, in id order. Throws if the list itself is malformed. */
 export function pendingMigrations(all: readonly Migration[], appliedIds: ReadonlySet<number>): Migration[] {
