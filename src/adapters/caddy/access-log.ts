@@ -29,14 +29,16 @@ export function listenForAccessLog(onEntry: (e: AccessEntry) => void): AccessLog
         s.data = { buf: "", decoder: new TextDecoder() };
       },
       data(s, chunk) {
-        let buf = s.data.buf + s.data.decoder.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          const entry = accessEntryOf(buf.slice(0, i));
-          buf = buf.slice(i + 1);
+        const buf = s.data.buf + s.data.decoder.decode(chunk, { stream: true });
+        // Walk the lines by index: slicing the rest off after each line copied it once a request.
+        let from = 0;
+        for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n", from)) {
+          const entry = accessEntryOf(buf.slice(from, i));
+          from = i + 1;
           if (entry) onEntry(entry);
         }
-        s.data.buf = buf.length > MAX_LINE ? "" : buf;
+        const rest = buf.slice(from);
+        s.data.buf = rest.length > MAX_LINE ? "" : rest;
       },
     },
   });
