@@ -32,15 +32,19 @@ const OWNER = { uid: 1000, gid: 1000 };
 const engine = new DockerEngine();
 const slots = new SlotMounts({ slotsRoot: SLOTS, stagingRoot: STAGING });
 
-/** Reads the secret, shows what it sees, proves it is alive, tries to write the secrets; counts its rounds in /beat/n. */
+/**
+ * Reads the secret, shows what it sees, proves it is alive, tries to write the secrets; counts its
+ * rounds in /beat/n. Each report is written aside and renamed into place, so a read never meets one
+ * half-written (a plain `>` truncates first: a read in that instant saw an empty file).
+ */
 const LOOP = [
   "i=0;",
   "while true; do",
-  "  cat /secrets/key > /state/seen 2>/dev/null;",
-  "  ls -A /state /secrets > /state/listing 2>/dev/null;",
-  "  { echo x > /secrets/probe; } 2> /state/write-error;",
-  "  date +%s > /state/alive 2>/dev/null;",
-  "  i=$((i+1)); echo $i > /beat/n;",
+  "  cat /secrets/key > /state/.seen 2>/dev/null && mv /state/.seen /state/seen;",
+  "  ls -A /state /secrets > /state/.listing 2>/dev/null && mv /state/.listing /state/listing;",
+  "  { echo x > /secrets/probe; } 2> /state/.write-error; mv /state/.write-error /state/write-error 2>/dev/null;",
+  "  date +%s > /state/.alive 2>/dev/null && mv /state/.alive /state/alive;",
+  "  i=$((i+1)); echo $i > /beat/.n; mv /beat/.n /beat/n;",
   "  sleep 0.01;",
   "done",
 ].join(" ");
@@ -185,8 +189,7 @@ describe("SlotMounts on the real kernel, with Docker", () => {
     const listing = read(`${b.state}/listing`)!;
     expect(listing).not.toContain("a-only.txt");
     expect(listing).toContain("seen");
-    // the loop rewrites the file (truncate, then write): poll for a complete read
-    await within("m2 reads its own secret", () => read(`${b.state}/seen`) === "secret-B");
+    expect(read(`${b.state}/seen`)).toBe("secret-B");
     expect(read(`${a.state}/alive`)).toBe(aAliveBefore);
     expect(existsSync(`${a.state}/listing`) && read(`${a.state}/listing`)!.includes("secret-B")).toBe(false);
 
