@@ -47,7 +47,7 @@ async function claims(store: Store): Promise<number> {
     Array.from({ length: CONCURRENCY }, async () => {
       for (;;) {
         const tenant = `t${next++}`;
-        const m = await store.pools.takeReady("w", "h1", tenant, Date.now());
+        const m = await store.pools.takeReady("w", "h1", tenant, Date.now(), "test-node");
         if (!m) return;
         const now = Date.now();
         await store.pools.putTenant({ tenantId: tenant, workloadId: "w", memberId: m.id, status: "claimed", lastSync: null, claimedAt: now, releasedAt: null, updatedAt: now });

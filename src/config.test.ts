@@ -183,3 +183,14 @@ test("KILN_DATABASE_URL: anything else is a startup error naming the variable, n
     expect(message).not.toContain("pw-123456");
   }
 });
+
+test("KILN_POOLS_DIR defaults to the data dir; KILN_ADVERTISE_URL defaults to the API's own address, and is checked", () => {
+  const base = loadConfig({ KILN_DATA_DIR: "/var/lib/kiln", KILN_API_PORT: "4100" });
+  expect(base.pools.dir).toBe("/var/lib/kiln");
+  expect(base.advertiseUrl).toBe("http://127.0.0.1:4100");
+  expect(loadConfig({ KILN_POOLS_DIR: "/srv/pools" }).pools.dir).toBe("/srv/pools");
+  expect(loadConfig({ KILN_API_HOST: "0.0.0.0", KILN_API_PORT: "4001", KILN_ALLOW_NON_LOOPBACK: "1" }).advertiseUrl).toBe("http://127.0.0.1:4001");
+  expect(loadConfig({ KILN_ADVERTISE_URL: "http://10.0.0.5:4000/" }).advertiseUrl).toBe("http://10.0.0.5:4000");
+  expect(() => loadConfig({ KILN_ADVERTISE_URL: "http://10.0.0.5:4000/api/v1" })).toThrow("KILN_ADVERTISE_URL");
+  expect(() => loadConfig({ KILN_ADVERTISE_URL: "10.0.0.5:4000" })).toThrow("no path");
+});

@@ -26,6 +26,14 @@ const schema = z.object({
   /** Address the API and dashboard listen on. Loopback by default. */
   KILN_API_HOST: z.string().min(1).default("127.0.0.1"),
   KILN_API_PORT: port.default(4000),
+  /**
+   * Several Kilns: where the other Kilns reach this one's API (http(s)://host:port, no path), to
+   * forward a tenant's release or sync to it. Unset: the API's own address (0.0.0.0 as 127.0.0.1).
+   */
+  KILN_ADVERTISE_URL: z
+    .string()
+    .refine((u) => /^https?:\/\/[^/?#]+\/?$/.test(u), "must be http(s)://host:port with no path")
+    .optional(),
   /** Host name apps are served under: http://<app>.<host>:<port>/ */
   KILN_PUBLIC_HOST: z.string().min(1).default("localhost"),
   /** Port Caddy serves apps on. */
@@ -114,6 +122,12 @@ const schema = z.object({
   KILN_BUILD_CPUS: z.coerce.number().refine((n) => n === 0 || (n >= 0.01 && n <= 1024), "0 (no limit) or 0.01 to 1024").default(1),
   /** Folder of workload YAML files for tenant pools; changes are picked up live. */
   KILN_WORKLOADS_DIR: z.string().min(1).default("./workloads"),
+  /**
+   * Where the pools keep tenants' state and secrets and the members' slots (unset: KILN_DATA_DIR).
+   * Kilns on one host that share a Postgres share this directory: they are then one pools node, and
+   * any of them serves any claim of its members (see ARCHITECTURE.md, "Several Kilns").
+   */
+  KILN_POOLS_DIR: z.string().min(1).optional(),
   /** Pool members warmed at once, across all pools. */
   KILN_POOL_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   /** How long a pool member has to become healthy. */
@@ -159,6 +173,12 @@ export interface TlsConfig {
   acmeCa?: string;
 }
 
+/** The API's own address as another process on this host reaches it. */
+function apiUrlOf(host: string, port: number): string {
+  const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
 /** localhost, *.localhost, or an IP address: no public CA issues for these. */
 export function isLocalHost(host: string): boolean {
   const h = host.toLowerCase();
@@ -185,6 +205,8 @@ export interface Config {
   secretKey?: string;
   /** KILN_DATABASE_URL: the Postgres database Kiln keeps its state in; null: SQLite in dataDir. */
   databaseUrl: Secret | null;
+  /** KILN_ADVERTISE_URL: where other Kilns reach this one's API. */
+  advertiseUrl: string;
   nodeImage: string;
   appLimits: { memoryBytes: number; nanoCpus: number; pids: number };
   readyTimeoutMs: number;
@@ -200,7 +222,7 @@ export interface Config {
   maxJsonBytes: number;
   /** Bounds on builds' RUN steps together; null: no limit. */
   buildLimits: { memoryBytes: number | null; cpus: number | null };
-  pools: { workloadsDir: string; concurrency: number; readyTimeoutMs: number; tmpfsSize: string; dnsPort: number };
+  pools: { dir: string; workloadsDir: string; concurrency: number; readyTimeoutMs: number; tmpfsSize: string; dnsPort: number };
   /** The environment workload files may interpolate (`${S3_SECRET}`), read once here. */
   workloadEnv: Record<string, string>;
   /** BUILDKIT_HOST: the BuildKit daemon Railpack builds on, if any. */
@@ -307,6 +329,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiToken: c.KILN_API_TOKEN,
     secretKey: c.KILN_SECRET_KEY,
     databaseUrl: c.KILN_DATABASE_URL ? new Secret(c.KILN_DATABASE_URL) : null,
+    advertiseUrl: (c.KILN_ADVERTISE_URL ?? apiUrlOf(c.KILN_API_HOST, c.KILN_API_PORT)).replace(/\/+$/, ""),
     nodeImage: c.KILN_NODE_IMAGE,
     appLimits: {
       memoryBytes: c.KILN_APP_MEMORY_MB * 1024 * 1024,
@@ -326,6 +349,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cpus: c.KILN_BUILD_CPUS === 0 ? null : c.KILN_BUILD_CPUS,
     },
     pools: {
+      dir: resolve(c.KILN_POOLS_DIR ?? c.KILN_DATA_DIR),
       workloadsDir: resolve(c.KILN_WORKLOADS_DIR),
       concurrency: c.KILN_POOL_CONCURRENCY,
       readyTimeoutMs: c.KILN_POOL_READY_TIMEOUT_S * 1000,

@@ -54,7 +54,7 @@ import { memberLifecycle } from "./core/pool.ts";
 import { HealthCheck, explainDown } from "./http/health.ts";
 import { websocket } from "hono/bun";
 import { MANAGED } from "./core/labels.ts";
-import { notFound } from "./core/errors.ts";
+import { errorMessage, notFound } from "./core/errors.ts";
 import { SlotMounts } from "./adapters/mounts/slot-mounts.ts";
 import { RcloneSyncer } from "./adapters/rclone/rclone-syncer.ts";
 import { WorkloadWatcher } from "./pools/workloads/watch.ts";
@@ -73,6 +73,9 @@ import { PgJobQueue } from "./cluster/job-queue.ts";
 import { LeaderRuntimeWatcher } from "./cluster/leader-watcher.ts";
 import { RemoteLogTail } from "./logs/remote-tail.ts";
 import { startRouteSync } from "./cluster/route-sync.ts";
+import { resolvePoolsNode } from "./cluster/node-lock.ts";
+import { Peers } from "./cluster/peers.ts";
+import { forwardToPeers, type ForwardedRequest } from "./http/forward.ts";
 
 
 export interface Kiln {
@@ -110,6 +113,7 @@ export interface Kiln {
 
 export async function startKiln(config: Config, opts: { quiet?: boolean } = {}): Promise<Kiln> {
   const clusterStops: (() => void)[] = [];
+  let peers: Peers | null = null;
   const say = (line: string) => {
     if (!opts.quiet) console.log(line);
   };
@@ -312,13 +316,18 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
 
   // Tenant pools.
   const registry = new WorkloadRegistry(store);
-  const slots = new SlotMounts({ slotsRoot: join(config.dataDir, "slots"), stagingRoot: join(config.dataDir, "slots-staging"), baseEnv });
+  // A pools node: the Kilns sharing this pools directory (src/cluster/node-lock.ts). Several Kilns on one
+  // host share it to serve each other's claims; members are only handed out on their own node.
+  const poolsDir = config.pools.dir;
+  const poolsNode = await resolvePoolsNode(poolsDir);
+  const slots = new SlotMounts({ slotsRoot: join(poolsDir, "slots"), stagingRoot: join(poolsDir, "slots-staging"), baseEnv, shared: cluster !== null });
   const members = new Members({
     store,
     runtime,
     slots,
     registry,
     instanceId,
+    node: poolsNode,
     defaults: {
       network: config.dockerNetwork,
       memoryBytes: config.appLimits.memoryBytes,
@@ -337,7 +346,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     refiller,
     registry,
     syncer: new RcloneSyncer({ baseEnv }),
-    dataDir: config.dataDir,
+    dataDir: poolsDir,
+    ...(cluster ? { lock: cluster.tenantLock() } : {}),
     urls: { publicHost: config.publicHost, publicPort: config.publicPort, tls: config.tls },
     logFor: async (workloadId, tenantId) => {
       const key = tenantStream(workloadId, tenantId);
@@ -368,7 +378,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     prepareSlots: () => slots.prepare(),
     releaseSlots: () => slots.release(),
     instanceId,
-    dataDir: config.dataDir,
+    node: poolsNode,
+    dataDir: poolsDir,
     log: (line) => say(line),
     // Dead members are taken out of the pool, claimed ones replaced for their tenants (pools/member-health.ts).
     events,
@@ -443,7 +454,12 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     await events.start();
     await pools.start();
     const leaderApps = apps;
-    const leaderPools = pools;
+    const nodePools = pools;
+    // The pools' upkeep runs on one Kiln of each pools node (members are node-local), not on the cluster's leader.
+    await cluster.whileLeadingPoolsNode(poolsNode, {
+      start: () => nodePools.lead(),
+      stop: () => nodePools.follow(),
+    });
     const leaderReconciler = reconciler;
     let swarmSweeps = false; // SwarmEngine's sweeper has no stop of its own: started once, by the first lead here
     cluster.whileLeading({
@@ -453,7 +469,6 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
           swarm.startSweeps(() => store.deployments.list(), (id) => queue.busy(id));
         }
         leaderApps.start();
-        await leaderPools.lead();
         await leaderReconciler.boot();
         leaderReconciler.start(15_000);
         previews.start();
@@ -463,12 +478,13 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       stop: async () => {
         leaderReconciler.stop();
         leaderApps.stop();
-        leaderPools.follow();
         previews.stop();
         await logRetention.stop();
         await logOffload?.stop();
       },
     });
+    // Where each Kiln answers, and on which pools node: a release or sync of another node's member goes there.
+    peers = await Peers.start({ db: cluster.db, owner: cluster.owner, node: poolsNode, apiUrl: config.advertiseUrl, onError: (err) => say(`peers: ${errorMessage(err)}`) });
     // Every Kiln's own Caddy follows the routes and domains in the store (another Kiln may have changed them).
     clusterStops.push(startRouteSync({ store, routes, reconciler: leaderReconciler, everyMs: 3000, say }));
   }
@@ -507,7 +523,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     bus,
     logs,
     logStorage: { logs, offload: logObjects && config.logOffload ? { url: logObjects.url, afterMs: config.logOffload.afterMs } : null },
-    pools: { tenants, registry, store },
+    pools: { tenants, registry, store, ...(peers ? { forward: async (node: string, req: ForwardedRequest) => forwardToPeers(await peers!.ofNode(node), req) } : {}) },
     tenantStream: async (tenantId, workloadId) => {
       const claims = await tenants.status(tenantId); // validates the id; 404 for an unknown tenant
       if (!claims.some((c) => c.workload === workloadId)) throw notFound(`tenant ${tenantId} has never claimed ${workloadId}`);
@@ -566,6 +582,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     stats,
     async stop() {
       for (const stopIt of clusterStops) stopIt();
+      await peers?.stop(); // no more requests forwarded here
       await cluster?.stop(); // the leader's loops stop first; then the lock goes
       reconciler?.stop();
       previews.stop();

@@ -15,16 +15,21 @@
  * - app convergence (restarts after a crash) and following app containers' output: one restart
  *   per exit, one publisher per container's lines;
  * - pools: adoption, refills, idle sweeps, periodic syncs, dead-member replacement (each would
- *   otherwise make or remove members twice);
+ *   otherwise make or remove members twice) — led per pools node, not by the cluster's leader:
+ *   members are node-local (their slots are host mounts), so each node's Kilns elect one of them
+ *   (whileLeadingPoolsNode; a node is the Kilns sharing one KILN_POOLS_DIR);
  * - log retention and offload, the previews sweeper: each pass once (they also hold per-stream
  *   advisory locks, so an overlap at a handover is safe).
- * Everywhere: the API, claims (atomic in the store), the job queue (leases), the log tail, stats
+ * Everywhere: the API, claims (atomic in the store; each tenant's work in turn across Kilns,
+ * tenantLock; a release or sync only on the member's node), the job queue (leases), the log tail, stats
  * (each Kiln samples for its own API) and loading routes into its own Caddy from the store.
  */
 import { SQL } from "bun";
 import { randomBytes } from "node:crypto";
 import { errorMessage } from "../core/errors.ts";
 import { PgLeadership, type Leadership } from "./leader.ts";
+import { nodeLock } from "./node-lock.ts";
+import { PgTenantLock } from "./tenant-lock.ts";
 
 export interface ClusterOptions {
   url: string;
@@ -43,6 +48,8 @@ export class Cluster {
     readonly owner: string,
     readonly leadership: Leadership,
     private readonly say: (line: string) => void,
+    private readonly url: string,
+    private readonly leaderIntervalMs: number | undefined,
   ) {}
 
   static async open(o: ClusterOptions): Promise<Cluster> {
@@ -51,33 +58,34 @@ export class Cluster {
     const owner = `${o.nodeId}-${randomBytes(4).toString("hex")}`;
     const leadership = await PgLeadership.start({ url: o.url, instance: owner, log: o.say, intervalMs: o.leaderIntervalMs });
     o.say(`cluster ${id}: this Kiln is ${owner}`);
-    return new Cluster(db, id, owner, leadership, o.say);
+    return new Cluster(db, id, owner, leadership, o.say, o.url, o.leaderIntervalMs);
   }
 
   /**
    * Runs `start` each time this Kiln begins to lead and `stop` each time it stops (and at stop()).
    * Calls never overlap: a stop waits for the start before it.
    */
-  whileLeading(loops: { start: () => Promise<void> | void; stop: () => Promise<void> | void }): void {
-    let chain: Promise<void> = Promise.resolve();
-    let on = false;
-    const step = (leading: boolean) => {
-      chain = chain.then(async () => {
-        if (leading === on) return;
-        on = leading;
-        try {
-          await (leading ? loops.start() : loops.stop());
-        } catch (err) {
-          this.say(`cluster: ${leading ? "starting" : "stopping"} the leader's loops: ${errorMessage(err)}`);
-        }
-      });
-      return chain;
-    };
-    this.leadership.onChange((leading) => void step(leading));
-    if (this.leadership.isLeader()) void step(true);
-    this.#stops.push(() => step(false));
+  whileLeading(loops: Loops): void {
+    this.#stops.push(runWhileLeading(this.leadership, loops, (what, err) => this.say(`cluster: ${what} the leader's loops: ${errorMessage(err)}`)));
   }
 
+  /**
+   * Runs `loops` while this Kiln leads its pools node: one Kiln of the Kilns sharing a pools
+   * directory keeps that node's pools (src/cluster/node-lock.ts), whichever leads the cluster.
+   */
+  async whileLeadingPoolsNode(node: string, loops: Loops): Promise<void> {
+    const lead = await PgLeadership.start({ url: this.url, instance: this.owner, lock: nodeLock(node), what: `pools node ${node}`, log: this.say, intervalMs: this.leaderIntervalMs });
+    this.#stops.push(runWhileLeading(lead, loops, (what, err) => this.say(`pools node ${node}: ${what} its loops: ${errorMessage(err)}`)));
+    this.#stops.push(() => lead.stop());
+  }
+
+  /** One tenant's claim, release and syncs at a time across the Kilns (a pool of connections of its own). */
+  tenantLock(): PgTenantLock {
+    this.#lockDb ??= new SQL(this.url, { max: 8, connectionTimeout: 10 });
+    return new PgTenantLock(this.#lockDb);
+  }
+
+  #lockDb: SQL | null = null;
   readonly #stops: (() => Promise<void>)[] = [];
 
   /** Stops the leader's loops and gives up leadership (the pool stays open for the queue's last writes). */
@@ -86,10 +94,40 @@ export class Cluster {
     await this.leadership.stop();
   }
 
-  /** Closes the pool: last, after the queue and the log tail have stopped. */
+  /** Closes the pools: last, after the queue and the log tail have stopped. */
   async close(): Promise<void> {
     await this.db.close({ timeout: 5 }).catch(() => {});
+    await this.#lockDb?.close({ timeout: 5 }).catch(() => {});
   }
+}
+
+export interface Loops {
+  start: () => Promise<void> | void;
+  stop: () => Promise<void> | void;
+}
+
+/**
+ * Runs `loops.start` each time `leadership` begins and `loops.stop` each time it ends; calls never
+ * overlap (a stop waits for the start before it). Returns what stops the loops for good.
+ */
+function runWhileLeading(leadership: Leadership, loops: Loops, fail: (what: string, err: unknown) => void): () => Promise<void> {
+  let chain: Promise<void> = Promise.resolve();
+  let on = false;
+  const step = (leading: boolean) => {
+    chain = chain.then(async () => {
+      if (leading === on) return;
+      on = leading;
+      try {
+        await (leading ? loops.start() : loops.stop());
+      } catch (err) {
+        fail(leading ? "starting" : "stopping", err);
+      }
+    });
+    return chain;
+  };
+  leadership.onChange((leading) => void step(leading));
+  if (leadership.isLeader()) void step(true);
+  return () => step(false);
 }
 
 /** The cluster's id: made by the first Kiln on the database, read by the others. */

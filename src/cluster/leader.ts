@@ -42,6 +42,13 @@ export interface PgLeadershipOptions {
   url: string;
   /** This process's id (who leads, in log lines). */
   instance: string;
+  /**
+   * The advisory lock (two-int form) whose holder leads. Default: the cluster's leader lock. A pools
+   * node's Kilns elect theirs on nodeLock(node) (src/cluster/node-lock.ts).
+   */
+  lock?: readonly [number, number];
+  /** What is led, in log lines (default "leader"). */
+  what?: string;
   intervalMs?: number;
   log?: (line: string) => void;
 }
@@ -57,8 +64,11 @@ export class PgLeadership implements Leadership {
   readonly #listeners = new Set<(leading: boolean) => void>();
   readonly #intervalMs: number;
 
+  readonly #lock: readonly [number, number];
+
   private constructor(private readonly o: PgLeadershipOptions) {
     this.#intervalMs = o.intervalMs ?? 2000;
+    this.#lock = o.lock ?? LEADER_LOCK;
   }
 
   /** Starts trying; resolves after the first try (leading or not). */
@@ -103,7 +113,7 @@ export class PgLeadership implements Leadership {
       if (!held && this.#won) {
         // Won before, not held now: the session was cut and the client opened another. Lost; try again next tick.
         this.#won = false;
-        this.o.log?.(`leader: ${this.o.instance} lost its lock with its database session`);
+        this.o.log?.(`${this.o.what ?? "leader"}: ${this.o.instance} lost its lock with its database session`);
         return this.#set(false);
       }
       const got = held || (await this.#acquire(this.#db));
@@ -119,7 +129,7 @@ export class PgLeadership implements Leadership {
     } catch (err) {
       this.#won = false;
       this.#set(false);
-      this.o.log?.(`leader: lost the database (${redactIn(errorMessage(err), this.o.url)}); trying again`);
+      this.o.log?.(`${this.o.what ?? "leader"}: lost the database (${redactIn(errorMessage(err), this.o.url)}); trying again`);
       await this.#drop();
     }
   }
@@ -127,25 +137,26 @@ export class PgLeadership implements Leadership {
   async #holds(db: SQL): Promise<boolean> {
     const [row] = await db.unsafe<{ n: string }[]>(
       "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND classid = $1::int::oid AND objid = $2::int::oid AND objsubid = 2",
-      [LEADER_LOCK[0], LEADER_LOCK[1]],
+      [this.#lock[0], this.#lock[1]],
     );
     return Number(row?.n ?? 0) > 0;
   }
 
   async #acquire(db: SQL): Promise<boolean> {
-    const [row] = await db.unsafe<{ ok: boolean }[]>("SELECT pg_try_advisory_lock($1::int, $2::int) AS ok", [LEADER_LOCK[0], LEADER_LOCK[1]]);
+    const [row] = await db.unsafe<{ ok: boolean }[]>("SELECT pg_try_advisory_lock($1::int, $2::int) AS ok", [this.#lock[0], this.#lock[1]]);
     return row?.ok === true;
   }
 
   #set(leading: boolean): void {
     if (leading === this.#leading) return;
     this.#leading = leading;
-    this.o.log?.(leading ? `leader: ${this.o.instance} leads` : `leader: ${this.o.instance} no longer leads`);
+    const what = this.o.what ?? "leader";
+    this.o.log?.(leading ? `${what}: ${this.o.instance} leads` : `${what}: ${this.o.instance} no longer leads`);
     for (const cb of this.#listeners) {
       try {
         cb(leading);
       } catch (err) {
-        this.o.log?.(`leader: ${errorMessage(err)}`);
+        this.o.log?.(`${this.o.what ?? "leader"}: ${errorMessage(err)}`);
       }
     }
   }

@@ -11,6 +11,9 @@ export function deploymentLabels(instanceId: string, deploymentId: string, build
 }
 
 /** Labels of one pool member's container: its workload, its id, and the spec it was made from. */
+/** On a pool member's container: the pools node whose slots it binds (src/cluster/node-lock.ts). */
+export const NODE = "kiln.node";
+
 export function memberLabels(instanceId: string, workloadId: string, memberId: string, specHash: string): Labels {
   return { [MANAGED]: "true", [INSTANCE]: instanceId, "kiln.kind": "pool-member", "kiln.workload": workloadId, "kiln.member": memberId, "kiln.spec-hash": specHash };
 }

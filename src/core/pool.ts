@@ -11,6 +11,11 @@ export interface PoolMember {
   workloadId: string;
   /** Hash of the workload spec the member was made from. */
   specHash: string;
+  /**
+   * The pools node (a host's pools directory) whose slots the member's container binds: only a
+   * Kiln on that node may hand it out. "" for a member recorded before nodes were (adoptMembers).
+   */
+  node: string;
   containerId: string | null;
   status: MemberStatus;
   tenantId: string | null;

@@ -12,7 +12,7 @@ import type { WorkloadRegistry } from "./workload-registry.ts";
 
 export async function sweepIdle(now: number, d: { store: Store; registry: WorkloadRegistry; members: Members; tenants: Tenants; log: (line: string) => void }): Promise<number> {
   let illegalMoves = 0;
-  const members = await d.store.pools.listMembers();
+  const members = await d.store.pools.listMembers(undefined, d.members.node); // this node's: only here can they be released
   for (const m of members) {
     const w = d.registry.forMember(m);
     if (!w || m.status !== "claimed" || !m.tenantId) continue;

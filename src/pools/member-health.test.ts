@@ -23,7 +23,7 @@ class FakeEvents implements EngineEvents {
 }
 
 function member(id: string, status: MemberStatus, tenantId: string | null = null): PoolMember {
-  return { id, workloadId: "echo", specHash: "h1", containerId: `c-${id}`, status, tenantId, endpoint: "127.0.0.1:1", createdAt: 1, readyAt: 1, claimedAt: null, lastActiveAt: null };
+  return { id, workloadId: "echo", specHash: "h1", node: "test-node", containerId: `c-${id}`, status, tenantId, endpoint: "127.0.0.1:1", createdAt: 1, readyAt: 1, claimedAt: null, lastActiveAt: null };
 }
 
 function died(id: string, action: ContainerEvent["action"] = "die", extra: Partial<ContainerEvent> = {}): ContainerEvent {
@@ -65,7 +65,7 @@ test("a ready member that dies is out of ready before the handler's first await 
   health.begin();
   events.emit(died("m1"));
   // No await since the event: a claim now finds nothing ready.
-  expect(await store.pools.takeReady("echo", "h1", "t1", 2)).toBeNull();
+  expect(await store.pools.takeReady("echo", "h1", "t1", 2, "test-node")).toBeNull();
   await health.settled();
   expect(calls.destroyed).toEqual(["m1"]);
   expect(calls.kicks).toBe(1);
@@ -85,7 +85,7 @@ test("a claimed member that dies is replaced for its tenant, with the cause", as
 test("a ready member taken by a claim just before its death event is replaced for the tenant", async () => {
   const { store, health, events, calls } = await setup([member("m1", "ready")]);
   health.begin();
-  expect((await store.pools.takeReady("echo", "h1", "acme", 2))?.id).toBe("m1");
+  expect((await store.pools.takeReady("echo", "h1", "acme", 2, "test-node"))?.id).toBe("m1");
   events.emit(died("m1"));
   await health.settled();
   expect(calls.replaced.map(([id]) => id)).toEqual(["m1"]);

@@ -17,7 +17,7 @@
  *   health.begin();            // after adoption (PoolService.start)
  */
 import { IllegalMove } from "../core/lifecycle.ts";
-import { INSTANCE } from "../core/labels.ts";
+import { INSTANCE, NODE } from "../core/labels.ts";
 import type { PoolMember } from "../core/pool.ts";
 import type { ContainerEvent, EngineEvent, EngineEvents } from "../core/ports/engine-events.ts";
 import type { Store } from "../core/ports/store.ts";
@@ -33,6 +33,8 @@ export interface MemberHealthDeps {
   /** The full pass after the engine came back (convergePoolMembers). */
   converge: () => Promise<unknown>;
   instanceId: string;
+  /** This Kiln's pools node: another node's members (same engine, other slots) are that node's to handle. */
+  node?: string;
   log: (line: string) => void;
 }
 
@@ -94,6 +96,7 @@ export class MemberHealth {
   handle(e: EngineEvent): void {
     if (e.kind === "engine") return this.#engine(e.state);
     if (e.labels["kiln.kind"] !== "pool-member" || e.labels[INSTANCE] !== this.d.instanceId) return;
+    if (this.d.node !== undefined && e.labels[NODE] !== undefined && e.labels[NODE] !== this.d.node) return;
     const memberId = e.labels["kiln.member"];
     const cause = deathCause(e);
     if (!memberId || !cause) return;

@@ -9,6 +9,7 @@ import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
 import type { WorkloadSpec } from "../core/workload.ts";
 import { memberContainerSpec, type MemberDefaults } from "../containers/member-spec.ts";
+import { NODE } from "../core/labels.ts";
 import { NotReady, type NotReadyReason, waitUntilReady } from "../containers/readiness.ts";
 import type { WorkloadRegistry } from "./workload-registry.ts";
 
@@ -25,6 +26,8 @@ export interface MemberDeps {
   slots: Slots;
   registry: WorkloadRegistry;
   instanceId: string;
+  /** The pools node this Kiln belongs to: the members it makes bind slots on this host (node-lock.ts). */
+  node: string;
   defaults: MemberDefaults;
   /** Longest a member may take to become healthy. */
   readyTimeoutMs: number;
@@ -41,6 +44,11 @@ export class Members {
   readonly #dead = new Set<string>();
 
   constructor(private readonly d: MemberDeps) {}
+
+  /** This Kiln's pools node: it hands out, releases and keeps only members of this node. */
+  get node(): string {
+    return this.d.node;
+  }
 
   /** The member's container died: a create still warming it fails instead of making it ready. */
   markDead(memberId: string): void {
@@ -60,6 +68,7 @@ export class Members {
     const member: PoolMember = {
       id: newId(10),
       workloadId: w.id,
+      node: this.d.node,
       specHash: w.hash,
       containerId: null,
       status: tenantId ? "claimed" : "warming",
@@ -75,7 +84,8 @@ export class Members {
     try {
       const image = await this.d.registry.image(w);
       const slot = await this.d.slots.slotFor(member.id);
-      const spec = memberContainerSpec(w, image, member.id, slot, this.d.instanceId, this.d.defaults);
+      const made = memberContainerSpec(w, image, member.id, slot, this.d.instanceId, this.d.defaults);
+      const spec = { ...made, labels: { ...made.labels, [NODE]: this.d.node } };
       containerId = await this.d.runtime.createContainer(spec);
       await this.d.store.pools.updateMember(member.id, { containerId });
       await this.d.runtime.startContainer(containerId);

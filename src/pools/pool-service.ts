@@ -64,6 +64,7 @@ export class PoolService {
           restoreMissing: (tenantId, workloadId, cause) => d.tenants.restoreMissing(tenantId, workloadId, cause),
         }),
       instanceId: d.instanceId,
+      node: d.members.node,
       log: d.log,
     });
     // Subscribed now, handled after adoption (start): a death meanwhile is not missed.

@@ -70,7 +70,7 @@ export class Refiller {
    * drained to make room — otherwise a full pool (min_size = max_size) would never roll over.
    */
   async drainStale(): Promise<void> {
-    const all = await this.store.pools.listMembers();
+    const all = await this.store.pools.listMembers(undefined, this.members.node);
     const byWorkload = groupBy(all, (m) => m.workloadId);
     for (const [workloadId, members] of byWorkload) {
       const w = this.registry.find(workloadId);
@@ -101,7 +101,7 @@ export class Refiller {
   }
 
   async #fill(w: WorkloadSpec): Promise<void> {
-    const members = await this.store.pools.listMembers(w.id);
+    const members = await this.store.pools.listMembers(w.id, this.members.node);
     const current = members.filter((m) => m.specHash === w.hash);
     const spare = current.filter((m) => m.status === "ready" || m.status === "warming").length;
     const total = members.length;

@@ -20,7 +20,7 @@ async function setup() {
   const store = SqliteStore.open(":memory:");
   const registry = new WorkloadRegistry(store);
   registry.set([w], []);
-  const ready: PoolMember = { id: "m1", workloadId: "echo", specHash: w.hash, containerId: "c1", status: "ready", tenantId: null, endpoint: "127.0.0.1:5000", createdAt: 1, readyAt: 1, claimedAt: null, lastActiveAt: null };
+  const ready: PoolMember = { id: "m1", workloadId: "echo", specHash: w.hash, node: "test-node", containerId: "c1", status: "ready", tenantId: null, endpoint: "127.0.0.1:5000", createdAt: 1, readyAt: 1, claimedAt: null, lastActiveAt: null };
   await store.pools.insertMember(ready);
   const tenants = new Tenants({ store, registry, urls: { publicHost: "localhost", publicPort: 8080 }, dataDir: "/nonexistent", engineAway: () => true, logFor: async () => () => {} } as unknown as TenantDeps);
   return { store, tenants };
@@ -38,7 +38,7 @@ test("a claim while the engine is away: 503 saying the engine is restarting, and
 
 test("a tenant that holds a member still gets it (existing) while the engine is away", async () => {
   const { store, tenants } = await setup();
-  await store.pools.takeReady("echo", w.hash, "acme", 2);
+  await store.pools.takeReady("echo", w.hash, "acme", 2, "test-node");
   const r = await tenants.claim("acme", "echo");
   expect(r.source).toBe("existing");
   expect(r.containerId).toBe("c1");

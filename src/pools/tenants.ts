@@ -30,6 +30,7 @@ import {
 } from "../adapters/fs/tenant-dirs.ts";
 import { validateTenantId } from "../core/names.ts";
 import { KeyedLock } from "./keyed-lock.ts";
+import type { TenantLock } from "../cluster/tenant-lock.ts";
 import type { Members, Slots } from "./members.ts";
 import type { Refiller } from "./refiller.ts";
 import { tenantUrl, type PublicAddress } from "../core/urls.ts";
@@ -52,7 +53,13 @@ export interface TenantDeps {
   refiller: Refiller;
   registry: WorkloadRegistry;
   syncer: StateSyncer;
+  /** Where the tenants' directories are (KILN_POOLS_DIR). */
   dataDir: string;
+  /**
+   * Orders each tenant's claim, release and syncs. Default: in this process. Kilns sharing a pools
+   * node also order them across processes (src/cluster/tenant-lock.ts).
+   */
+  lock?: TenantLock;
   urls: PublicAddress;
   /** The tenant's log stream (rclone progress, claims, releases). */
   logFor: (workloadId: string, tenantId: string) => Promise<LogSink>;
@@ -69,6 +76,19 @@ export class PoolFullError extends KilnError {
     readonly retryAfterSeconds: number,
   ) {
     super("unavailable", `the ${workload} pool is at its max_size; no container is free`, "retry later, or raise pool.max_size");
+  }
+}
+
+/**
+ * A release or sync of a member on another pools node: only a Kiln there can unbind its slots. The
+ * API forwards the request to a live Kiln of `node` (http/forward.ts), else answers 409 with this.
+ */
+export class OtherNodeError extends KilnError {
+  constructor(
+    readonly node: string,
+    message: string,
+  ) {
+    super("conflict", message, "send the request to a Kiln that shares that node's KILN_POOLS_DIR");
   }
 }
 
@@ -89,7 +109,7 @@ const PAUSE_ATTEMPTS = 5;
 const REPLACE = "Tenants.replaceDead";
 
 export class Tenants {
-  readonly #lock = new KeyedLock();
+  readonly #lock: TenantLock;
   /** The last time each (workload/tenant)'s container was replaced after it died, and why (status shows it). */
   readonly #replaced = new Map<string, { at: number; cause: string }>();
   /** When a standing claim was last left (or tried) without a container, by workload/tenant. */
@@ -97,7 +117,21 @@ export class Tenants {
   /** Periodic syncs that met a status write the lifecycles refused (logged on the tenant). */
   illegalMoves = 0;
 
-  constructor(private readonly d: TenantDeps) {}
+  constructor(private readonly d: TenantDeps) {
+    this.#lock = d.lock ?? new KeyedLock();
+  }
+
+  /**
+   * Only a Kiln of the member's pools node can unbind its slots or read its tenant's state dir: a
+   * release or sync of another node's member is refused, saying where to send it. A member from
+   * before nodes were recorded ("") counts as this node's.
+   */
+  #assertLocal(m: PoolMember, what: string): void {
+    const here = this.d.members.node;
+    if (m.node && m.node !== here) {
+      throw new OtherNodeError(m.node, `${what}: tenant ${m.tenantId}'s ${m.workloadId} container runs on pools node ${m.node}, whose slots and state this Kiln (pools node ${here}) cannot reach`);
+    }
+  }
 
   async claim(tenantId: string, workloadId: string): Promise<ClaimResult> {
     validateTenantId(tenantId);
@@ -172,7 +206,7 @@ export class Tenants {
     return this.#lock.run(`${dead.workloadId}/${tenantId}`, async () => {
       const m = await this.d.store.pools.getMember(dead.id);
       const t = await this.d.store.pools.getTenant(tenantId, dead.workloadId);
-      const held = m && (m.status === "claimed" || m.status === "releasing") && m.tenantId === tenantId;
+      const held = m && (m.status === "claimed" || m.status === "releasing") && m.tenantId === tenantId && (!m.node || m.node === this.d.members.node);
       if (!held || !t || t.memberId !== m.id || t.status === "released") return null;
       if (stillDead && !(await stillDead())) return null;
       const t0 = performance.now();
@@ -264,9 +298,9 @@ export class Tenants {
   async #takeReady(w: WorkloadSpec, tenantId: string): Promise<PoolMember | null> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const m = await this.d.store.pools.takeReady(w.id, w.hash, tenantId, Date.now());
+      const m = await this.d.store.pools.takeReady(w.id, w.hash, tenantId, Date.now(), this.d.members.node);
       if (m) return m;
-      const members = await this.d.store.pools.listMembers(w.id);
+      const members = await this.d.store.pools.listMembers(w.id, this.d.members.node);
       if (members.length < w.pool.maxSize) return null;
       const warming = members.some((x) => x.status === "warming" && x.specHash === w.hash);
       if (!warming || Date.now() > deadline) throw new PoolFullError(w.id, 2);
@@ -281,6 +315,11 @@ export class Tenants {
       ? [opts.workload]
       : (await this.d.store.pools.listTenants(tenantId)).filter((t) => t.status === "claimed" || t.status === "release_failed").map((t) => t.workloadId);
     if (held.length === 0) throw notFound(`tenant ${tenantId} holds no container`, "claim one first");
+    // Every container on this node, or nothing is released (the request goes to the node that has them).
+    for (const workloadId of held) {
+      const m = await this.d.store.pools.memberOfTenant(workloadId, tenantId);
+      if (m) this.#assertLocal(m, "release");
+    }
     const released: string[] = [];
     for (const workloadId of held) {
       await this.#lock.run(`${workloadId}/${tenantId}`, () => this.#releaseOne(tenantId, workloadId, opts.sync));
@@ -298,6 +337,7 @@ export class Tenants {
     await this.#lock.run(`${w.id}/${tenantId}`, async () => {
       const m = await this.d.store.pools.memberOfTenant(w.id, tenantId);
       if (!m) throw notFound(`tenant ${tenantId} holds no ${w.id} container`, "claim one first");
+      this.#assertLocal(m, "sync");
       const log = await this.d.logFor(w.id, tenantId);
       if (direction === "download" || direction === "both") await this.#sync(w, tenantId, "download", log, "Tenants.sync");
       if (direction === "upload" || direction === "both") await this.#pausedUpload(w, tenantId, m, log, "Tenants.sync");
@@ -318,7 +358,7 @@ export class Tenants {
       await this.#lock
         .run(key, async () => {
           const m = await this.d.store.pools.memberOfTenant(w.id, t.tenantId);
-          if (m?.status === "claimed") await this.#sync(w, t.tenantId, "upload", await this.d.logFor(w.id, t.tenantId), "Tenants.periodic");
+          if (m?.status === "claimed" && (!m.node || m.node === this.d.members.node)) await this.#sync(w, t.tenantId, "upload", await this.d.logFor(w.id, t.tenantId), "Tenants.periodic");
         })
         .catch(async (err) => {
           if (!(err instanceof IllegalMove)) return; // a failed sync: recorded in lastSync and the tenant's log
@@ -342,6 +382,7 @@ export class Tenants {
   async #releaseOne(tenantId: string, workloadId: string, syncOverride: boolean | undefined): Promise<void> {
     const m = await this.d.store.pools.memberOfTenant(workloadId, tenantId);
     if (!m) return this.#releaseWithoutMember(tenantId, workloadId);
+    this.#assertLocal(m, "release");
     // Upload to the workload's current sink — where the next claim downloads from, and where a
     // fixed key takes effect for a retry; the member's own (older) spec only for a removed workload.
     const w = this.d.registry.find(workloadId) ?? this.d.registry.forMember(m);

@@ -9,6 +9,7 @@ const m = (id: string, status: MemberStatus, containerId: string | null, tenantI
   id,
   workloadId: "echo",
   specHash: "h",
+  node: "test-node",
   containerId,
   status,
   tenantId,

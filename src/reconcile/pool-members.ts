@@ -14,7 +14,7 @@ import { IllegalMove } from "../core/lifecycle.ts";
 import type { PoolMember } from "../core/pool.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
-import { INSTANCE, MANAGED } from "../core/labels.ts";
+import { INSTANCE, MANAGED, NODE } from "../core/labels.ts";
 import type { Members, Slots } from "../pools/members.ts";
 import { tenantDirs } from "../adapters/fs/tenant-dirs.ts";
 import type { WorkloadRegistry } from "../pools/workload-registry.ts";
@@ -26,15 +26,23 @@ export interface AdoptDeps {
   members: Members;
   registry: WorkloadRegistry;
   instanceId: string;
+  /** This Kiln's pools node (src/cluster/node-lock.ts): only its members and containers are adopted here. */
+  node?: string;
+  /** Where the tenants' directories are (KILN_POOLS_DIR). */
   dataDir: string;
   log: (line: string) => void;
 }
 
 const WHERE = "adoptPoolMembers";
 
-/** This instance's member containers, as the engine has them now. */
-function memberContainers(d: { runtime: ContainerRuntime; instanceId: string }) {
-  return d.runtime.listContainers({ [MANAGED]: "true", [INSTANCE]: d.instanceId, "kiln.kind": "pool-member" });
+/**
+ * This instance's member containers on this pools node, as the engine has them now. Several nodes
+ * may share one engine: another node's containers (its label) are its own to keep; one without the
+ * label predates nodes and belongs to whoever adopts it.
+ */
+async function memberContainers(d: { runtime: ContainerRuntime; instanceId: string; node?: string }) {
+  const all = await d.runtime.listContainers({ [MANAGED]: "true", [INSTANCE]: d.instanceId, "kiln.kind": "pool-member" });
+  return d.node === undefined ? all : all.filter((c) => c.labels[NODE] === undefined || c.labels[NODE] === d.node);
 }
 
 /** Members whose container no longer runs: ready ones (to remove) and held ones (to replace). Pure. */
@@ -51,6 +59,7 @@ export interface ConvergeDeps {
   runtime: ContainerRuntime;
   members: Pick<Members, "destroy">;
   instanceId: string;
+  node?: string;
   /** Tenants.replaceDead: null when it did nothing (or could not replace). */
   replaceDead: (dead: PoolMember, cause: string, stillDead: () => Promise<boolean>) => Promise<PoolMember | null>;
   /** Tenants.restoreMissing: a member for a standing claim that has none. */
@@ -60,7 +69,7 @@ export interface ConvergeDeps {
 
 export async function convergePoolMembers(d: ConvergeDeps): Promise<{ removed: number; replaced: number }> {
   const running = new Set((await memberContainers(d)).filter((c) => c.running).map((c) => c.id));
-  const dead = deadMembers(await d.store.pools.listMembers(), running);
+  const dead = deadMembers(await d.store.pools.listMembers(undefined, d.node), running);
   let removed = 0;
   let replaced = 0;
   // Ready ones first: a replacement below takes from the pool, which must hold only live members.
@@ -100,7 +109,12 @@ export async function convergePoolMembers(d: ConvergeDeps): Promise<{ removed: n
 export async function adoptPoolMembers(d: AdoptDeps): Promise<{ adopted: number; removed: number; illegalMoves: number }> {
   const containers = await memberContainers(d);
   const byId = new Map(containers.map((c) => [c.id, c]));
-  const members = await d.store.pools.listMembers();
+  if (d.node !== undefined) {
+    // Rows from before members recorded their node were made here (one Kiln alone then).
+    const n = await d.store.pools.adoptMembers(d.node);
+    if (n > 0) d.log(`pools: ${n} member(s) recorded before pools nodes are this node's (${d.node})`);
+  }
+  const members = await d.store.pools.listMembers(undefined, d.node);
   const known = new Set<string>();
   let adopted = 0;
   let removed = 0;

@@ -1,12 +1,15 @@
 /**
  * Claims across three Kilns (three processes) on one Postgres: 200 concurrent claims, each of 50
- * tenants claimed four times through different Kilns at once, against one warm pool the leader
- * keeps. Every tenant ends with exactly one container, every container serves at most one tenant,
+ * tenants claimed four times through different Kilns at once, against one warm pool. The Kilns
+ * share one pools directory (one host, one pools node), so one of them keeps the pool for all. Every tenant ends with exactly one container, every container serves at most one tenant,
  * and every answer for a tenant names that tenant's container: 0 double assignments.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { SQL, type Subprocess } from "bun";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { kilnProcess, type KilnProcess } from "../helpers/kiln-process.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { until } from "../helpers/wait.ts";
@@ -21,6 +24,7 @@ let pg: TestPostgres;
 let url: string;
 const kilns: KilnProcess[] = [];
 const procs: Subprocess[] = [];
+const poolsDir = mkdtempSync(join(tmpdir(), "kiln-claims-pools-"));
 
 // A tiny server (busybox httpd): fifty of them are cheap. No state or secrets volumes: any Kiln may bind a claim.
 const yaml = [
@@ -48,7 +52,7 @@ beforeAll(async () => {
   const secretKey = randomBytes(32).toString("base64");
   for (const name of ["a", "b", "c"]) {
     const k = kilnProcess(`kiln-claims-${name}`);
-    Object.assign(k.env, { KILN_DATABASE_URL: url, KILN_SECRET_KEY: secretKey, KILN_POOL_CONCURRENCY: "8" });
+    Object.assign(k.env, { KILN_DATABASE_URL: url, KILN_SECRET_KEY: secretKey, KILN_POOL_CONCURRENCY: "8", KILN_POOLS_DIR: poolsDir });
     writeWorkload(k.env.KILN_WORKLOADS_DIR!, WORKLOAD, yaml);
     kilns.push(k);
     procs.push(await k.serve({ timeoutMs: 30_000 }));
@@ -64,13 +68,15 @@ afterAll(async () => {
   for (const p of procs) p.kill("SIGKILL");
   for (const k of kilns) k.cleanup();
   removeClusterLeftovers(clusterId);
+  for (const dir of ["slots", "slots-staging"]) Bun.spawnSync(["umount", "-R", "-l", join(poolsDir, dir)]);
+  rmSync(poolsDir, { recursive: true, force: true });
   await pg?.stop();
 }, 180_000);
 
 test("200 concurrent claims spread over three Kilns: 0 double assignments", async () => {
   const db = new SQL(url, { max: 1 });
   try {
-    await until("the leader's warm pool", async () => {
+    await until("the node's warm pool", async () => {
       const [row] = await db.unsafe<{ n: string }[]>("SELECT count(*) AS n FROM pool_members WHERE workload_id = $1 AND status = 'ready'", [WORKLOAD]);
       return Number(row?.n ?? 0) >= TENANTS;
     }, 240_000);

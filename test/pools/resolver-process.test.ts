@@ -57,8 +57,8 @@ afterAll(async () => {
 });
 
 async function claimed(tenant: string, port: number) {
-  await store.pools.insertMember({ id: `m-${tenant}`, workloadId: "echo", specHash: "h", containerId: `c-${tenant}`, status: "ready", tenantId: null, endpoint: `127.0.0.1:${port}`, createdAt: 1, readyAt: 1, claimedAt: null, lastActiveAt: null });
-  await store.pools.takeReady("echo", "h", tenant, 2);
+  await store.pools.insertMember({ id: `m-${tenant}`, workloadId: "echo", specHash: "h", node: "test-node", containerId: `c-${tenant}`, status: "ready", tenantId: null, endpoint: `127.0.0.1:${port}`, createdAt: 1, readyAt: 1, claimedAt: null, lastActiveAt: null });
+  await store.pools.takeReady("echo", "h", tenant, 2, "test-node");
   await store.pools.putTenant({ tenantId: tenant, workloadId: "echo", memberId: `m-${tenant}`, status: "claimed", lastSync: null, claimedAt: 2, releasedAt: null, updatedAt: 2 });
 }
 

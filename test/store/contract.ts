@@ -395,15 +395,84 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
           member("m7", { workloadId: "v" }),
         ];
         for (const m of others) await store.pools.insertMember(m);
-        expect(await store.pools.takeReady("w", "h1", "a", 100)).toBeNull();
+        expect(await store.pools.takeReady("w", "h1", "a", 100, "test-node")).toBeNull();
         for (const m of others) expect(await store.pools.getMember(m.id)).toEqual(m);
 
         for (const n of [10, 11, 12]) await store.pools.insertMember(member(`r${n}`, { readyAt: n }));
-        const got = await Promise.all(["a", "b", "c", "d", "e"].map((t) => store.pools.takeReady("w", "h1", t, 100)));
+        const got = await Promise.all(["a", "b", "c", "d", "e"].map((t) => store.pools.takeReady("w", "h1", t, 100, "test-node")));
         expect(got.map((m) => m?.id ?? null).sort()).toEqual([null, null, "r10", "r11", "r12"]);
         for (const m of got) if (m) expect(m).toMatchObject({ status: "claimed", claimedAt: 100, lastActiveAt: 100 });
         for (const m of others) expect(await store.pools.getMember(m.id)).toEqual(m);
         expect(await store.pools.drainIfReady("r10")).toBe(false); // claimed now
+      });
+    });
+
+    describe("pool members on nodes", () => {
+      test("a member's node round-trips, \"\" included", async () => {
+        const here = member("m1", { node: "node-a" });
+        const old = member("m2", { node: "" });
+        await store.pools.insertMember(here);
+        await store.pools.insertMember(old);
+        expect(await store.pools.getMember("m1")).toEqual(here);
+        expect(await store.pools.getMember("m2")).toEqual(old);
+        expect(await store.pools.listMembers()).toEqual([here, old]);
+        const updated = await store.pools.updateMember("m1", { lastActiveAt: 9 });
+        expect(updated).toEqual({ ...here, lastActiveAt: 9 }); // a patch without node keeps it
+      });
+
+      test("takeReady never takes another node's member, and takes its own", async () => {
+        // Another node's members are ready and older; "" is not a wildcard either.
+        await store.pools.insertMember(member("b1", { node: "node-b", readyAt: 1 }));
+        await store.pools.insertMember(member("legacy", { node: "", readyAt: 2 }));
+        expect(await store.pools.takeReady("w", "h1", "t1", 100, "node-a")).toBeNull();
+        await store.pools.insertMember(member("a1", { node: "node-a", readyAt: 5 }));
+        await store.pools.insertMember(member("a2", { node: "node-a", readyAt: 6 }));
+
+        const got = await Promise.all(["t1", "t2", "t3"].map((t) => store.pools.takeReady("w", "h1", t, 100, "node-a")));
+        expect(got.map((m) => m?.id ?? null).sort()).toEqual(["a1", "a2", null]); // sort() orders null as "null"
+        for (const m of got) if (m) expect(m).toMatchObject({ node: "node-a", status: "claimed", claimedAt: 100 });
+        expect(await store.pools.getMember("b1")).toEqual(member("b1", { node: "node-b", readyAt: 1 }));
+        expect(await store.pools.getMember("legacy")).toEqual(member("legacy", { node: "", readyAt: 2 }));
+
+        expect(await store.pools.takeReady("w", "h1", "t4", 101, "node-b")).toMatchObject({ id: "b1", node: "node-b", tenantId: "t4" });
+      });
+
+      test("listMembers filters by node, by workload, or both; destroyed ones stay out", async () => {
+        const rows = [
+          member("a1", { node: "node-a", createdAt: 1 }),
+          member("a2", { node: "node-a", workloadId: "v", createdAt: 2 }),
+          member("b1", { node: "node-b", createdAt: 3 }),
+          member("o1", { node: "", createdAt: 4 }),
+          member("a3", { node: "node-a", status: "destroyed", createdAt: 5 }),
+        ];
+        for (const m of rows) await store.pools.insertMember(m);
+        const ids = async (workloadId?: string, node?: string) => (await store.pools.listMembers(workloadId, node)).map((m) => m.id);
+        expect(await ids()).toEqual(["a1", "a2", "b1", "o1"]);
+        expect(await ids(undefined, "node-a")).toEqual(["a1", "a2"]);
+        expect(await ids(undefined, "node-b")).toEqual(["b1"]);
+        expect(await ids(undefined, "")).toEqual(["o1"]);
+        expect(await ids(undefined, "node-c")).toEqual([]);
+        expect(await ids("w", "node-a")).toEqual(["a1"]);
+        expect(await ids("v", "node-b")).toEqual([]);
+        expect(await ids("w")).toEqual(["a1", "b1", "o1"]);
+      });
+
+      test("adoptMembers gives this node only the members without one, whatever their status", async () => {
+        const rows = [
+          member("o1", { node: "" }),
+          member("o2", { node: "", status: "claimed", tenantId: "t", claimedAt: 3 }),
+          member("b1", { node: "node-b" }),
+          member("a1", { node: "node-a" }),
+        ];
+        for (const m of rows) await store.pools.insertMember(m);
+        expect(await store.pools.adoptMembers("node-a")).toBe(2);
+        expect(await store.pools.getMember("o1")).toEqual({ ...rows[0]!, node: "node-a" });
+        expect(await store.pools.getMember("o2")).toEqual({ ...rows[1]!, node: "node-a" });
+        expect(await store.pools.getMember("b1")).toEqual(rows[2]!);
+        expect(await store.pools.getMember("a1")).toEqual(rows[3]!);
+        expect(await store.pools.adoptMembers("node-b")).toBe(0); // nothing left without a node
+        expect((await store.pools.takeReady("w", "h1", "t2", 100, "node-a"))?.id).toBe("a1");
+        expect((await store.pools.takeReady("w", "h1", "t3", 100, "node-a"))?.id).toBe("o1"); // adopted: takeable here now
       });
     });
 
@@ -487,6 +556,7 @@ export function member(id: string, overrides: Partial<PoolMember> = {}): PoolMem
     id,
     workloadId: "w",
     specHash: "h1",
+    node: "test-node",
     containerId: `c-${id}`,
     status: "ready",
     tenantId: null,

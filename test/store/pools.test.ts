@@ -7,6 +7,7 @@ const member = (id: string, over: Partial<PoolMember> = {}): PoolMember => ({
   id,
   workloadId: "w",
   specHash: "h1",
+  node: "test-node",
   containerId: `c-${id}`,
   status: "ready",
   tenantId: null,
@@ -24,7 +25,7 @@ test("takeReady hands each ready member to exactly one caller, oldest first, mat
   await store.pools.insertMember(member("m1"));
   await store.pools.insertMember(member("m3", { specHash: "old" }));
   await store.pools.insertMember(member("m4", { status: "warming" }));
-  const got = await Promise.all(["a", "b", "c"].map((t) => store.pools.takeReady("w", "h1", t, 100)));
+  const got = await Promise.all(["a", "b", "c"].map((t) => store.pools.takeReady("w", "h1", t, 100, "test-node")));
   expect(got.map((m) => m?.id ?? null)).toEqual(["m1", "m2", null]);
   expect(got[0]).toMatchObject({ status: "claimed", tenantId: "a", claimedAt: 100 });
   expect((await store.pools.memberOfTenant("w", "b"))?.id).toBe("m2");
@@ -59,7 +60,7 @@ test("drainIfReady only drains a member that is still ready", async () => {
   const store = SqliteStore.open(":memory:");
   await store.pools.insertMember(member("m1"));
   await store.pools.insertMember(member("m2"));
-  await store.pools.takeReady("w", "h1", "a", 5); // m1 claimed
+  await store.pools.takeReady("w", "h1", "a", 5, "test-node"); // m1 claimed
   expect(await store.pools.drainIfReady("m1")).toBe(false);
   expect(await store.pools.drainIfReady("m2")).toBe(true);
   expect((await store.pools.getMember("m1"))?.status).toBe("claimed");
@@ -70,7 +71,7 @@ test("drainIfReady only drains a member that is still ready", async () => {
 test("endpointOfTenant answers only once the tenant's claim has completed, and until it is released", async () => {
   const store = SqliteStore.open(":memory:");
   await store.pools.insertMember(member("m1", { endpoint: "127.0.0.1:40001" }));
-  await store.pools.takeReady("w", "h1", "a", 5);
+  await store.pools.takeReady("w", "h1", "a", 5, "test-node");
   expect(await store.pools.endpointOfTenant("w", "a")).toBeNull(); // member taken, mounts not yet in place
   const t = { tenantId: "a", workloadId: "w", memberId: "m1", status: "claimed" as const, lastSync: null, claimedAt: 6, releasedAt: null, updatedAt: 6 };
   await store.pools.putTenant(t);

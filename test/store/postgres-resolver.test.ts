@@ -43,7 +43,7 @@ test("the tenant resolver answers from Postgres, and gets the password only thro
     await expect(client.resolveSrv("a.echo.kiln.localhost")).rejects.toMatchObject({ code: "ENOTFOUND" });
 
     await store.pools.insertMember(member("m1", { workloadId: "echo", endpoint: "127.0.0.1:40123" }));
-    expect((await store.pools.takeReady("echo", "h1", "a", 5))?.id).toBe("m1");
+    expect((await store.pools.takeReady("echo", "h1", "a", 5, "test-node"))?.id).toBe("m1");
     await store.pools.putTenant({ tenantId: "a", workloadId: "echo", memberId: "m1", status: "claimed", lastSync: null, claimedAt: 6, releasedAt: null, updatedAt: 6 });
     expect(await client.resolveSrv("a.echo.kiln.localhost")).toEqual([{ name: "127-0-0-1.ip.kiln", port: 40123, priority: 0, weight: 0 }]);
 

@@ -9,7 +9,7 @@ import { SQL } from "bun";
 import { randomBytes } from "node:crypto";
 import { SecretBox } from "../../src/adapters/crypto/secret-box.ts";
 import { withEncryptedSecrets } from "../../src/adapters/store/encrypted-secrets.ts";
-import { migrations } from "../../src/adapters/store/migrations.ts";
+import { migrations, schemaMigrationsTableSql } from "../../src/adapters/store/migrations.ts";
 import { PostgresStore } from "../../src/adapters/store/postgres.ts";
 import { SqliteStore } from "../../src/adapters/store/sqlite.ts";
 import { KilnError } from "../../src/core/errors.ts";
@@ -34,7 +34,7 @@ describe("PostgresStore on one database shared by two Kilns", () => {
     for (let i = 0; i < 20; i++) await a.pools.insertMember(member(`m${String(i).padStart(2, "0")}`, { readyAt: i }));
     await a.pools.insertMember(member("other-spec", { specHash: "h2" }));
 
-    const claims = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? b : a).pools.takeReady("w", "h1", `t${i}`, 1000 + i)));
+    const claims = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? b : a).pools.takeReady("w", "h1", `t${i}`, 1000 + i, "test-node")));
     const taken = claims.flatMap((m, i) => (m ? [{ id: m.id, tenant: `t${i}`, got: m }] : []));
     expect(taken.length).toBe(20);
     expect(new Set(taken.map((t) => t.id)).size).toBe(20);
@@ -43,7 +43,7 @@ describe("PostgresStore on one database shared by two Kilns", () => {
       expect(await b.pools.getMember(t.id)).toMatchObject({ status: "claimed", tenantId: t.tenant }); // the store agrees with what the claimer was told
     }
     expect((await a.pools.getMember("other-spec"))?.status).toBe("ready");
-    expect(await b.pools.takeReady("w", "h1", "late", 2000)).toBeNull();
+    expect(await b.pools.takeReady("w", "h1", "late", 2000, "test-node")).toBeNull();
     await a.close();
     await b.close();
   });
@@ -84,6 +84,26 @@ describe("PostgresStore on one database shared by two Kilns", () => {
     await sql.close();
     expect(applied).toEqual(migrations.map((m) => ({ id: m.id, name: m.name })));
     expect(chunkBody).toEqual([{ data_type: "bytea" }]);
+  });
+
+  test("migration 12: members made before nodes read back with node \"\" and are taken by no node until adopted", async () => {
+    const url = await freshUrl();
+    const sql = new SQL(url, { max: 1 });
+    await sql.unsafe(schemaMigrationsTableSql);
+    for (const m of migrations.filter((m) => m.id < 12)) {
+      await sql.unsafe(m.postgres ?? m.sql);
+      await sql`INSERT INTO schema_migrations (id, name, applied_at) VALUES (${m.id}, ${m.name}, 1)`;
+    }
+    // A ready member as migration 2 wrote it: no node column yet.
+    await sql`INSERT INTO pool_members (id, workload_id, spec_hash, container_id, status, created_at, ready_at) VALUES ('m1', 'w', 'h1', 'c-m1', 'ready', 1, 1)`;
+    await sql.close();
+
+    const store = await PostgresStore.open(url);
+    expect(await store.pools.getMember("m1")).toMatchObject({ id: "m1", node: "", status: "ready" });
+    expect(await store.pools.takeReady("w", "h1", "t", 5, "node-a")).toBeNull();
+    expect(await store.pools.adoptMembers("node-a")).toBe(1);
+    expect(await store.pools.takeReady("w", "h1", "t", 5, "node-a")).toMatchObject({ id: "m1", node: "node-a", status: "claimed" });
+    await store.close();
   });
 
   test("data survives closing and reopening", async () => {

@@ -1,9 +1,9 @@
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { migrations, pendingMigrations } from "../../src/adapters/store/migrations.ts";
+import { dirname, join } from "node:path";
+import { migrations, pendingMigrations, schemaMigrationsTableSql } from "../../src/adapters/store/migrations.ts";
 import { SqliteStore } from "../../src/adapters/store/sqlite.ts";
 import { build, deployment, lines, storeContract } from "./contract.ts";
 
@@ -34,6 +34,36 @@ describe("SqliteStore", () => {
     const applied = db.query<{ id: number; name: string }, []>("SELECT id, name FROM schema_migrations ORDER BY id").all();
     db.close();
     expect(applied).toEqual(migrations.map((m) => ({ id: m.id, name: m.name })));
+  });
+
+  test("migration 12: members made before nodes read back with node \"\", are taken by no node until adopted, and takes use the node index", async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const old = new Database(path, { create: true });
+    old.exec(schemaMigrationsTableSql);
+    for (const m of migrations.filter((m) => m.id < 12)) {
+      old.exec(m.sql);
+      old.query("INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)").run(m.id, m.name, 1);
+    }
+    // A ready member as migration 2 wrote it: no node column yet.
+    old.query("INSERT INTO pool_members (id, workload_id, spec_hash, container_id, status, created_at, ready_at) VALUES ('m1', 'w', 'h1', 'c-m1', 'ready', 1, 1)").run();
+    old.close();
+
+    const store = SqliteStore.open(path);
+    expect(await store.pools.getMember("m1")).toMatchObject({ id: "m1", node: "", status: "ready" });
+    expect(await store.pools.takeReady("w", "h1", "t", 5, "node-a")).toBeNull();
+    expect(await store.pools.adoptMembers("node-a")).toBe(1);
+    expect(await store.pools.takeReady("w", "h1", "t", 5, "node-a")).toMatchObject({ id: "m1", node: "node-a", status: "claimed" });
+
+    const db = new Database(path);
+    const plan = db
+      .query<{ detail: string }, []>("EXPLAIN QUERY PLAN SELECT id FROM pool_members WHERE workload_id = 'w' AND node = 'n' AND spec_hash = 'h' AND status = 'ready' ORDER BY ready_at, id LIMIT 1")
+      .all()
+      .map((r) => r.detail)
+      .join("\n");
+    db.close();
+    expect(plan).toContain("pool_members_ready_on_node");
+    await store.close();
   });
 
   test("data survives closing and reopening", async () => {

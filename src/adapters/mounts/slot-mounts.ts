@@ -72,6 +72,11 @@ export interface SlotMountsOptions {
   readMountInfo?: () => Promise<string>;
   /** Reads this process's status text, for its capabilities (default /proc/self/status). */
   readProcStatus?: () => Promise<string>;
+  /**
+   * Other Kilns mount under these roots too (they share a pools directory): mountinfo is read on
+   * every question instead of cached, and release() leaves the roots mounted for the others.
+   */
+  shared?: boolean;
 }
 
 const NEEDS_ROOT_HINT = "Kiln's tenant pools need root to bind tenant directories into pre-warmed containers";
@@ -94,13 +99,15 @@ export class SlotMounts {
   readonly #exec: MountExec;
   readonly #readMountInfo: () => Promise<string>;
   readonly #readProcStatus: () => Promise<string>;
+  readonly #shared: boolean;
   /** Prepares run one after another; the latest one is what the other methods wait for. */
   #prepareChain: Promise<void> = Promise.resolve();
   #prepared: Promise<void> | null = null;
   /**
    * Members with tenant directories attached: read from mountinfo once prepared, then kept up to
    * date by attach/detach (Kiln is the only one mounting under its roots). Lets a claim skip reading
-   * mountinfo, which costs milliseconds on a busy machine. Null: unknown, ask mountinfo.
+   * mountinfo, which costs milliseconds on a busy machine. Null: unknown, ask mountinfo (always, when
+   * the roots are shared with other Kilns).
    */
   #attachedIds: Set<string> | null = null;
   /** Per-member queue: attach/detach of one member never interleave. */
@@ -119,6 +126,7 @@ export class SlotMounts {
     // Read synchronously: a small procfs read on the claim path, where a thread-pool hop costs more.
     this.#readMountInfo = opts.readMountInfo ?? (async () => readFileSync("/proc/self/mountinfo", "utf8"));
     this.#readProcStatus = opts.readProcStatus ?? (async () => readFileSync("/proc/self/status", "utf8"));
+    this.#shared = opts.shared ?? false;
   }
 
   get slotsRoot(): string {
@@ -173,7 +181,7 @@ export class SlotMounts {
         await this.#mount(makePrivateArgv(dir), `make ${dir} private`);
       }
     }
-    this.#attachedIds = attachedIn(await this.#mounts(), this.#slotsRoot, this.#stagingRoot);
+    this.#attachedIds = this.#shared ? null : attachedIn(await this.#mounts(), this.#slotsRoot, this.#stagingRoot);
   }
 
   /**
@@ -211,7 +219,7 @@ export class SlotMounts {
    * dir holds no mount after a clean stop. With attachments it does nothing: claims outlive Kiln.
    */
   async release(): Promise<boolean> {
-    if ((await this.attached()).length > 0) return false;
+    if (this.#shared || (await this.attached()).length > 0) return false;
     for (const root of [this.#stagingRoot, this.#slotsRoot]) {
       for (let i = 0; i < 3 && (await this.#unmount(root)) !== "not_mounted"; i++);
     }

@@ -251,6 +251,34 @@ CREATE INDEX log_sources_stream ON log_sources (stream)`,
     sql: clusterTables("INTEGER"),
     postgres: clusterTables("BIGSERIAL"),
   },
+  {
+    id: 12,
+    name: "pool members belong to a node",
+    // A member's container binds slots under one host's pools directory, so only a Kiln on that
+    // node may hand it out (takeReady filters by it). Rows made before have "" until the node that
+    // made them adopts them (PoolRepo.adoptMembers). The index for takes replaces migration 2's:
+    // a take asks for one node's ready members of a workload, oldest first, and a listing for one
+    // workload (and node) reads its prefix.
+    sql: `
+ALTER TABLE pool_members ADD COLUMN node TEXT NOT NULL DEFAULT '';
+DROP INDEX pool_members_ready;
+CREATE INDEX pool_members_ready_on_node ON pool_members (workload_id, node, status, ready_at)`,
+  },
+  {
+    id: 13,
+    name: "each Kiln's API address and pools node",
+    // Used only with Postgres (src/cluster/peers.ts): every Kiln says every few seconds where its API
+    // answers and which pools node it is on, so a release or sync of another node's member is
+    // forwarded to a live Kiln of that node. SQLite gets the table, unused.
+    sql: `
+CREATE TABLE kiln_peers (
+  owner TEXT PRIMARY KEY,
+  pools_node TEXT NOT NULL,
+  api_url TEXT NOT NULL,
+  seen_at BIGINT NOT NULL
+);
+CREATE INDEX kiln_peers_node ON kiln_peers (pools_node, seen_at)`,
+  },
 ];
 
 /** Migration 11's tables; `seq` numbers jobs in the order asked (Postgres fills it itself). */

@@ -6,6 +6,7 @@ export interface MemberRow {
   id: string;
   workload_id: string;
   spec_hash: string;
+  node: string;
   container_id: string | null;
   status: string;
   tenant_id: string | null;
@@ -31,6 +32,7 @@ const MEMBER_FIELDS: Record<keyof PoolMember, keyof MemberRow> = {
   id: "id",
   workloadId: "workload_id",
   specHash: "spec_hash",
+  node: "node",
   containerId: "container_id",
   status: "status",
   tenantId: "tenant_id",
@@ -46,6 +48,7 @@ export function rowToMember(r: MemberRow): PoolMember {
     id: r.id,
     workloadId: r.workload_id,
     specHash: r.spec_hash,
+    node: r.node,
     containerId: r.container_id,
     status: r.status as PoolMember["status"],
     tenantId: r.tenant_id,
@@ -65,6 +68,24 @@ export function memberColumns(m: Partial<PoolMember>): Array<[string, SqlValue]>
     if (v !== undefined) out.push([column, v as SqlValue]);
   }
   return out;
+}
+
+/**
+ * listMembers' optional filters as a WHERE prefix (each term followed by AND) and its parameters.
+ * No workload (or "") means all; no node means all, but "" is a node: members recorded before nodes were.
+ */
+export function memberFilter(workloadId?: string, node?: string): { sql: string; params: string[] } {
+  let sql = "";
+  const params: string[] = [];
+  if (workloadId) {
+    sql += "workload_id = ? AND ";
+    params.push(workloadId);
+  }
+  if (node !== undefined) {
+    sql += "node = ? AND ";
+    params.push(node);
+  }
+  return { sql, params };
 }
 
 export function rowToTenant(r: TenantRow): TenantClaim {

@@ -8,7 +8,7 @@ import { conflict, notFound } from "../../core/errors.ts";
 import { memberLifecycle, tenantLifecycle, type MemberStatus, type PoolMember, type TenantClaim } from "../../core/pool.ts";
 import type { PoolRepo } from "../../core/ports/store.ts";
 import { ENDPOINT_OF_TENANT_SQL } from "./postgres-endpoints.ts";
-import { memberColumns, rowToMember, rowToTenant, tenantValues, type MemberRow, type TenantRow } from "./pool-rows.ts";
+import { memberColumns, memberFilter, rowToMember, rowToTenant, tenantValues, type MemberRow, type TenantRow } from "./pool-rows.ts";
 import { ints, one, pgError, rows, run, UNIQUE_VIOLATION, type Pg } from "./postgres-sql.ts";
 import { insertSql, setClause, statusGuard, values } from "./sql.ts";
 
@@ -31,10 +31,9 @@ export class PgPools implements PoolRepo {
     return row ? toMember(row) : null;
   }
 
-  async listMembers(workloadId?: string): Promise<PoolMember[]> {
-    const found = workloadId
-      ? await rows<MemberRow>(this.db, `SELECT * FROM pool_members WHERE workload_id = ? AND status <> 'destroyed' ORDER BY created_at, id COLLATE "C"`, [workloadId])
-      : await rows<MemberRow>(this.db, `SELECT * FROM pool_members WHERE status <> 'destroyed' ORDER BY created_at, id COLLATE "C"`);
+  async listMembers(workloadId?: string, node?: string): Promise<PoolMember[]> {
+    const filter = memberFilter(workloadId, node);
+    const found = await rows<MemberRow>(this.db, `SELECT * FROM pool_members WHERE ${filter.sql}status <> 'destroyed' ORDER BY created_at, id COLLATE "C"`, filter.params);
     return found.map(toMember);
   }
 
@@ -64,17 +63,21 @@ export class PgPools implements PoolRepo {
     return (await run(this.db, "UPDATE pool_members SET status = 'draining' WHERE id = ? AND status = 'ready'", [id])) === 1;
   }
 
-  async takeReady(workloadId: string, specHash: string, tenantId: string, now: number): Promise<PoolMember | null> {
+  async takeReady(workloadId: string, specHash: string, tenantId: string, now: number, node: string): Promise<PoolMember | null> {
     const row = await one<MemberRow>(
       this.db,
       `UPDATE pool_members SET status = 'claimed', tenant_id = ?, claimed_at = ?, last_active_at = ?
-       WHERE id = (SELECT id FROM pool_members WHERE workload_id = ? AND spec_hash = ? AND status = 'ready'
+       WHERE id = (SELECT id FROM pool_members WHERE workload_id = ? AND node = ? AND spec_hash = ? AND status = 'ready'
                    ORDER BY ready_at, id COLLATE "C" LIMIT 1 FOR UPDATE SKIP LOCKED)
          AND status = 'ready'
        RETURNING *`,
-      [tenantId, now, now, workloadId, specHash],
+      [tenantId, now, now, workloadId, node, specHash],
     );
     return row ? toMember(row) : null;
+  }
+
+  async adoptMembers(node: string): Promise<number> {
+    return run(this.db, "UPDATE pool_members SET node = ? WHERE node = ''", [node]);
   }
 
   async memberOfTenant(workloadId: string, tenantId: string): Promise<PoolMember | null> {

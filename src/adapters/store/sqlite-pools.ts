@@ -7,7 +7,7 @@ import type { Database } from "bun:sqlite";
 import { conflict, notFound } from "../../core/errors.ts";
 import { memberLifecycle, tenantLifecycle, type MemberStatus, type PoolMember, type TenantClaim } from "../../core/pool.ts";
 import type { PoolRepo } from "../../core/ports/store.ts";
-import { memberColumns, rowToMember, rowToTenant, tenantValues, type MemberRow, type TenantRow } from "./pool-rows.ts";
+import { memberColumns, memberFilter, rowToMember, rowToTenant, tenantValues, type MemberRow, type TenantRow } from "./pool-rows.ts";
 import type { SqlValue } from "./rows.ts";
 import { insertSql, setClause, statusGuard, values } from "./sql.ts";
 
@@ -27,11 +27,12 @@ export class SqlitePools implements PoolRepo {
     return row ? rowToMember(row) : null;
   }
 
-  async listMembers(workloadId?: string): Promise<PoolMember[]> {
-    const rows = workloadId
-      ? this.db.query<MemberRow, [string]>("SELECT * FROM pool_members WHERE workload_id = ? AND status <> 'destroyed' ORDER BY created_at, id").all(workloadId)
-      : this.db.query<MemberRow, []>("SELECT * FROM pool_members WHERE status <> 'destroyed' ORDER BY created_at, id").all();
-    return rows.map(rowToMember);
+  async listMembers(workloadId?: string, node?: string): Promise<PoolMember[]> {
+    const filter = memberFilter(workloadId, node);
+    return this.db
+      .query<MemberRow, string[]>(`SELECT * FROM pool_members WHERE ${filter.sql}status <> 'destroyed' ORDER BY created_at, id`)
+      .all(...filter.params)
+      .map(rowToMember);
   }
 
   /** A status only from a status the member lifecycle allows (one conditional UPDATE), else IllegalMove. */
@@ -61,16 +62,20 @@ export class SqlitePools implements PoolRepo {
     return this.db.query("UPDATE pool_members SET status = 'draining' WHERE id = ? AND status = 'ready'").run(id).changes === 1;
   }
 
-  async takeReady(workloadId: string, specHash: string, tenantId: string, now: number): Promise<PoolMember | null> {
+  async takeReady(workloadId: string, specHash: string, tenantId: string, now: number, node: string): Promise<PoolMember | null> {
     const row = this.db
-      .query<MemberRow, [string, number, number, string, string]>(
+      .query<MemberRow, [string, number, number, string, string, string]>(
         `UPDATE pool_members SET status = 'claimed', tenant_id = ?, claimed_at = ?, last_active_at = ?
-         WHERE id = (SELECT id FROM pool_members WHERE workload_id = ? AND spec_hash = ? AND status = 'ready' ORDER BY ready_at, id LIMIT 1)
+         WHERE id = (SELECT id FROM pool_members WHERE workload_id = ? AND node = ? AND spec_hash = ? AND status = 'ready' ORDER BY ready_at, id LIMIT 1)
            AND status = 'ready'
          RETURNING *`,
       )
-      .get(tenantId, now, now, workloadId, specHash);
+      .get(tenantId, now, now, workloadId, node, specHash);
     return row ? rowToMember(row) : null;
+  }
+
+  async adoptMembers(node: string): Promise<number> {
+    return this.db.query("UPDATE pool_members SET node = ? WHERE node = ''").run(node).changes;
   }
 
   async memberOfTenant(workloadId: string, tenantId: string): Promise<PoolMember | null> {

@@ -205,19 +205,25 @@ export interface SecretRepo {
 export interface PoolRepo {
   insertMember(m: PoolMember): Promise<void>;
   getMember(id: string): Promise<PoolMember | null>;
-  /** All members not destroyed, of one workload or all. */
-  listMembers(workloadId?: string): Promise<PoolMember[]>;
+  /** All members not destroyed, of one workload or all, of one node or all. */
+  listMembers(workloadId?: string, node?: string): Promise<PoolMember[]>;
   /** Like DeploymentRepo.update, against the member lifecycle (src/core/pool.ts). */
   updateMember(id: string, patch: Partial<Omit<PoolMember, "id" | "workloadId" | "createdAt">>, where?: string): Promise<PoolMember>;
   deleteMember(id: string): Promise<void>;
   /** Atomically move a member from `ready` to `draining`; false when it is no longer ready (just claimed). */
   drainIfReady(id: string): Promise<boolean>;
   /**
-   * Atomically move the oldest ready member of `workloadId` made from `specHash` to `claimed` by
-   * `tenantId`. Returns null when none is ready. Two callers never get the same member, and never
+   * Atomically move the oldest ready member of `workloadId` made from `specHash` on `node` to
+   * `claimed` by `tenantId`. Returns null when none is ready there (another node's ready members
+   * don't count: their slots are on another host). Two callers never get the same member, and never
    * one that was not ready. One statement: no read before or after.
    */
-  takeReady(workloadId: string, specHash: string, tenantId: string, now: number): Promise<PoolMember | null>;
+  takeReady(workloadId: string, specHash: string, tenantId: string, now: number, node: string): Promise<PoolMember | null>;
+  /**
+   * Gives `node` every member recorded before members had nodes (node ""), whatever its status: a
+   * Kiln upgraded in place owns what it made before. Returns how many. One statement.
+   */
+  adoptMembers(node: string): Promise<number>;
   /** The member a tenant holds in a workload (claimed or releasing), if any. */
   memberOfTenant(workloadId: string, tenantId: string): Promise<PoolMember | null>;
   /**

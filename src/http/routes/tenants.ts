@@ -3,7 +3,8 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { WorkloadSpec } from "../../core/workload.ts";
 import type { PoolMember } from "../../core/pool.ts";
 import type { Store } from "../../core/ports/store.ts";
-import { EngineAwayError, PoolFullError, type Tenants } from "../../pools/tenants.ts";
+import { EngineAwayError, OtherNodeError, PoolFullError, type Tenants } from "../../pools/tenants.ts";
+import { FORWARDED, type ForwardedRequest } from "../forward.ts";
 import type { WorkloadRegistry } from "../../pools/workload-registry.ts";
 import { errorResponse, validationHook } from "../errors.ts";
 import { ClaimBody, ClaimView, ErrorBody, PoolList, ReleaseBody, SyncBody, TenantList, TenantParam, WorkloadList } from "../schemas.ts";
@@ -16,12 +17,25 @@ export interface TenantRoutesDeps {
   tenants: Tenants;
   registry: WorkloadRegistry;
   store: Store;
+  /**
+   * Several Kilns: hands a request a Kiln of another pools node must serve to a live Kiln of that
+   * node; null when none answers.
+   */
+  forward?: (node: string, req: ForwardedRequest) => Promise<Response | null>;
 }
 
 export function tenantRoutes(d: TenantRoutesDeps) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
-  app.onError((e, c) => {
+  app.onError(async (e, c) => {
     if (e instanceof PoolFullError || e instanceof EngineAwayError) c.header("Retry-After", String(e.retryAfterSeconds));
+    if (e instanceof OtherNodeError && d.forward && !c.req.header(FORWARDED)) {
+      const url = new URL(c.req.url);
+      const body = c.req.method === "GET" ? null : await c.req.text().catch(() => null);
+      const headers = { authorization: c.req.header("authorization"), cookie: c.req.header("cookie"), "content-type": c.req.header("content-type") };
+      const answered = await d.forward(e.node, { method: c.req.method, pathAndQuery: `${url.pathname}${url.search}`, body, headers });
+      if (answered) return answered;
+      return errorResponse(c, new OtherNodeError(e.node, `${e.message}, and no Kiln of that node answers now`));
+    }
     return errorResponse(c, e);
   });
 
