@@ -181,7 +181,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   });
   // Every route goes through DomainRoutes, which adds the app's own domains (kept from store.domains).
   // KILN_ENGINE=swarm: apps are Swarm services, reached through the edge (deploy/swarm-engine.ts).
-  const swarm = config.engine.kind === "swarm" ? await SwarmEngine.start({ config: { ...config, engine: config.engine }, runtime, instanceId, say }) : null;
+  const swarm = config.engine.kind === "swarm" ? await SwarmEngine.start({ config: { ...config, engine: config.engine }, runtime, instanceId, nodeId, say }) : null;
   const routes = new DomainRoutes(swarm ? swarm.routesOver(caddyRoutes) : caddyRoutes, await store.domains.all());
   const caddy = new CaddySupervisor({
     adminUrl: config.caddyAdmin,
@@ -267,6 +267,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     (id) => bus.sink(deploymentStream(id)),
     (exit) => apps?.noticeExit(exit.deploymentId, exit.containerId),
     store.logs,
+    swarm?.logFollow(store.logs),
   );
   if (cluster && watcher instanceof LeaderRuntimeWatcher) {
     watcher.led(cluster.leadership, (id) => ({ ready: bus.isOpen(deploymentStream(id)), opening: bus.open(deploymentStream(id)) }));
@@ -282,7 +283,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     pickHostPort: freeLoopbackPort,
     isPortTaken,
   });
-  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders, rollout: swarm ? swarm.rollout(routes) : rollout }, store, (id) => bus.sink(deploymentStream(id)), watcher, config.keepReleases, metrics);
+  const runner = new BuildRunner({ config, instanceId, runtime, routes, fetchers, builders, rollout: swarm ? swarm.rollout(routes, watcher) : rollout }, store, (id) => bus.sink(deploymentStream(id)), watcher, config.keepReleases, metrics);
   service = new DeploymentService({
     store,
     queue,
@@ -461,13 +462,9 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       stop: () => nodePools.follow(),
     });
     const leaderReconciler = reconciler;
-    let swarmSweeps = false; // SwarmEngine's sweeper has no stop of its own: started once, by the first lead here
     cluster.whileLeading({
       start: async () => {
-        if (swarm && !swarmSweeps) {
-          swarmSweeps = true;
-          swarm.startSweeps(() => store.deployments.list(), (id) => queue.busy(id));
-        }
+        swarm?.startSweeps(() => store.deployments.list(), (id) => queue.busy(id));
         leaderApps.start();
         await leaderReconciler.boot();
         leaderReconciler.start(15_000);
@@ -477,6 +474,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       },
       stop: async () => {
         leaderReconciler.stop();
+        swarm?.stopSweeps();
         leaderApps.stop();
         previews.stop();
         await logRetention.stop();

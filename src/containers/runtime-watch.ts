@@ -17,6 +17,9 @@
  * longer keeps the file before the re-read one. A container whose output ends and that no longer
  * runs is reported once (`onExit`); what to do about it is reconcile/app-convergence.ts's
  * business. (Pool members are not watched: a dead member is replaced.)
+ * An id that is not a container's — a Swarm service's `swarm:<service>` — is followed by the
+ * DelegatedFollow that owns it (./service-follow.ts), with the same watch, unwatch and leadership;
+ * its end is nobody's exit (Swarm restarts tasks).
  */
 import type { MarkedSink } from "../core/logs.ts";
 import type { LogSources } from "../core/ports/store.ts";
@@ -40,6 +43,15 @@ export interface FollowingRuntime extends Pick<ContainerRuntime, "inspectContain
 export const LOST_WHILE_DOWN = "lines lost while Kiln was down";
 export const LOST_IN_ROTATION = "lines lost while the engine rotated its log";
 
+/** A follow for ids that are not containers (./service-follow.ts): it resumes itself and ends when its source is gone. */
+export interface DelegatedFollow {
+  owns(id: string): boolean;
+  /** Follows until the source is gone or `signal` aborts. */
+  follow(id: string, sink: MarkedSink, signal: AbortSignal): Promise<void>;
+  /** The id is nobody's any more: its resume points go. */
+  forget(id: string): void;
+}
+
 export interface ExitReport {
   deploymentId: string;
   containerId: string;
@@ -62,6 +74,8 @@ export class RuntimeWatcher {
     private readonly onExit: (report: ExitReport) => void,
     /** Where each container's log was last stored: a Kiln restarted resumes after it. */
     private readonly sources: LogSources,
+    /** KILN_ENGINE=swarm: the follow of `swarm:<service>` ids. */
+    private readonly delegated?: DelegatedFollow,
   ) {}
 
   /**
@@ -74,7 +88,8 @@ export class RuntimeWatcher {
     this.#stop(containerId);
     const w: Watch = { deploymentId, containerId, abort: new AbortController() };
     this.#watches.set(containerId, w);
-    void this.#follow(deploymentId, w, sinceSeconds);
+    if (this.delegated?.owns(containerId)) void this.#followDelegated(w);
+    else void this.#follow(deploymentId, w, sinceSeconds);
   }
 
   /** Whether `containerId` is followed now (for deployments' convergence). */
@@ -87,6 +102,7 @@ export class RuntimeWatcher {
     for (const w of [...this.#watches.values()]) {
       if (w.deploymentId !== deploymentId) continue;
       this.#cursors.delete(w.containerId);
+      if (this.delegated?.owns(w.containerId)) this.delegated.forget(w.containerId);
       this.#stop(w.containerId);
     }
   }
@@ -99,6 +115,7 @@ export class RuntimeWatcher {
   /** A container that is no longer anybody's (removed, replaced): its resume point goes. */
   forget(containerId: string): void {
     this.#cursors.delete(containerId);
+    if (this.delegated?.owns(containerId)) this.delegated.forget(containerId);
     this.sources.forgetSource(containerId).catch(() => {}); // a leftover row is harmless: the container is gone
   }
 
@@ -109,6 +126,11 @@ export class RuntimeWatcher {
   #stop(containerId: string): void {
     this.#watches.get(containerId)?.abort.abort();
     this.#watches.delete(containerId);
+  }
+
+  async #followDelegated(w: Watch): Promise<void> {
+    await this.delegated!.follow(w.containerId, this.sinkFor(w.deploymentId), w.abort.signal).catch(() => {});
+    if (this.#watches.get(w.containerId) === w) this.#watches.delete(w.containerId);
   }
 
   /** After a re-read: did Docker's follow skip lines before it? Counted against what the engine still keeps. */

@@ -24,12 +24,16 @@ import { SwarmEdge } from "../adapters/swarm/edge.ts";
 import { SwarmEdgeRoutes } from "../adapters/swarm/edge-routes.ts";
 import { LocalRegistry, pushRef } from "../adapters/swarm/registry.ts";
 import { appNetworkName, SERVICE_KIND } from "../adapters/swarm/service-spec.ts";
-import { SWARM_INSTANCE_PREFIX, SwarmRollout } from "./swarm-rollout.ts";
+import { SWARM_INSTANCE_PREFIX, SwarmRollout, type SwarmRolloutDeps } from "./swarm-rollout.ts";
+import { ServiceFollow } from "../containers/service-follow.ts";
+import type { LogSources } from "../core/ports/store.ts";
 
 export interface SwarmEngineOptions {
   config: Config & { engine: { kind: "swarm" } };
   runtime: DockerEngine;
   instanceId: string;
+  /** This Kiln's own id (several Kilns share instanceId): names its edge. Default: instanceId. */
+  nodeId?: string;
   say: (line: string) => void;
 }
 
@@ -57,6 +61,7 @@ export class SwarmEngine {
       runtime: o.runtime,
       swarm: client,
       instanceId: o.instanceId,
+      owner: o.nodeId ?? o.instanceId,
       dataDir: config.dataDir,
       network: config.dockerNetwork,
       image: async () => ensureHostStaticImage(o.runtime, await probeHostCaddy({ baseEnv: config.childEnv })),
@@ -73,8 +78,9 @@ export class SwarmEngine {
     return new SwarmEdgeRoutes(inner, this.edge, this.o.config.publicHost);
   }
 
-  rollout(routes: RouteTable): SwarmRollout {
+  rollout(routes: RouteTable, watcher?: SwarmRolloutDeps["watcher"]): SwarmRollout {
     return new SwarmRollout({
+      ...(watcher ? { watcher } : {}),
       swarm: this.client,
       publishImage: (image, signal) => this.publishImage(image, signal),
       joinEdge: (network) => this.edge.join(network),
@@ -84,6 +90,11 @@ export class SwarmEngine {
       limits: this.o.config.appLimits,
       readyTimeoutMs: this.o.config.readyTimeoutMs,
     });
+  }
+
+  /** The RuntimeWatcher's follow of the apps' services (their output into their deployments' logs). */
+  logFollow(sources: LogSources): ServiceFollow {
+    return new ServiceFollow(this.client, sources, SWARM_INSTANCE_PREFIX);
   }
 
   /** Tag the local image for the registry and push it (layers the registry has are not sent again). */
@@ -134,15 +145,21 @@ export class SwarmEngine {
         .then((ds) => this.sweep(ds, busy))
         .then((gone) => gone.forEach((n) => this.o.say(`swarm: removed ${n}: no deployment serves from it`)))
         .catch((err: unknown) => this.o.say(`swarm sweep: ${err instanceof Error ? err.message : String(err)}`));
+    this.stopSweeps();
     void pass();
     this.#sweeper = setInterval(pass, intervalMs);
     this.#sweeper.unref?.();
   }
 
-  /** Timers and Kiln's own registry stop; services, networks and the edge keep serving (like Caddy). */
-  async stop(): Promise<void> {
+  /** No more sweeps (several Kilns: this one stopped leading; another sweeps now). */
+  stopSweeps(): void {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = null;
+  }
+
+  /** Timers and Kiln's own registry stop; services, networks and the edge keep serving (like Caddy). */
+  async stop(): Promise<void> {
+    this.stopSweeps();
     await this.localRegistry?.stop();
   }
 

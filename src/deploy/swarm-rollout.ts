@@ -9,8 +9,12 @@
  * `tasks.<service>:<port>`, which the edge routes (adapters/swarm/edge-routes.ts). Nothing drains:
  * Swarm stops old tasks itself. A service made by a change that failed is removed; an update that
  * failed leaves the service on the release that served (Swarm's rollback).
- * Not (yet) on Swarm: named volumes and shared networks (node-local), finding the port an app
- * listens on when it ignores $PORT, and following task output into Kiln's log (`docker service logs`).
+ * `follow` has the RuntimeWatcher follow the service (`swarm:<service>`, read by
+ * containers/service-follow.ts): every task's output goes into the deployment's log, each line once,
+ * resumed after the last stored line across a Kiln restart; a redeploy keeps the service, so its
+ * follow goes on (the new tasks' lines join it); stop and delete unwatch it before the service goes.
+ * Not (yet) on Swarm: named volumes and shared networks (node-local), and finding the port an app
+ * listens on when it ignores $PORT.
  */
 import type { AppInstance } from "../core/deployment.ts";
 import { StepError } from "../core/errors.ts";
@@ -19,6 +23,7 @@ import type { LogSink } from "../core/logs.ts";
 import type { RouteTable } from "../core/ports/routes.ts";
 import { resolvePort } from "../containers/app-spec.ts";
 import type { Limits } from "../containers/hardening.ts";
+import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
 import type { ServiceInfo, SwarmClient, TaskInfo } from "../adapters/swarm/client.ts";
 import { appNetworkName, serviceName, serviceSpec, tasksName } from "../adapters/swarm/service-spec.ts";
 import type { AppRollout } from "./app-rollout.ts";
@@ -49,6 +54,8 @@ export interface SwarmRolloutDeps {
   limits: Limits;
   readyTimeoutMs: number;
   pollMs?: number;
+  /** Follows the service's output into the deployment's log (absent: not followed). */
+  watcher?: Pick<RuntimeWatcher, "watch" | "watching">;
 }
 
 /** Update states that mean the new spec did not take. */
@@ -178,8 +185,12 @@ export class SwarmRollout implements AppRollout {
     }
   }
 
-  /** Task output is not followed into Kiln's log yet (see the header). */
-  follow(): void {}
+  /** The service's output into the deployment's log; a service followed already (a redeploy) goes on as it is. */
+  follow(deploymentId: string, instances: AppInstance[]): void {
+    for (const i of instances) {
+      if (isSwarmInstance(i) && !this.d.watcher?.watching(deploymentId, i.containerId)) this.d.watcher?.watch(deploymentId, i.containerId);
+    }
+  }
 
   async anyRunning(instances: AppInstance[]): Promise<boolean> {
     for (const i of instances) {

@@ -11,6 +11,7 @@ import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { upstreamsOf, type Deployment } from "../core/deployment.ts";
 import { routeFor } from "../deploy/rollout.ts";
+import { isSwarmInstance } from "../deploy/swarm-rollout.ts";
 import { IllegalMove } from "../core/lifecycle.ts";
 import type { AppRoute, RouteTable } from "../core/ports/routes.ts";
 import type { ContainerInfo, ContainerRuntime } from "../core/ports/runtime.ts";
@@ -142,7 +143,7 @@ export class Reconciler {
     for (const d of deployments) {
       if (d.status !== "running" && d.status !== "crashlooping") continue;
       for (const i of d.instances) {
-        if (live.get(i.containerId)?.running && !this.d.watcher.watching(d.id, i.containerId)) this.d.watcher.watch(d.id, i.containerId, 1);
+        if (followable(i, live) && !this.d.watcher.watching(d.id, i.containerId)) this.d.watcher.watch(d.id, i.containerId, 1);
       }
     }
   }
@@ -232,7 +233,7 @@ export class Reconciler {
     const portsMoved = moved.some((m, k) => m !== d.instances[k]);
     if ((d.status === "running" || d.status === "crashlooping") && this.d.converge) {
       // From the last line stored (or, with none stored, the container's start): what it wrote while Kiln was down is kept.
-      if (boot) for (const i of d.instances) if (live.get(i.containerId)?.running) this.d.watcher.watch(d.id, i.containerId, 1);
+      if (boot) for (const i of d.instances) if (followable(i, live)) this.d.watcher.watch(d.id, i.containerId, 1);
       if (portsMoved) d = await store.deployments.update(d.id, { status: d.status, instances: moved }, where);
       return this.d.converge(d, live);
     }
@@ -302,4 +303,9 @@ async function dirEntries(dir: string): Promise<DirEntry[]> {
     if (st) out.push({ name, isFile: st.isFile(), mtimeMs: st.mtimeMs });
   }
   return out;
+}
+
+/** A running container, or a Swarm service (its follow ends by itself when the service is gone). */
+function followable(i: { containerId: string }, live: ReadonlyMap<string, ContainerInfo>): boolean {
+  return isSwarmInstance(i) || !!live.get(i.containerId)?.running;
 }

@@ -11,6 +11,7 @@
 import { KilnError } from "../../core/errors.ts";
 import type { Labels } from "../../core/ports/runtime.ts";
 import { readJsonLines, streamError, type EngineHttp } from "../docker/http.ts";
+import { readServiceLogs, readTaskLogs, type ServiceLogRead } from "./service-logs.ts";
 import type { ServiceSpecBody } from "./service-spec.ts";
 
 /** The node's place in a swarm. */
@@ -53,6 +54,8 @@ export interface TaskInfo {
   /** The task's addresses on its networks (CIDR stripped), by network name. */
   addresses: Record<string, string[]>;
   updatedAt: string;
+  /** When Swarm made the task (RFC 3339): none of its output is older. */
+  createdAt: string;
 }
 
 interface RawService {
@@ -68,6 +71,7 @@ interface RawTask {
   NodeID?: string;
   DesiredState: string;
   UpdatedAt: string;
+  CreatedAt?: string;
   Status: { State: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
   Spec: { ContainerSpec?: { Image?: string } };
   NetworksAttachments?: { Network: { Spec: { Name: string } }; Addresses?: string[] }[];
@@ -108,6 +112,7 @@ function taskOf(raw: RawTask): TaskInfo {
     containerId: raw.Status.ContainerStatus?.ContainerID ?? null,
     addresses,
     updatedAt: raw.UpdatedAt,
+    createdAt: raw.CreatedAt ?? raw.UpdatedAt,
   };
 }
 
@@ -198,6 +203,16 @@ export class SwarmClient {
   async listTasks(service: string): Promise<TaskInfo[]> {
     const raw = await this.http.json<RawTask[]>({ path: "/tasks", query: { filters: JSON.stringify({ service: [service] }) } });
     return raw.map(taskOf);
+  }
+
+  /** The service's output, every task's, each line with its task (./service-logs.ts). */
+  serviceLogs(nameOrId: string, opts: ServiceLogRead): Promise<void> {
+    return readServiceLogs(this.http, nameOrId, opts);
+  }
+
+  /** One task's output. */
+  taskLogs(taskId: string, opts: ServiceLogRead): Promise<void> {
+    return readTaskLogs(this.http, taskId, opts);
   }
 
   /** `docker tag <image> <repo>:<tag>`. */

@@ -23,14 +23,20 @@ import { EDGE_ADMIN_ORIGIN, EDGE_ADMIN_SOCKET, EDGE_CONFIG_FILE, EDGE_DIR, EDGE_
 
 export const EDGE_KIND = "swarm-edge";
 
-export function edgeLabels(instanceId: string): Labels {
-  return { [MANAGED]: "true", [INSTANCE]: instanceId, "kiln.kind": EDGE_KIND };
+/**
+ * An edge's labels. `owner` is the Kiln it serves (its own id, $KILN_DATA_DIR/instance-id): several
+ * Kilns of one cluster share `instanceId`, and each keeps its own edge, loaded from its own data dir.
+ */
+export function edgeLabels(instanceId: string, owner: string): Labels {
+  return { [MANAGED]: "true", [INSTANCE]: instanceId, "kiln.kind": EDGE_KIND, "kiln.edge-owner": owner };
 }
 
 export interface SwarmEdgeDeps {
   runtime: Pick<ContainerRuntime, "listContainers" | "createContainer" | "startContainer" | "removeContainer" | "inspectContainer">;
   swarm: Pick<SwarmClient, "connect" | "disconnect">;
   instanceId: string;
+  /** This Kiln's own id (several Kilns share instanceId): its edge is `kiln-edge-<owner>`. */
+  owner: string;
   dataDir: string;
   /** The bridge network it is created on (Kiln's isolated one): where it is published from. */
   network: string;
@@ -63,8 +69,12 @@ export class SwarmEdge {
   /** Adopt this Kiln's edge container when it runs, else make a new one (with no routes until `apply`). */
   async start(): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    for (const c of await this.d.runtime.listContainers(edgeLabels(this.d.instanceId))) {
-      if (c.running && c.published && !this.#id) {
+    const { "kiln.edge-owner": _, ...ofCluster } = edgeLabels(this.d.instanceId, this.d.owner);
+    for (const c of await this.d.runtime.listContainers(ofCluster)) {
+      const owner = c.labels["kiln.edge-owner"];
+      if (owner !== undefined && owner !== this.d.owner) continue; // another Kiln's edge
+      // Ours, or one from before edges had owners (a lone Kiln's, with our name): adopted or replaced.
+      if (owner === this.d.owner && c.running && c.published && !this.#id) {
         this.#id = c.id;
         this.#address = c.published;
         continue;
@@ -74,9 +84,9 @@ export class SwarmEdge {
     if (this.#id) return;
     await this.#writeConfig(edgeConfig([], this.d.publicHost));
     const id = await this.d.runtime.createContainer({
-      name: `kiln-edge-${this.d.instanceId}`,
+      name: `kiln-edge-${this.d.owner}`,
       image: await this.d.image(),
-      labels: edgeLabels(this.d.instanceId),
+      labels: edgeLabels(this.d.instanceId, this.d.owner),
       env: { HOME: "/tmp", XDG_CONFIG_HOME: "/tmp", XDG_DATA_HOME: "/tmp" },
       cmd: ["caddy", "run", "--config", `${EDGE_DIR}/${EDGE_CONFIG_FILE}`],
       entrypoint: [],
@@ -143,7 +153,7 @@ export class SwarmEdge {
       }
       await Bun.sleep(100);
     }
-    throw new KilnError("unavailable", "the Swarm edge's admin API did not answer", `check \`docker logs kiln-edge-${this.d.instanceId}\``);
+    throw new KilnError("unavailable", "the Swarm edge's admin API did not answer", `check \`docker logs kiln-edge-${this.d.owner}\``);
   }
 
   #requireId(): string {

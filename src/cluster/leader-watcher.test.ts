@@ -1,0 +1,52 @@
+/**
+ * Several Kilns: only the leader follows a Swarm service's output (the same gate as containers'),
+ * and a Kiln that stops leading stops following. The follow itself is a stand-in here (its logic
+ * is containers/service-follow.test.ts; the real engine, test/swarm/logs.test.ts).
+ */
+import { expect, test } from "bun:test";
+import type { MarkedSink } from "../core/logs.ts";
+import type { DelegatedFollow } from "../containers/runtime-watch.ts";
+import type { Leadership } from "./leader.ts";
+import { LeaderRuntimeWatcher } from "./leader-watcher.ts";
+
+class Switch implements Leadership {
+  leading = false;
+  readonly #cbs: ((l: boolean) => void)[] = [];
+  isLeader = () => this.leading;
+  onChange(cb: (l: boolean) => void) {
+    this.#cbs.push(cb);
+    return () => {};
+  }
+  set(l: boolean) {
+    this.leading = l;
+    for (const cb of this.#cbs) cb(l);
+  }
+  stop = async () => {};
+}
+
+test("only the leader follows a Swarm service; losing the lead stops the follow", async () => {
+  const following = new Set<string>();
+  const services: DelegatedFollow = {
+    owns: (id) => id.startsWith("swarm:"),
+    forget: () => {},
+    follow: (id: string, _sink: MarkedSink, signal: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        following.add(id);
+        signal.addEventListener("abort", () => (following.delete(id), resolve()), { once: true });
+      }),
+  };
+  const runtime = { inspectContainer: async () => null, followLogs: async () => {} };
+  const w = new LeaderRuntimeWatcher(runtime, () => () => {}, () => {}, { sourceMarks: async () => ({ marks: [], keptSince: 0 }), forgetSource: async () => {} }, services);
+  const lead = new Switch();
+  w.led(lead);
+  w.watch("d1", "swarm:kiln-app-d1");
+  expect(w.watching("d1", "swarm:kiln-app-d1")).toBe(false);
+  expect(following.size).toBe(0);
+  lead.set(true);
+  w.watch("d1", "swarm:kiln-app-d1"); // the leader's reconciler pass
+  expect(w.watching("d1", "swarm:kiln-app-d1")).toBe(true);
+  expect([...following]).toEqual(["swarm:kiln-app-d1"]);
+  lead.set(false);
+  expect(following.size).toBe(0);
+  expect(w.watching("d1", "swarm:kiln-app-d1")).toBe(false);
+});
