@@ -10,7 +10,9 @@
  * another (what carries a chunk's "stored" notice between Kilns), K notices of ~100 bytes; and the
  * build queue's lease overhead: J empty jobs over D deployments through the shared queue
  * (src/cluster/job-queue.ts: a row inserted, taken under a lease, deleted) beside the in-memory
- * BuildQueue — per job, in ms.
+ * BuildQueue — per job, in ms. Last, the claim path's cross-Kiln tenant lock (src/cluster/tenant-lock.ts:
+ * a reserved connection, lock and unlock) beside the in-process KeyedLock: T empty tasks over 64
+ * tenants, 16 at a time — per task, in ms.
  *
  *   bun bench/store.bench.ts [--members 5000] [--concurrency 16] [--lines 1000000]
  */
@@ -24,6 +26,8 @@ import type { Store } from "../src/core/ports/store.ts";
 import { LogBus } from "../src/logs/bus.ts";
 import { PgJobQueue } from "../src/cluster/job-queue.ts";
 import { BuildQueue, type JobQueue } from "../src/deploy/queue.ts";
+import { PgTenantLock, type TenantLock } from "../src/cluster/tenant-lock.ts";
+import { KeyedLock } from "../src/pools/keyed-lock.ts";
 import { startPostgres } from "../test/helpers/postgres.ts";
 import { member } from "../test/store/contract.ts";
 
@@ -36,6 +40,7 @@ const CONCURRENCY = arg("concurrency", 16);
 const LINES = arg("lines", 1_000_000);
 const NOTICES = arg("notices", 20_000);
 const JOBS = arg("jobs", 500);
+const LOCKS = arg("locks", 2000);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function claims(store: Store): Promise<number> {
@@ -115,6 +120,21 @@ async function jobs(queue: JobQueue): Promise<number> {
   return (performance.now() - started) / JOBS;
 }
 
+/** Empty tasks over 64 tenants, `parallel` at a time: ms a task, first to last. */
+async function lockedTasks(lock: TenantLock, parallel: number): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < LOCKS) {
+        const i = next++;
+        await lock.run(`w/t${i % 64}`, async () => {});
+      }
+    }),
+  );
+  return (performance.now() - started) / LOCKS;
+}
+
 const dir = mkdtempSync(join(tmpdir(), "kiln-store-bench-"));
 const pg = await startPostgres();
 try {
@@ -144,6 +164,14 @@ try {
   await jobsDb.close();
   const memJob = await jobs(new BuildQueue(4));
   console.log(`  job queue     in memory ${memJob.toFixed(3)} ms a job   shared on postgres ${pgJob.toFixed(2)} ms a job (${fmt(JOBS)} empty jobs over 20 deployments, 4 at a time): the lease costs ${(pgJob - memJob).toFixed(2)} ms a job`);
+  const lockDb = new SQL(await pg.createDatabase(), { max: 8 });
+  const pgOne = await lockedTasks(new PgTenantLock(lockDb), 1);
+  const pgMany = await lockedTasks(new PgTenantLock(lockDb), 16);
+  await lockDb.close();
+  const memOne = await lockedTasks(new KeyedLock(), 1);
+  const memMany = await lockedTasks(new KeyedLock(), 16);
+  console.log(`  tenant lock   one at a time: in process ${memOne.toFixed(4)} ms, across Kilns on postgres ${pgOne.toFixed(3)} ms a task (the latency it adds to a claim: ${(pgOne - memOne).toFixed(3)} ms)`);
+  console.log(`                16 at a time over 8 connections: in process ${memMany.toFixed(4)} ms, on postgres ${pgMany.toFixed(3)} ms a task (${fmt(LOCKS)} empty tasks over 64 tenants each)`);
   console.log(`  NOTIFY        postgres ${fmt(n.perSecond)} notices/s (${fmt(NOTICES)} by 8 senders to one LISTEN), publish→receive p50 ${n.p50.toFixed(1)} ms, p99 ${n.p99.toFixed(1)} ms`);
 } finally {
   await pg.stop();
