@@ -271,6 +271,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   );
   if (cluster && watcher instanceof LeaderRuntimeWatcher) {
     watcher.led(cluster.leadership, (id) => ({ ready: bus.isOpen(deploymentStream(id)), opening: bus.open(deploymentStream(id)) }));
+    await watcher.relay(cluster.db, (err) => say(`follow relay: ${errorMessage(err)}`));
   }
   const rollout = new Rollout({
     runtime,
@@ -581,6 +582,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     async stop() {
       for (const stopIt of clusterStops) stopIt();
       await peers?.stop(); // no more requests forwarded here
+      if (watcher instanceof LeaderRuntimeWatcher) await watcher.stopRelay();
       await cluster?.stop(); // the leader's loops stop first; then the lock goes
       reconciler?.stop();
       previews.stop();
