@@ -23,6 +23,7 @@ import { SwarmClient } from "../adapters/swarm/client.ts";
 import { SwarmEdge } from "../adapters/swarm/edge.ts";
 import { SwarmEdgeRoutes } from "../adapters/swarm/edge-routes.ts";
 import { LocalRegistry, pushRef } from "../adapters/swarm/registry.ts";
+import { pruneRegistry, RegistryHttp } from "../adapters/swarm/registry-prune.ts";
 import { appNetworkName, SERVICE_KIND } from "../adapters/swarm/service-spec.ts";
 import { SWARM_INSTANCE_PREFIX, SwarmRollout, type SwarmRolloutDeps } from "./swarm-rollout.ts";
 import { ServiceFollow } from "../containers/service-follow.ts";
@@ -36,6 +37,9 @@ export interface SwarmEngineOptions {
   nodeId?: string;
   say: (line: string) => void;
 }
+
+/** The registry is pruned on the first sweep and every this many after (15 s apart: every 5 minutes). */
+const PRUNE_EVERY_PASSES = 20;
 
 export class SwarmEngine {
   #sweeper: ReturnType<typeof setInterval> | null = null;
@@ -140,15 +144,28 @@ export class SwarmEngine {
   }
 
   startSweeps(list: () => Promise<Deployment[]>, busy: (id: string) => boolean, intervalMs = 15_000): void {
+    let passes = 0;
     const pass = () =>
       list()
         .then((ds) => this.sweep(ds, busy))
         .then((gone) => gone.forEach((n) => this.o.say(`swarm: removed ${n}: no deployment serves from it`)))
+        .then(() => (passes++ % PRUNE_EVERY_PASSES === 0 ? this.pruneRegistry() : undefined))
         .catch((err: unknown) => this.o.say(`swarm sweep: ${err instanceof Error ? err.message : String(err)}`));
     this.stopSweeps();
     void pass();
     this.#sweeper = setInterval(pass, intervalMs);
     this.#sweeper.unref?.();
+  }
+
+  /**
+   * Kiln's own registry keeps what the engine keeps: app image tags whose image garbage collection
+   * removed are deleted (adapters/swarm/registry-prune.ts). Not for a registry named by KILN_REGISTRY.
+   */
+  async pruneRegistry(): Promise<string[]> {
+    if (!this.localRegistry) return [];
+    const deleted = await pruneRegistry(new RegistryHttp(this.localRegistry.address), (image) => this.o.runtime.imageExists(image));
+    if (deleted.length) this.o.say(`swarm: removed ${deleted.length} image(s) from the registry the engine no longer keeps: ${deleted.join(", ")}`);
+    return deleted;
   }
 
   /** No more sweeps (several Kilns: this one stopped leading; another sweeps now). */

@@ -4,7 +4,8 @@
  * pull) that Kiln runs itself on 127.0.0.1:<port>, storing under $KILN_DATA_DIR/registry, and keeps
  * running (Supervisor: restarted with backoff when it dies). A loopback registry is insecure-allowed
  * by dockerd by default (127.0.0.0/8), and on one node that is enough; further nodes need an address
- * they reach (KILN_REGISTRY, see README "Kiln on Docker Swarm").
+ * they reach (KILN_REGISTRY, see README "Kiln on Docker Swarm"). Each start of Kiln's own registry runs
+ * its garbage-collect first (the blobs of images pruned while it ran: ./registry-prune.ts).
  *
  *   const reg = new LocalRegistry({ dataDir, port: 5055, env, log });
  *   await reg.start();                      // answers GET /v2/ once it resolves
@@ -14,6 +15,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KilnError } from "../../core/errors.ts";
 import { logTail, spawnChild, Supervisor, type Child } from "../exec/supervisor.ts";
+import { run } from "../exec/run.ts";
 
 /** The registry's config (YAML, which JSON is a subset of): loopback only, deletes allowed, no auth. */
 export function registryConfig(address: string, storageDir: string): Record<string, unknown> {
@@ -92,6 +94,10 @@ export class LocalRegistry {
     await mkdir(join(dir, "data"), { recursive: true, mode: 0o700 });
     const configFile = join(dir, "config.yml");
     await writeFile(configFile, JSON.stringify(registryConfig(this.address, join(dir, "data")), null, 2), { mode: 0o600 });
+    // Before it serves (no push can come in): blobs no manifest references any more go
+    // (manifests are deleted while it runs, registry-prune.ts).
+    const gc = await run({ argv: [binary, "garbage-collect", configFile] }, { baseEnv: this.#o.env, timeoutMs: 120_000 });
+    if (gc.code !== 0) this.#o.log(`registry: garbage-collect failed (the registry serves anyway): ${gc.tail.slice(-3).join(" | ")}`);
     const child = spawnChild({ argv: [binary, "serve", configFile], env: this.#o.env, logFile: join(dir, "registry.log") });
     for (let i = 0; i < 100; i++) {
       if (await registryAnswers(this.address, 500)) {
