@@ -12,8 +12,8 @@
  * why a stream must be opened first: `open` reads the store's last seq, so numbering continues
  * after a restart. Publishing to a stream never opened is a bug and throws.
  *
- * Subscribers are called synchronously inside `publish`. Their callbacks must be cheap — enqueue
- * and return. Buffering and dropping slow clients is the WebSocket layer's job; a callback that
+ * Subscribers are called synchronously inside `publish` (several Kilns: once the line's chunk is
+ * stored, see `renumberOnConflict`). Their callbacks must be cheap — enqueue and return. Buffering and dropping slow clients is the WebSocket layer's job; a callback that
  * blocks would stall every publisher. A callback that throws is reported via `onError` and skipped.
  *
  * A line may carry its source mark (where the runtime watcher read it in the engine's log); the
@@ -47,8 +47,10 @@ export interface LogBusOptions {
   /**
    * Several Kilns: another may have stored lines with the seqs given here (two writers on one stream
    * at once). When the store refuses a chunk as a conflict, the lines waiting here are numbered again
-   * after the store's last seq (local subscribers get the other Kiln's lines, then these again under
-   * their new seqs) instead of retrying the same seqs forever. Off (one Kiln), a conflict is an error.
+   * after the store's last seq instead of retrying the same seqs forever. So that no subscriber ever
+   * sees a seq that is then renumbered, lines reach subscribers only once stored, in the store's
+   * order: the other Kiln's lines, then these under their new seqs — no gap, no repeat. Off (one
+   * Kiln), a conflict is an error and lines reach subscribers as they are published.
    */
   renumberOnConflict?: boolean;
 }
@@ -70,6 +72,8 @@ interface StreamLog {
   readonly marks: { seq: number; mark: SourceMark }[];
   writing: Promise<void> | null;
   forgotten: boolean;
+  /** renumberOnConflict: the last seq handed to subscribers (every line up to it is stored). */
+  delivered: number;
 }
 
 export class LogBus {
@@ -126,13 +130,7 @@ export class LogBus {
     for (const piece of pieces) {
       line = { seq: ++log.lastSeq, ts, stream, text: capLine(piece) };
       log.unflushed.push(line);
-      for (const listener of log.listeners) {
-        try {
-          listener(line);
-        } catch (err) {
-          this.onError(err);
-        }
-      }
+      if (!this.renumberOnConflict) this.emit(log, line);
     }
     if (mark) log.marks.push({ seq: line!.seq, mark });
     this.scheduleWrite(log);
@@ -164,20 +162,14 @@ export class LogBus {
   absorb(key: StreamKey, lines: readonly LogLine[]): void {
     const log = this.logs.get(key);
     if (!log) return;
-    if (log.unflushed.length > 0 && lines.some((l) => l.seq > log.lastSeq)) {
-      this.onError(new KilnError("conflict", `log bus: stream ${key} is written by two Kilns at once; lines from the other one are not shown live here`));
-      return;
-    }
+    // Lines of ours wait to be stored: their seqs may collide with these, and the store decides
+    // (a refused chunk renumbers ours after the other Kiln's, and hands its lines out first).
+    if (log.unflushed.length > 0 && lines.some((l) => l.seq > log.lastSeq)) return;
     for (const line of lines) {
       if (line.seq <= log.lastSeq) continue;
       log.lastSeq = line.seq;
-      for (const listener of log.listeners) {
-        try {
-          listener(line);
-        } catch (err) {
-          this.onError(err);
-        }
-      }
+      log.delivered = line.seq;
+      this.emit(log, line);
     }
   }
 
@@ -209,8 +201,9 @@ export class LogBus {
     // Listen first, then take the memory snapshot in the same tick: every line is then either in
     // the snapshot, below it (already in the store), or in the queue.
     log.listeners.add(listener);
-    const inMemoryFrom = log.unflushed[0]?.seq ?? log.lastSeq + 1;
-    const inMemory = log.unflushed.filter((l) => l.seq >= since);
+    // Several Kilns: what subscribers got so far is all stored; the rest comes once stored (live).
+    const inMemoryFrom = this.renumberOnConflict ? log.delivered + 1 : (log.unflushed[0]?.seq ?? log.lastSeq + 1);
+    const inMemory = this.renumberOnConflict ? [] : log.unflushed.filter((l) => l.seq >= since);
     try {
       let next = since;
       while (next < inMemoryFrom && !signal?.aborted) {
@@ -298,6 +291,7 @@ export class LogBus {
           marks: [],
           writing: null,
           forgotten: false,
+          delivered: lastSeq,
         };
         if (this.loading.get(key) === loading) {
           this.loading.delete(key);
@@ -370,14 +364,21 @@ export class LogBus {
       }
       log.unflushed.splice(0, chunk.length);
       log.marks.splice(0, taken);
+      if (this.renumberOnConflict) {
+        for (const line of chunk) {
+          if (line.seq <= log.delivered) continue;
+          log.delivered = line.seq;
+          this.emit(log, line);
+        }
+      }
       this.onStored(log.id, upTo);
     }
   }
 
   /**
    * Another Kiln stored lines with the seqs waiting here: hand its lines to local subscribers, then
-   * number the waiting lines on after the store's last seq (new line objects: a frame being sent
-   * keeps the old ones) and hand them out again under their new seqs.
+   * number the waiting lines on after the store's last seq (new line objects); they are handed out
+   * once stored under those.
    */
   private async renumber(log: StreamLog): Promise<void> {
     const first = log.unflushed[0]?.seq;
@@ -390,13 +391,19 @@ export class LogBus {
     for (const m of log.marks) m.seq += delta;
     log.lastSeq += delta;
     this.onError(new KilnError("conflict", `log bus: stream ${log.id} was written by another Kiln at once; ${log.unflushed.length} line(s) numbered again from ${stored + 1}`));
-    for (const line of [...theirs, ...log.unflushed]) {
-      for (const listener of log.listeners) {
-        try {
-          listener(line);
-        } catch (err) {
-          this.onError(err);
-        }
+    for (const line of theirs) {
+      if (line.seq <= log.delivered) continue;
+      log.delivered = line.seq;
+      this.emit(log, line);
+    }
+  }
+
+  private emit(log: StreamLog, line: LogLine): void {
+    for (const listener of log.listeners) {
+      try {
+        listener(line);
+      } catch (err) {
+        this.onError(err);
       }
     }
   }

@@ -110,7 +110,8 @@ export class RemoteLogTail {
       const lines = await this.o.logs.read(key, from, PAGE);
       if (lines.length === 0) return;
       this.o.bus.absorb(key, lines);
-      if (lines.length < PAGE) return;
+      // Not taken (this Kiln's own lines wait to be stored, and its write settles the order), or the last page.
+      if (lines.length < PAGE || (await this.o.bus.lastSeq(key)) < from) return;
     }
   }
 

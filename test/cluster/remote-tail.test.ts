@@ -94,6 +94,11 @@ test("two Kilns writing one stream at once: every line stored once, seqs dense, 
     await b.bus.open(key);
     const EACH = 500;
     renumbered = 0;
+    // A subscriber on each Kiln, from the start: each must see exactly what is stored, in its order.
+    const seenA: LogLine[] = [];
+    const seenB: LogLine[] = [];
+    const stopA = await a.bus.subscribe(key, 1, (l) => seenA.push(l));
+    const stopB = await b.bus.subscribe(key, 1, (l) => seenB.push(l));
     for (let i = 1; i <= EACH; i++) {
       a.bus.publish(key, "system", `a ${i}`);
       b.bus.publish(key, "system", `b ${i}`);
@@ -113,6 +118,14 @@ test("two Kilns writing one stream at once: every line stored once, seqs dense, 
     const mine = (who: string) => texts.filter((t) => t.startsWith(`${who} `));
     expect(mine("a")).toEqual(Array.from({ length: EACH }, (_, i) => `a ${i + 1}`));
     expect(mine("b")).toEqual(Array.from({ length: EACH }, (_, i) => `b ${i + 1}`));
+    // Live, on both Kilns: every stored line once, under its stored seq, in order — none seen under a seq
+    // it was then numbered away from.
+    await until("both subscribers to have every line", async () => seenA.length >= 2 * EACH && seenB.length >= 2 * EACH, 10_000);
+    const asStored = lines.map((l) => `${l.seq} ${l.text}`);
+    expect(seenA.map((l) => `${l.seq} ${l.text}`)).toEqual(asStored);
+    expect(seenB.map((l) => `${l.seq} ${l.text}`)).toEqual(asStored);
+    stopA();
+    stopB();
     // And both go on writing afterwards.
     a.bus.publish(key, "system", "a after");
     await a.bus.flush();
