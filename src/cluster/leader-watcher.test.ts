@@ -4,10 +4,8 @@
  * is containers/service-follow.test.ts; the real engine, test/swarm/logs.test.ts).
  */
 import { expect, test } from "bun:test";
-import type { MarkedSink } from "../core/logs.ts";
-import type { DelegatedFollow } from "../containers/runtime-watch.ts";
 import type { Leadership } from "./leader.ts";
-import { LeaderRuntimeWatcher } from "./leader-watcher.ts";
+import { standInWatcher } from "../../test/helpers/stand-in-watcher.ts";
 
 class Switch implements Leadership {
   leading = false;
@@ -26,17 +24,7 @@ class Switch implements Leadership {
 
 test("only the leader follows a Swarm service; losing the lead stops the follow", async () => {
   const following = new Set<string>();
-  const services: DelegatedFollow = {
-    owns: (id) => id.startsWith("swarm:"),
-    forget: () => {},
-    follow: (id: string, _sink: MarkedSink, signal: AbortSignal) =>
-      new Promise<void>((resolve) => {
-        following.add(id);
-        signal.addEventListener("abort", () => (following.delete(id), resolve()), { once: true });
-      }),
-  };
-  const runtime = { inspectContainer: async () => null, followLogs: async () => {} };
-  const w = new LeaderRuntimeWatcher(runtime, () => () => {}, () => {}, { sourceMarks: async () => ({ marks: [], keptSince: 0 }), forgetSource: async () => {} }, services);
+  const w = standInWatcher(following);
   const lead = new Switch();
   w.led(lead);
   w.watch("d1", "swarm:kiln-app-d1");

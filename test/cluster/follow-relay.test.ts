@@ -4,48 +4,24 @@
  * a real Postgres. What is followed is a stand-in (a `swarm:` id with a delegated follow): the
  * relay, not the engine, is under test here. Junk on the channel is ignored.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { SQL } from "bun";
-import type { MarkedSink } from "../../src/core/logs.ts";
-import type { DelegatedFollow } from "../../src/containers/runtime-watch.ts";
 import type { Leadership } from "../../src/cluster/leader.ts";
-import { LeaderRuntimeWatcher } from "../../src/cluster/leader-watcher.ts";
-import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
+import { standInWatcher } from "../helpers/stand-in-watcher.ts";
+import { usePostgres } from "../helpers/use-postgres.ts";
 import { until } from "../helpers/wait.ts";
 
-let pg: TestPostgres;
-let url: string;
-beforeAll(async () => {
-  pg = await startPostgres();
-  url = await pg.createDatabase();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
-}, 60_000);
+const pg = usePostgres();
 
 const fixed = (leading: boolean): Leadership => ({ isLeader: () => leading, onChange: () => () => {}, stop: async () => {} });
 
-function watcherWith(following: Set<string>): LeaderRuntimeWatcher {
-  const services: DelegatedFollow = {
-    owns: (id) => id.startsWith("swarm:"),
-    forget: () => {},
-    follow: (id: string, _sink: MarkedSink, signal: AbortSignal) =>
-      new Promise<void>((resolve) => {
-        following.add(id);
-        signal.addEventListener("abort", () => (following.delete(id), resolve()), { once: true });
-      }),
-  };
-  const runtime = { inspectContainer: async () => null, followLogs: async () => {} };
-  return new LeaderRuntimeWatcher(runtime, () => () => {}, () => {}, { sourceMarks: async () => ({ marks: [], keptSince: 0 }), forgetSource: async () => {} }, services);
-}
-
 test("a watch on a Kiln that does not lead is followed by the leader within moments; junk on the channel is ignored", async () => {
-  const dbA = new SQL(url, { max: 2 });
-  const dbB = new SQL(url, { max: 2 });
+  const dbA = new SQL(pg.url(), { max: 2 });
+  const dbB = new SQL(pg.url(), { max: 2 });
   const onLeader = new Set<string>();
   const onOther = new Set<string>();
-  const leader = watcherWith(onLeader);
-  const other = watcherWith(onOther);
+  const leader = standInWatcher(onLeader);
+  const other = standInWatcher(onOther);
   leader.led(fixed(true));
   other.led(fixed(false));
   const errors: unknown[] = [];

@@ -4,27 +4,18 @@
  * mid-task frees the tenant, and each node elects its pools leader on a lock of its own, apart from
  * the cluster's leader and from other nodes'.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { SQL } from "bun";
 import { PgLeadership } from "../../src/cluster/leader.ts";
 import { nodeLock } from "../../src/cluster/node-lock.ts";
 import { PgTenantLock } from "../../src/cluster/tenant-lock.ts";
-import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
+import { usePostgres } from "../helpers/use-postgres.ts";
 import { until } from "../helpers/wait.ts";
 
-let pg: TestPostgres;
-let url: string;
-
-beforeAll(async () => {
-  pg = await startPostgres();
-  url = await pg.createDatabase();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
-}, 60_000);
+const pg = usePostgres();
 
 test("a tenant's tasks never overlap across three Kilns; other tenants run alongside", async () => {
-  const pools = [0, 1, 2].map(() => new SQL(url, { max: 3 }));
+  const pools = [0, 1, 2].map(() => new SQL(pg.url(), { max: 3 }));
   const locks = pools.map((db) => new PgTenantLock(db));
   const inside = new Map<string, number>();
   let overlap = 0;
@@ -49,9 +40,9 @@ test("a tenant's tasks never overlap across three Kilns; other tenants run along
 }, 60_000);
 
 test("a Kiln that dies holding a tenant's lock frees it with its session", async () => {
-  const dying = new SQL(url, { max: 1 });
-  const other = new SQL(url, { max: 1 });
-  const admin = new SQL(url, { max: 1 });
+  const dying = new SQL(pg.url(), { max: 1 });
+  const other = new SQL(pg.url(), { max: 1 });
+  const admin = new SQL(pg.url(), { max: 1 });
   try {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
@@ -80,10 +71,10 @@ test("a Kiln that dies holding a tenant's lock frees it with its session", async
 }, 60_000);
 
 test("each pools node elects its own leader, apart from the cluster's", async () => {
-  const cluster = await PgLeadership.start({ url, instance: "k1", intervalMs: 150 });
-  const a1 = await PgLeadership.start({ url, instance: "a1", intervalMs: 150, lock: nodeLock("node-a"), what: "pools node a" });
-  const a2 = await PgLeadership.start({ url, instance: "a2", intervalMs: 150, lock: nodeLock("node-a"), what: "pools node a" });
-  const b1 = await PgLeadership.start({ url, instance: "b1", intervalMs: 150, lock: nodeLock("node-b"), what: "pools node b" });
+  const cluster = await PgLeadership.start({ url: pg.url(), instance: "k1", intervalMs: 150 });
+  const a1 = await PgLeadership.start({ url: pg.url(), instance: "a1", intervalMs: 150, lock: nodeLock("node-a"), what: "pools node a" });
+  const a2 = await PgLeadership.start({ url: pg.url(), instance: "a2", intervalMs: 150, lock: nodeLock("node-a"), what: "pools node a" });
+  const b1 = await PgLeadership.start({ url: pg.url(), instance: "b1", intervalMs: 150, lock: nodeLock("node-b"), what: "pools node b" });
   try {
     await until("the cluster, node a and node b each led", async () => cluster.isLeader() && b1.isLeader() && (a1.isLeader() || a2.isLeader()), 10_000);
     expect([a1, a2].filter((l) => l.isLeader())).toHaveLength(1);

@@ -5,32 +5,23 @@
  * second Kiln numbers on after them when it writes to the stream next (a takeover). Two Kilns
  * writing one stream at once (their seqs collide) end with every line stored once, densely numbered.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { SQL } from "bun";
 import { PostgresStore } from "../../src/adapters/store/postgres.ts";
 import type { LogLine } from "../../src/core/logs.ts";
 import { LogBus } from "../../src/logs/bus.ts";
 import { RemoteLogTail } from "../../src/logs/remote-tail.ts";
-import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
+import { usePostgres } from "../helpers/use-postgres.ts";
 import { until } from "../helpers/wait.ts";
 
-let pg: TestPostgres;
-let url: string;
-
-beforeAll(async () => {
-  pg = await startPostgres();
-  url = await pg.createDatabase();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
-}, 60_000);
+const pg = usePostgres();
 
 /** Times a bus numbered its waiting lines again after a collision. */
 let renumbered = 0;
 
 async function kiln(instance: string) {
-  const store = await PostgresStore.open(url, { max: 4 });
-  const db = new SQL(url, { max: 2 });
+  const store = await PostgresStore.open(pg.url(), { max: 4 });
+  const db = new SQL(pg.url(), { max: 2 });
   let tail: RemoteLogTail | null = null;
   const bus = new LogBus({ store: store.logs, flushIntervalMs: 20, onStored: (key, upTo) => tail?.stored(key, upTo), renumberOnConflict: true, onError: (err) => void (String(err).includes("numbered again") && renumbered++) });
   tail = await RemoteLogTail.start({ db, bus, logs: store.logs, instance });
@@ -87,7 +78,7 @@ test("lines published on one Kiln reach the other's subscribers once, in order, 
 test("two Kilns writing one stream at once: every line stored once, seqs dense, neither stream stuck", async () => {
   const a = await kiln("a2");
   const b = await kiln("b2");
-  const store = await PostgresStore.open(url, { max: 1 });
+  const store = await PostgresStore.open(pg.url(), { max: 1 });
   const key = "dep-both" as Parameters<LogBus["open"]>[0];
   try {
     await a.bus.open(key);
