@@ -38,7 +38,8 @@ import { RuntimeWatcher } from "./containers/runtime-watch.ts";
 import { DeploymentService } from "./deploy/service.ts";
 import { PreviewService } from "./previews/service.ts";
 import { HookService } from "./hooks/hook-service.ts";
-import { Reconciler } from "./reconcile/deployments.ts";
+import { GC_INTERVAL_MS, Reconciler } from "./reconcile/deployments.ts";
+import { PgUploads } from "./adapters/store/postgres-uploads.ts";
 import { AppConvergence } from "./reconcile/app-convergence.ts";
 import { EngineWatcher } from "./adapters/docker/engine-watcher.ts";
 import { appContainerSpec, resolvePort } from "./containers/app-spec.ts";
@@ -131,6 +132,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   const store = withEncryptedSecrets(opened, new SecretBox(secretKey));
   // Several Kilns on one Postgres (src/cluster/): a shared label, leader election, a shared job queue, logs across.
   const cluster = config.databaseUrl ? await Cluster.open({ url: config.databaseUrl.reveal(), nodeId, say }) : null;
+  // Several Kilns: an upload received by one is kept in the database too, so any of them can build it.
+  const sharedUploads = cluster ? new PgUploads(cluster.db) : null;
   const instanceId = cluster?.id ?? nodeId;
   const sealed = await store.secrets.sealLegacy();
   if (sealed > 0) say(`sealed ${sealed} plaintext secret(s) left by an older Kiln`);
@@ -293,6 +296,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     runtime,
     routes,
     uploadsDir: join(config.dataDir, "uploads"),
+    ...(sharedUploads ? { sharedUploads } : {}),
     ownNetwork: config.dockerNetwork,
     validateGit: (url, ref) => {
       validateGitUrl(url);
@@ -395,6 +399,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     watcher,
     buildsDir: join(config.dataDir, "builds"),
     uploadsDir: join(config.dataDir, "uploads"),
+    ...(sharedUploads ? { sharedUploads } : {}),
     keepImages: config.keepImages,
     instanceId,
     busy: (id) => queue.busy(id) || !!apps?.busy(id),
@@ -482,6 +487,10 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
         await logOffload?.stop();
       },
     });
+    // Builds run on every Kiln: each clears its own disk (the leader's full collection also does the engine's).
+    const localGc = setInterval(() => void leaderReconciler.collectLocalGarbage().catch((err) => say(`gc: ${errorMessage(err)}`)), GC_INTERVAL_MS);
+    localGc.unref?.();
+    clusterStops.push(() => clearInterval(localGc));
     // Where each Kiln answers, and on which pools node: a release or sync of another node's member goes there.
     peers = await Peers.start({ db: cluster.db, owner: cluster.owner, node: poolsNode, apiUrl: config.advertiseUrl, onError: (err) => say(`peers: ${errorMessage(err)}`) });
     // Every Kiln's own Caddy follows the routes and domains in the store (another Kiln may have changed them).

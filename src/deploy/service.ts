@@ -15,13 +15,14 @@ import { join } from "node:path";
 import type { Build, Deployment, SourceSpec } from "../core/deployment.ts";
 import { deploymentLifecycle } from "../core/deployment.ts";
 import { buildEnvChanged, checkName, decodeEnv, describeEnv, describeEnvChange, encodeEnv, runtimeEnv, type AppEnv } from "../core/env.ts";
-import { badRequest, conflict, KilnError, notFound } from "../core/errors.ts";
+import { badRequest, conflict, errorMessage, KilnError, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import { MANAGED } from "../core/labels.ts";
 import { generateDeploymentName, validateDeploymentName } from "../core/names.ts";
 import type { ContainerRuntime } from "../core/ports/runtime.ts";
 import type { RouteTable } from "../core/ports/routes.ts";
 import type { FetchRequest } from "../core/ports/source.ts";
+import type { SharedUploads } from "../core/ports/uploads.ts";
 import type { Store } from "../core/ports/store.ts";
 import { releaseEnvKey, type Release, type ReleaseVia } from "../core/release.ts";
 import { Secret } from "../core/secret.ts";
@@ -59,6 +60,8 @@ export interface DeploymentServiceDeps {
   runtime: ContainerRuntime;
   routes: RouteTable;
   uploadsDir: string;
+  /** Several Kilns: uploads kept where every Kiln reads them (a redeploy or takeover elsewhere builds them). */
+  sharedUploads?: SharedUploads;
   /** Kiln's own isolated network (KILN_DOCKER_NETWORK): never a shared network an app may name. */
   ownNetwork: string;
   /** Throws a bad_request KilnError when the URL or ref is unsafe or unsupported. */
@@ -123,9 +126,11 @@ export class DeploymentService {
     const dest = join(this.d.uploadsDir, `${uploadId}.tar`);
     try {
       await rename(file, dest);
+      await this.d.sharedUploads?.put(uploadId, dest);
       return await this.#create(opts, { kind: "tarball", uploadId }, async () => {});
     } catch (err) {
       await rm(dest, { force: true });
+      await this.d.sharedUploads?.delete(uploadId).catch(() => {});
       throw err;
     }
   }
@@ -198,7 +203,10 @@ export class DeploymentService {
     }
     const volumes = await this.d.runtime.listVolumes({ [MANAGED]: "true", "kiln.deployment": d.id });
     if (opts.volumes) for (const v of volumes) await this.d.runtime.removeVolume(v.name);
-    if (d.source.kind === "tarball") await rm(join(this.d.uploadsDir, `${d.source.uploadId}.tar`), { force: true });
+    if (d.source.kind === "tarball") {
+      await rm(join(this.d.uploadsDir, `${d.source.uploadId}.tar`), { force: true });
+      await this.d.sharedUploads?.delete(d.source.uploadId);
+    }
     await this.d.store.secrets.deletePrefix(`deployment/${d.id}/`);
     await this.d.forgetLogs(d.id);
     await this.d.store.deployments.delete(d.id);
@@ -423,6 +431,7 @@ export class DeploymentService {
         // From here on a newer push waits for a build of its own.
         if (pending && this.#pendingCommits.get(d.id) === pending) this.#pendingCommits.delete(d.id);
         const now = (await this.d.store.deployments.get(d.id)) ?? d;
+        await this.#uploadHere(now);
         const what = pending && source.kind === "git"
           ? { source: { ...source, commit: pending.commit }, meta: { ...meta, description: `${meta.description} ${pending.commit.slice(0, 12)}` } }
           : { source, meta };
@@ -455,8 +464,7 @@ export class DeploymentService {
       if (inFlight) await this.abandon(d.id, spec, `${why}; build #${build.number} had ended (${build.status})`);
       return;
     }
-    const upload = d.source.kind === "tarball" ? join(this.d.uploadsDir, `${d.source.uploadId}.tar`) : null;
-    if (upload && !(await access(upload).then(() => true, () => false))) {
+    if (d.source.kind === "tarball" && !(await this.#upload(d.source.uploadId))) {
       return this.abandon(d.id, spec, `${why}; the upload it builds is on that Kiln's disk, not this one's: upload it again`);
     }
     if (build.status === "running") {
@@ -495,6 +503,24 @@ export class DeploymentService {
     if (d.status === "queued" || d.status === "building" || d.status === "deploying") {
       await this.d.store.deployments.update(d.id, { status: "failed", failureReason: `abandoned: ${why}` }, "DeploymentService.abandon");
     }
+  }
+
+  /**
+   * The upload's path on this Kiln's disk, fetched from the shared copy when it is not here (it was
+   * received by another Kiln); null when neither has it.
+   */
+  async #upload(uploadId: string): Promise<string | null> {
+    const path = join(this.d.uploadsDir, `${uploadId}.tar`);
+    if (await access(path).then(() => true, () => false)) return path;
+    if (!this.d.sharedUploads) return null;
+    await mkdir(this.d.uploadsDir, { recursive: true });
+    return (await this.d.sharedUploads.fetchTo(uploadId, path)) ? path : null;
+  }
+
+  /** Before a build of an upload runs here: the upload on this Kiln's disk (a read that fails is said; the build then fails saying the tarball is missing). */
+  async #uploadHere(d: Deployment): Promise<void> {
+    if (d.source.kind !== "tarball") return;
+    await this.#upload(d.source.uploadId).catch((err: unknown) => this.d.log(d.id, `the upload could not be read from the database: ${errorMessage(err)}`));
   }
 
   async #fetchRequest(d: Deployment): Promise<FetchRequest> {

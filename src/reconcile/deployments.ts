@@ -18,6 +18,7 @@ import type { ContainerInfo, ContainerRuntime } from "../core/ports/runtime.ts";
 import type { Store } from "../core/ports/store.ts";
 import { instanceAppFilter } from "../core/labels.ts";
 import type { RuntimeWatcher } from "../containers/runtime-watch.ts";
+import type { SharedUploads } from "../core/ports/uploads.ts";
 import { planGarbage, type DirEntry, type Removal } from "./gc.ts";
 
 export interface ReconcilerDeps {
@@ -49,7 +50,12 @@ export interface ReconcilerDeps {
    * and each pass follows the running containers nobody follows yet (only the leader follows).
    */
   shared?: boolean;
+  /** Several Kilns: the uploads kept in the database (those no deployment names go after an hour). */
+  sharedUploads?: SharedUploads;
 }
+
+/** A shared upload no deployment names is kept this long (its deployment may be being created). */
+const SHARED_UPLOAD_GRACE_MS = 60 * 60_000;
 
 /** How often garbage is collected after boot. */
 export const GC_INTERVAL_MS = 5 * 60_000;
@@ -99,20 +105,31 @@ export class Reconciler {
    * after another, each on a fresh look. Returns what was removed.
    */
   collectGarbage(): Promise<Removal[]> {
-    const next = this.#gc.catch(() => {}).then(() => this.#collect());
+    const next = this.#gc.catch(() => {}).then(() => this.#collect(true));
     this.#gc = next;
     return next;
   }
 
-  async #collect(): Promise<Removal[]> {
+  /**
+   * Several Kilns: only this Kiln's own disk — uploads no deployment names, work dirs of ended builds
+   * (builds run on every Kiln; images and the engine are the leader's collectGarbage's).
+   */
+  collectLocalGarbage(): Promise<Removal[]> {
+    const next = this.#gc.catch(() => {}).then(() => this.#collect(false));
+    this.#gc = next;
+    return next;
+  }
+
+  async #collect(engine: boolean): Promise<Removal[]> {
     const { store, runtime } = this.d;
     // The engine and the disk before the store: whatever row explains an entry existed before it, so is seen.
     const [images, imagesInUse, uploads, workDirs] = await Promise.all([
-      runtime.listAllImages(),
-      runtime.imagesInUse(),
+      engine ? runtime.listAllImages() : [],
+      engine ? runtime.imagesInUse() : new Set<string>(),
       dirEntries(this.d.uploadsDir),
       dirEntries(this.d.buildsDir),
     ]);
+    const shared = engine && this.d.sharedUploads ? await this.d.sharedUploads.list() : [];
     const deployments = await store.deployments.list();
     const builds = (await Promise.all(deployments.map((d) => store.builds.listFor(d.id)))).flat();
     const releases = (await Promise.all(deployments.map((d) => store.releases.listFor(d.id)))).flat();
@@ -120,6 +137,14 @@ export class Reconciler {
     const plan = planGarbage({ instanceId: this.d.instanceId, keepImages: this.d.keepImages, releaseBuilds, deployments, builds, images, imagesInUse, uploads, workDirs, now: Date.now() });
     const removed: Removal[] = [];
     for (const r of plan) if (await this.#remove(r)) removed.push(r);
+    const named = new Set(deployments.flatMap((d) => (d.source.kind === "tarball" ? [d.source.uploadId] : [])));
+    for (const u of shared) {
+      if (named.has(u.uploadId) || Date.now() - u.createdAt < SHARED_UPLOAD_GRACE_MS) continue;
+      await this.d.sharedUploads!.delete(u.uploadId).then(
+        () => this.d.say(`gc: removed shared upload ${u.uploadId} (no deployment names it)`),
+        (err: unknown) => this.d.say(`gc: left shared upload ${u.uploadId}: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
     return removed;
   }
 

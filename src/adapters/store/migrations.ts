@@ -279,7 +279,34 @@ CREATE TABLE kiln_peers (
 );
 CREATE INDEX kiln_peers_node ON kiln_peers (pools_node, seen_at)`,
   },
+  {
+    id: 14,
+    name: "uploads every Kiln can read",
+    // Used only with Postgres (src/adapters/store/postgres-uploads.ts): a tarball deploy received by
+    // one Kiln is kept here too, in parts, so another Kiln can build it (a redeploy, a build taken
+    // over). SQLite gets the tables, unused: one Kiln reads its own disk.
+    sql: uploadTables("BLOB"),
+    postgres: uploadTables("BYTEA"),
+  },
 ];
+
+/** Migration 14's tables; only the parts' column type differs between the stores. */
+function uploadTables(blobType: "BLOB" | "BYTEA"): string {
+  return `
+CREATE TABLE kiln_uploads (
+  upload_id TEXT PRIMARY KEY,
+  bytes BIGINT NOT NULL,
+  parts INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE kiln_upload_parts (
+  upload_id TEXT NOT NULL,
+  part INTEGER NOT NULL,
+  data ${blobType} NOT NULL,
+  PRIMARY KEY (upload_id, part)
+)`;
+}
 
 /** Migration 11's tables; `seq` numbers jobs in the order asked (Postgres fills it itself). */
 function clusterTables(seqType: "INTEGER" | "BIGSERIAL"): string {
