@@ -67,6 +67,8 @@ import { PoolService } from "./pools/pool-service.ts";
 import { TenantResolverProcess, resolverAnswers } from "./routing/resolver-process.ts";
 import { killLeftoverCommands, withOwnerMarker } from "./adapters/exec/leftovers.ts";
 import { StatsSampler } from "./stats/sampler.ts";
+import { withClusterRequests } from "./stats/merge-requests.ts";
+import { ClusterRequestStats } from "./cluster/request-stats.ts";
 import { DockerContainerStats } from "./adapters/docker/container-stats.ts";
 import { listenForAccessLog } from "./adapters/caddy/access-log.ts";
 import { Cluster } from "./cluster/cluster.ts";
@@ -164,12 +166,25 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     log: (line) => say(line),
   });
   // Per-app stats: containers from the engine, requests from Caddy's access log (sent to a loopback listener).
+  // Several Kilns: each Caddy sees only its own requests; their totals are shared through the store.
+  const sharedRequests = cluster ? new ClusterRequestStats(cluster.db, cluster.owner) : null;
   const stats = new StatsSampler({
     deployments: () => store.deployments.list(),
     domains: () => store.domains.all(),
     reader: new DockerContainerStats({ socketPath: config.dockerSocket }),
     publicHost: config.publicHost,
+    ...(sharedRequests ? { onRequests: (ts, per) => void sharedRequests.record(ts, per).catch((err) => say(`stats: ${errorMessage(err)}`)) } : {}),
   });
+  const statsView = sharedRequests
+    ? {
+        intervalSeconds: stats.intervalSeconds,
+        series: async (id: string) => {
+          const local = stats.series(id);
+          const from = (local[0]?.ts ?? Date.now()) - stats.intervalSeconds * 1000;
+          return withClusterRequests(local, await sharedRequests.rows(id, from), stats.intervalSeconds * 1000);
+        },
+      }
+    : stats;
   const accessLog = listenForAccessLog((entry) => stats.request(entry));
   stats.start();
   const caddyRoutes = new CaddyRouteTable({
@@ -541,7 +556,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     },
     health: () => health.report(),
     metrics,
-    stats,
+    stats: statsView,
   });
   const server = Bun.serve({
     hostname: config.api.host,

@@ -29,6 +29,24 @@ export class LatencyHistogram {
     this.#total += other.#total;
   }
 
+  /** The non-empty buckets as [index, count] pairs (what is kept in the store, several Kilns). */
+  toSparse(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let i = 0; i < BUCKETS; i++) if (this.#counts[i]) out.push([i, this.#counts[i]!]);
+    return out;
+  }
+
+  /** A histogram from toSparse()'s pairs; pairs out of range are ignored. */
+  static fromSparse(pairs: readonly (readonly [number, number])[]): LatencyHistogram {
+    const h = new LatencyHistogram();
+    for (const [i, n] of pairs) {
+      if (!Number.isInteger(i) || i < 0 || i >= BUCKETS || !Number.isInteger(n) || n <= 0) continue;
+      h.#counts[i]! += n;
+      h.#total += n;
+    }
+    return h;
+  }
+
   /** The q-quantile (0 < q ≤ 1) in ms, null when empty. */
   quantile(q: number): number | null {
     if (this.#total === 0) return null;

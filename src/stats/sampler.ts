@@ -39,6 +39,8 @@ export interface StatsSamplerOptions {
   now?: () => number;
   /** A sample that failed as a whole (the store or engine away); default: dropped silently. */
   onError?: (err: unknown) => void;
+  /** Told of each interval's requests per deployment (only those with requests): several Kilns share them. */
+  onRequests?: (ts: number, perDeployment: ReadonlyMap<string, RequestTotals>) => void;
 }
 
 export class StatsSampler {
@@ -109,6 +111,7 @@ export class StatsSampler {
         const id = key.startsWith(ID_KEY) ? key.slice(ID_KEY.length) : resolveOwner(key, table);
         if (id) perDeployment.set(id, merge(perDeployment.get(id), totals));
       }
+      if (perDeployment.size > 0) this.#o.onRequests?.(now, perDeployment);
       const seen = new Set<string>();
       await Promise.all(
         deployments.map(async (d) => {

@@ -141,6 +141,29 @@ test("a domain attached through C is served by A's and B's Caddy; detached throu
   }, 20_000);
 }, 60_000);
 
+test("an app's request figures are every Kiln's Caddy's together, on whichever Kiln is asked", async () => {
+  const ok2xx = async (k: KilnProcess) => {
+    const body = (await (await k.api("/deployments/cl-quick/stats")).json()) as { samples: { status: Record<string, number> }[] };
+    return body.samples.reduce((n, s) => n + s.status["2xx"]!, 0);
+  };
+  // Quiet first: the earlier tests' requests all counted (two reads a sample apart agree, on A and on C).
+  let before = [-1, -1];
+  await until("the counts to settle", async () => {
+    const now = [await ok2xx(A()), await ok2xx(C())];
+    const settled = now[0] === before[0] && now[1] === before[1];
+    before = now;
+    if (!settled) await Bun.sleep(11_000);
+    return settled;
+  }, 90_000);
+  for (let i = 0; i < 5; i++) expect((await A().viaCaddy(`cl-quick.localhost:${A().publicPort}`)).status).toBe(200);
+  for (let i = 0; i < 7; i++) expect((await B().viaCaddy(`cl-quick.localhost:${B().publicPort}`)).status).toBe(200);
+  // C's Caddy answered none of them; C shows all twelve, and so does A.
+  await until("C to count A's and B's requests", async () => (await ok2xx(C())) >= before[1]! + 12, 40_000);
+  await Bun.sleep(11_000); // every Kiln has sampled since: nothing is counted twice
+  expect(await ok2xx(C())).toBe(before[1]! + 12);
+  expect(await ok2xx(A())).toBe(before[0]! + 12);
+}, 180_000);
+
 test("kill -9 A in the middle of a build: B or C takes it over and completes it, once; nothing stuck", async () => {
   const res = await A().api("/deployments", { body: { gitUrl: git.url("slow"), name: "cl-slow" } });
   expect(res.status).toBe(202);

@@ -288,6 +288,27 @@ CREATE INDEX kiln_peers_node ON kiln_peers (pools_node, seen_at)`,
     sql: uploadTables("BLOB"),
     postgres: uploadTables("BYTEA"),
   },
+  {
+    id: 15,
+    name: "each Kiln's request totals per app and interval",
+    // Used only with Postgres (src/cluster/request-stats.ts): each Kiln's Caddy logs only the requests
+    // it answered, so every Kiln keeps its 10 s totals here (the last hour) and an app's figures are
+    // their sum, on whichever Kiln is asked. SQLite gets the table, unused.
+    sql: `
+CREATE TABLE kiln_request_stats (
+  owner TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  ts BIGINT NOT NULL,
+  count INTEGER NOT NULL,
+  s2xx INTEGER NOT NULL,
+  s3xx INTEGER NOT NULL,
+  s4xx INTEGER NOT NULL,
+  s5xx INTEGER NOT NULL,
+  latency TEXT NOT NULL,
+  PRIMARY KEY (owner, deployment_id, ts)
+);
+CREATE INDEX kiln_request_stats_app ON kiln_request_stats (deployment_id, ts)`,
+  },
 ];
 
 /** Migration 14's tables; only the parts' column type differs between the stores. */

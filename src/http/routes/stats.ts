@@ -11,7 +11,8 @@ import { StatsParams, StatsQuery, StatsView } from "../schemas-stats.ts";
 
 export interface StatsRoutesDeps {
   service: Pick<DeploymentService, "get">;
-  stats: { intervalSeconds: number; series(deploymentId: string): AppStatsSample[] };
+  /** Several Kilns: `series` adds the other Kilns' requests (cluster/request-stats.ts), hence a promise. */
+  stats: { intervalSeconds: number; series(deploymentId: string): AppStatsSample[] | Promise<AppStatsSample[]> };
 }
 
 export function statsRoutes(d: StatsRoutesDeps) {
@@ -32,7 +33,7 @@ export function statsRoutes(d: StatsRoutesDeps) {
   app.get("/deployments/:id/stats", async (c) => {
     const since = parseSince(c.req.query("since"));
     const deployment = await d.service.get(c.req.param("id"));
-    const samples = d.stats.series(deployment.id).filter((s) => s.ts > since);
+    const samples = (await d.stats.series(deployment.id)).filter((s) => s.ts > since);
     return c.json({ intervalSeconds: d.stats.intervalSeconds, samples }, 200);
   });
   return app;
