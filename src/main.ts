@@ -200,6 +200,9 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
   // Every route goes through DomainRoutes, which adds the app's own domains (kept from store.domains).
   // KILN_ENGINE=swarm: apps are Swarm services, reached through the edge (deploy/swarm-engine.ts).
   const swarm = config.engine.kind === "swarm" ? await SwarmEngine.start({ config: { ...config, engine: config.engine }, runtime, instanceId, nodeId, say }) : null;
+  if (swarm && cluster && config.engine.kind === "swarm" && !config.engine.registry) {
+    say("swarm: with several Kilns on one database, set KILN_REGISTRY to one registry they all use (this Kiln's own keeps its images in its own data dir)");
+  }
   const routes = new DomainRoutes(swarm ? swarm.routesOver(caddyRoutes) : caddyRoutes, await store.domains.all());
   const caddy = new CaddySupervisor({
     adminUrl: config.caddyAdmin,
