@@ -36,7 +36,8 @@ export interface PoolServiceDeps extends AdoptDeps {
   events?: EngineEvents;
   /**
    * Several Kilns share the store (src/cluster/): start() only loads the workloads (claims work on
-   * every Kiln); adoption, health, refills and the tick run between lead() and follow(), on the leader.
+   * every Kiln); adoption, health, refills and the tick run between lead() and follow(), on the Kiln
+   * its pools node elected (cluster/node-lock.ts), for that node's members.
    */
   shared?: boolean;
 }

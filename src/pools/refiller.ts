@@ -2,6 +2,8 @@
  * Keeps each pool at min_size ready members, never above max_size, with bounded concurrency
  * across pools. Members of an older spec are drained once enough new ones are ready; members of a
  * removed workload are drained. Kicked after claims, releases and workload changes, and on a timer.
+ * It counts and makes the members of its own pools node only (Members.node): min_size and max_size
+ * hold per node.
  */
 import { IllegalMove } from "../core/lifecycle.ts";
 import type { Store } from "../core/ports/store.ts";
@@ -59,7 +61,7 @@ export class Refiller {
     this.#stopped = true;
   }
 
-  /** Kicks count again after stop() (several Kilns: the leader refills, src/pools/pool-service.ts). */
+  /** Kicks count again after stop() (several Kilns: one Kiln per pools node refills that node's pools, src/pools/pool-service.ts). */
   resume(): void {
     this.#stopped = false;
   }
