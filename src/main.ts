@@ -58,12 +58,7 @@ import { MANAGED } from "./core/labels.ts";
 import { errorMessage, notFound } from "./core/errors.ts";
 import { SlotMounts } from "./adapters/mounts/slot-mounts.ts";
 import { RcloneSyncer } from "./adapters/rclone/rclone-syncer.ts";
-import { WorkloadWatcher } from "./pools/workloads/watch.ts";
-import { WorkloadRegistry } from "./pools/workload-registry.ts";
-import { Members } from "./pools/members.ts";
-import { Refiller } from "./pools/refiller.ts";
-import { Tenants } from "./pools/tenants.ts";
-import { PoolService } from "./pools/pool-service.ts";
+import { assemblePools } from "./pools/assemble.ts";
 import { TenantResolverProcess, resolverAnswers } from "./routing/resolver-process.ts";
 import { killLeftoverCommands, withOwnerMarker } from "./adapters/exec/leftovers.ts";
 import { StatsSampler } from "./stats/sampler.ts";
@@ -338,20 +333,22 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
     onPullRequest: (parent, ev, provider) => previews.onPullRequest(parent, ev, provider),
   });
 
-  // Tenant pools.
-  const registry = new WorkloadRegistry(store);
-  // A pools node: the Kilns sharing this pools directory (src/cluster/node-lock.ts). Several Kilns on one
-  // host share it to serve each other's claims; members are only handed out on their own node.
+  // Tenant pools. A pools node: the Kilns sharing this pools directory (src/cluster/node-lock.ts). Several
+  // Kilns on one host share it to serve each other's claims; members are only handed out on their own node.
   const poolsDir = config.pools.dir;
   const poolsNode = await resolvePoolsNode(poolsDir);
   const slots = new SlotMounts({ slotsRoot: join(poolsDir, "slots"), stagingRoot: join(poolsDir, "slots-staging"), baseEnv, shared: cluster !== null });
-  const members = new Members({
+  const { registry, refiller, tenants, service: pools } = assemblePools({
     store,
     runtime,
     slots,
-    registry,
+    syncer: new RcloneSyncer({ baseEnv }),
+    events,
     instanceId,
     node: poolsNode,
+    poolsDir,
+    workloadsDir: config.pools.workloadsDir,
+    workloadEnv: config.workloadEnv,
     defaults: {
       network: config.dockerNetwork,
       memoryBytes: config.appLimits.memoryBytes,
@@ -360,54 +357,16 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       tmpfsSize: config.pools.tmpfsSize,
     },
     readyTimeoutMs: config.pools.readyTimeoutMs,
-  });
-  const refiller = new Refiller(store, registry, members, config.pools.concurrency, (line) => say(`pools: ${line}`));
-  const tenants = new Tenants({
-    store,
-    runtime,
-    slots,
-    members,
-    refiller,
-    registry,
-    syncer: new RcloneSyncer({ baseEnv }),
-    dataDir: poolsDir,
-    ...(cluster ? { lock: cluster.tenantLock() } : {}),
+    concurrency: config.pools.concurrency,
     urls: { publicHost: config.publicHost, publicPort: config.publicPort, tls: config.tls },
+    ...(cluster ? { lock: cluster.tenantLock() } : {}),
     logFor: async (workloadId, tenantId) => {
       const key = tenantStream(workloadId, tenantId);
       await bus.open(key);
       return bus.sink(key);
     },
-    engineAway: () => pools?.engineAway() ?? false,
     onClaimed: metrics.claimed,
-  });
-  let pools: PoolService | null = null;
-  const workloadWatcher: WorkloadWatcher = new WorkloadWatcher({
-    dir: config.pools.workloadsDir,
-    env: config.workloadEnv,
-    onChange: () => {
-      const snap = workloadWatcher.current();
-      pools?.onWorkloads(snap.workloads, snap.errors.map((e) => ({ file: e.file, message: e.message })));
-    },
-  });
-  pools = new PoolService({
-    store,
-    runtime,
-    slots,
-    members,
-    refiller,
-    tenants,
-    registry,
-    source: workloadWatcher,
-    prepareSlots: () => slots.prepare(),
-    releaseSlots: () => slots.release(),
-    instanceId,
-    node: poolsNode,
-    dataDir: poolsDir,
-    log: (line) => say(line),
-    // Dead members are taken out of the pool, claimed ones replaced for their tenants (pools/member-health.ts).
-    events,
-    shared: cluster !== null,
+    say,
   });
 
   reconciler = new Reconciler({
@@ -581,8 +540,8 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       build_runner: () => runner.illegalMoves,
       refiller: () => refiller.illegalMoves,
       tenants: () => tenants.illegalMoves,
-      pool_service: () => pools?.illegalMoves ?? 0,
-      member_health: () => pools?.health.illegalMoves ?? 0,
+      pool_service: () => pools.illegalMoves,
+      member_health: () => pools.health.illegalMoves,
     },
   });
   const metricsServer = config.metricsAddr ? serveMetrics(metrics.registry, config.metricsAddr) : null;
@@ -618,7 +577,7 @@ export async function startKiln(config: Config, opts: { quiet?: boolean } = {}):
       server.stop(true);
       metricsServer?.stop();
       await stats.stop();
-      await pools?.stop();
+      await pools.stop();
       await queue.drain();
       watcher.stopAll();
       await logRetention.stop();
