@@ -119,3 +119,46 @@ test("adoptPoolMembers: a claim whose member is gone (Kiln died mid-replacement)
   expect(await store.pools.getMember("old")).toBeNull();
   expect(await store.pools.getTenant("acme", "echo")).toMatchObject({ status: "released", memberId: null });
 });
+
+test("adoptPoolMembers, a Kiln alone whose pools directory moved: the old node's members go, their tenants released, saying where the state is; with several Kilns they are left to their node", async () => {
+  const run = async (shared: boolean) => {
+    const store = SqliteStore.open(":memory:");
+    const mine = { ...m("here", "ready", "c1"), node: "node-new" };
+    const theirs = { ...m("there", "claimed", "c2", "acme"), node: "node-old" };
+    await store.pools.insertMember(mine);
+    await store.pools.insertMember(theirs);
+    await store.pools.putTenant({ tenantId: "acme", workloadId: "echo", memberId: "there", status: "claimed", lastSync: null, claimedAt: 1, releasedAt: null, updatedAt: 1 });
+    const info = (id: string, member: string, node: string): ContainerInfo => ({ id, running: true, labels: { "kiln.member": member, "kiln.node": node } }) as unknown as ContainerInfo;
+    let containers = [info("c1", "here", "node-new"), info("c2", "there", "node-old")];
+    const said: string[] = [];
+    await adoptPoolMembers({
+      store,
+      runtime: { listContainers: async () => containers, removeContainer: async (id: string) => void (containers = containers.filter((c) => c.id !== id)) } as unknown as ContainerRuntime,
+      slots: { attached: async () => [], detach: async () => {} } as unknown as AdoptDeps["slots"],
+      members: {
+        destroy: async (id: string) => {
+          const row = await store.pools.getMember(id);
+          containers = containers.filter((c) => c.id !== row?.containerId);
+          await store.pools.deleteMember(id);
+        },
+      } as unknown as AdoptDeps["members"],
+      registry: {} as AdoptDeps["registry"],
+      instanceId: "i",
+      node: "node-new",
+      shared,
+      dataDir: "/nonexistent",
+      log: (l) => said.push(l),
+    });
+    return { store, containers, said };
+  };
+  const alone = await run(false);
+  expect((await alone.store.pools.listMembers()).map((x) => x.id)).toEqual(["here"]);
+  expect(alone.containers.map((c) => c.id)).toEqual(["c1"]);
+  expect(await alone.store.pools.getTenant("acme", "echo")).toMatchObject({ status: "released", memberId: null });
+  expect(alone.said.join("\n")).toContain("tenant acme released (its state stays in the old pools directory)");
+
+  const several = await run(true);
+  expect((await several.store.pools.listMembers()).map((x) => x.id).sort()).toEqual(["here", "there"]);
+  expect(several.containers.map((c) => c.id)).toEqual(["c1", "c2"]);
+  expect(await several.store.pools.getTenant("acme", "echo")).toMatchObject({ status: "claimed", memberId: "there" });
+});

@@ -30,6 +30,8 @@ export interface AdoptDeps {
   node?: string;
   /** Where the tenants' directories are (KILN_POOLS_DIR). */
   dataDir: string;
+  /** Several Kilns share the store: other nodes' members are theirs. Alone, a member of another node is a leftover. */
+  shared?: boolean;
   log: (line: string) => void;
 }
 
@@ -38,11 +40,12 @@ const WHERE = "adoptPoolMembers";
 /**
  * This instance's member containers on this pools node, as the engine has them now. Several nodes
  * may share one engine: another node's containers (its label) are its own to keep; one without the
- * label predates nodes and belongs to whoever adopts it.
+ * label predates nodes and belongs to whoever adopts it. A Kiln alone takes them all (one of another
+ * node was made before its pools directory moved: a leftover).
  */
-async function memberContainers(d: { runtime: ContainerRuntime; instanceId: string; node?: string }) {
+async function memberContainers(d: { runtime: ContainerRuntime; instanceId: string; node?: string; shared?: boolean }) {
   const all = await d.runtime.listContainers({ [MANAGED]: "true", [INSTANCE]: d.instanceId, "kiln.kind": "pool-member" });
-  return d.node === undefined ? all : all.filter((c) => c.labels[NODE] === undefined || c.labels[NODE] === d.node);
+  return d.node === undefined || !d.shared ? all : all.filter((c) => c.labels[NODE] === undefined || c.labels[NODE] === d.node);
 }
 
 /** Members whose container no longer runs: ready ones (to remove) and held ones (to replace). Pure. */
@@ -113,6 +116,7 @@ export async function adoptPoolMembers(d: AdoptDeps): Promise<{ adopted: number;
     // Rows from before members recorded their node were made here (one Kiln alone then).
     const n = await d.store.pools.adoptMembers(d.node);
     if (n > 0) d.log(`pools: ${n} member(s) recorded before pools nodes are this node's (${d.node})`);
+    if (!d.shared) await removeOtherNodes(d, d.node);
   }
   const members = await d.store.pools.listMembers(undefined, d.node);
   const known = new Set<string>();
@@ -160,6 +164,23 @@ export async function adoptPoolMembers(d: AdoptDeps): Promise<{ adopted: number;
   // Slot mounts whose member no longer exists.
   for (const memberId of attached) if (!live.has(memberId)) await d.slots.detach(memberId).catch(() => {});
   return { adopted, removed, illegalMoves };
+}
+
+/**
+ * A Kiln alone whose pools directory moved (KILN_POOLS_DIR changed): the members of the old one bind
+ * slots this Kiln no longer keeps, so they go (containers and rows); their tenants are released, their
+ * state left where it was, and the log says where.
+ */
+async function removeOtherNodes(d: AdoptDeps, node: string): Promise<void> {
+  for (const m of await d.store.pools.listMembers()) {
+    if (m.node === node || m.node === "") continue;
+    await d.members.destroy(m.id).catch(() => {});
+    const t = m.tenantId ? await d.store.pools.getTenant(m.tenantId, m.workloadId) : null;
+    if (t && t.memberId === m.id && t.status !== "released") {
+      await d.store.pools.putTenant({ ...t, memberId: null, status: "released", releasedAt: Date.now(), updatedAt: Date.now() }, WHERE);
+    }
+    d.log(`pools: member ${m.id} belonged to pools node ${m.node}, not this Kiln's (${node}: KILN_POOLS_DIR moved); removed${t ? `, tenant ${t.tenantId} released (its state stays in the old pools directory)` : ""}`);
+  }
 }
 
 /** Adopts (true) or removes (false) one member, putting its and its tenant's statuses right. */
