@@ -7,13 +7,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { SQL, type Subprocess } from "bun";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kilnProcess, type KilnProcess } from "../helpers/kiln-process.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { until } from "../helpers/wait.ts";
-import { clusterIdOf, removeClusterLeftovers } from "./leftovers.ts";
+import { clusterIdOf, removeClusterLeftovers, removePoolsDir, stopKilns } from "./leftovers.ts";
 import { ensureWorkloadImage, WORKLOAD_IMAGE, WORKLOAD_IMAGE_TIMEOUT_MS, writeWorkload } from "../helpers/workloads.ts";
 
 const TENANTS = 50;
@@ -63,13 +63,9 @@ afterAll(async () => {
   // Members outlive Kiln: release every tenant first (through any Kiln), then stop the Kilns.
   await Promise.all(Array.from({ length: TENANTS }, (_, t) => kilns[t % 3]?.api(`/tenants/t${t}/release`, { method: "POST" }).catch(() => {})));
   const clusterId = url ? await clusterIdOf(url) : null;
-  for (const p of procs) p.kill("SIGTERM");
-  await Promise.all(procs.map((p) => Promise.race([p.exited, Bun.sleep(20_000)])));
-  for (const p of procs) p.kill("SIGKILL");
-  for (const k of kilns) k.cleanup();
+  await stopKilns(procs, kilns);
   removeClusterLeftovers(clusterId);
-  for (const dir of ["slots", "slots-staging"]) Bun.spawnSync(["umount", "-R", "-l", join(poolsDir, dir)]);
-  rmSync(poolsDir, { recursive: true, force: true });
+  removePoolsDir(poolsDir);
   await pg?.stop();
 }, 180_000);
 

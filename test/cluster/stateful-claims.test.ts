@@ -10,13 +10,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { SQL, type Subprocess } from "bun";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kilnProcess, type KilnProcess } from "../helpers/kiln-process.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { until } from "../helpers/wait.ts";
-import { clusterIdOf, removeClusterLeftovers } from "./leftovers.ts";
+import { clusterIdOf, removeClusterLeftovers, removePoolsDir, stopKilns } from "./leftovers.ts";
 import { ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS, workloadYaml, writeWorkload } from "../helpers/workloads.ts";
 
 const WORKLOAD = "cl-state";
@@ -69,13 +69,9 @@ afterAll(async () => {
   for (const [k, t] of [[A(), "t1"], [B(), "t2"], [C(), "t3"]] as const) await k?.api(`/tenants/${t}/release`, { method: "POST" }).catch(() => {});
   const clusterId = url ? await clusterIdOf(url) : null;
   await db?.close();
-  for (const p of procs) p.kill("SIGTERM");
-  await Promise.all(procs.map((p) => Promise.race([p.exited, Bun.sleep(20_000)])));
-  for (const p of procs) p.kill("SIGKILL");
-  for (const k of kilns) k.cleanup();
+  await stopKilns(procs, kilns);
   removeClusterLeftovers(clusterId);
-  for (const dir of ["slots", "slots-staging"]) Bun.spawnSync(["umount", "-R", "-l", join(shared, dir)]);
-  rmSync(shared, { recursive: true, force: true });
+  removePoolsDir(shared);
   await pg?.stop();
 }, 180_000);
 

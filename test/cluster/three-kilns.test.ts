@@ -19,7 +19,7 @@ import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { collectFrames } from "../helpers/ws-frames.ts";
 import { tarOf } from "../helpers/kiln.ts";
 import { until } from "../helpers/wait.ts";
-import { clusterIdOf, removeClusterLeftovers } from "./leftovers.ts";
+import { clusterIdOf, removeClusterLeftovers, stopKilns } from "./leftovers.ts";
 import { ensureWorkloadImage, WORKLOAD_IMAGE, WORKLOAD_IMAGE_TIMEOUT_MS } from "../helpers/workloads.ts";
 
 let pg: TestPostgres;
@@ -64,13 +64,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const clusterId = url ? await clusterIdOf(url) : null;
-  for (const p of procs) p.kill("SIGTERM");
-  await Promise.all(procs.map((p) => Promise.race([p.exited, Bun.sleep(20_000)])));
-  for (const p of procs) p.kill("SIGKILL");
-  for (const k of kilns) {
-    k.cleanup();
-    rmSync(output(k), { force: true });
-  }
+  await stopKilns(procs, kilns);
+  for (const k of kilns) rmSync(output(k), { force: true });
   await git?.stop();
   removeClusterLeftovers(clusterId);
   await pg?.stop();
