@@ -127,10 +127,13 @@ export class Tenants {
    * before nodes were recorded ("") counts as this node's.
    */
   #assertLocal(m: PoolMember, what: string): void {
-    const here = this.d.members.node;
-    if (m.node && m.node !== here) {
-      throw new OtherNodeError(m.node, `${what}: tenant ${m.tenantId}'s ${m.workloadId} container runs on pools node ${m.node}, whose slots and state this Kiln (pools node ${here}) cannot reach`);
+    if (!this.#isLocal(m)) {
+      throw new OtherNodeError(m.node, `${what}: tenant ${m.tenantId}'s ${m.workloadId} container runs on pools node ${m.node}, whose slots and state this Kiln (pools node ${this.d.members.node}) cannot reach`);
     }
+  }
+
+  #isLocal(m: PoolMember): boolean {
+    return !m.node || m.node === this.d.members.node;
   }
 
   async claim(tenantId: string, workloadId: string): Promise<ClaimResult> {
@@ -206,7 +209,7 @@ export class Tenants {
     return this.#lock.run(`${dead.workloadId}/${tenantId}`, async () => {
       const m = await this.d.store.pools.getMember(dead.id);
       const t = await this.d.store.pools.getTenant(tenantId, dead.workloadId);
-      const held = m && (m.status === "claimed" || m.status === "releasing") && m.tenantId === tenantId && (!m.node || m.node === this.d.members.node);
+      const held = m && (m.status === "claimed" || m.status === "releasing") && m.tenantId === tenantId && this.#isLocal(m);
       if (!held || !t || t.memberId !== m.id || t.status === "released") return null;
       if (stillDead && !(await stillDead())) return null;
       const t0 = performance.now();
@@ -358,7 +361,7 @@ export class Tenants {
       await this.#lock
         .run(key, async () => {
           const m = await this.d.store.pools.memberOfTenant(w.id, t.tenantId);
-          if (m?.status === "claimed" && (!m.node || m.node === this.d.members.node)) await this.#sync(w, t.tenantId, "upload", await this.d.logFor(w.id, t.tenantId), "Tenants.periodic");
+          if (m?.status === "claimed" && this.#isLocal(m)) await this.#sync(w, t.tenantId, "upload", await this.d.logFor(w.id, t.tenantId), "Tenants.periodic");
         })
         .catch(async (err) => {
           if (!(err instanceof IllegalMove)) return; // a failed sync: recorded in lastSync and the tenant's log
