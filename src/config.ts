@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { badRequest } from "./core/errors.ts";
 import { S3_BUCKET_RULE, isS3Bucket } from "./core/names.ts";
 import { Secret } from "./core/secret.ts";
+import { localApiUrl } from "./core/urls.ts";
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -173,12 +174,6 @@ export interface TlsConfig {
   acmeCa?: string;
 }
 
-/** The API's own address as another process on this host reaches it. */
-function apiUrlOf(host: string, port: number): string {
-  const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  return `http://${h}:${port}`;
-}
-
 /** localhost, *.localhost, or an IP address: no public CA issues for these. */
 export function isLocalHost(host: string): boolean {
   const h = host.toLowerCase();
@@ -329,7 +324,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiToken: c.KILN_API_TOKEN,
     secretKey: c.KILN_SECRET_KEY,
     databaseUrl: c.KILN_DATABASE_URL ? new Secret(c.KILN_DATABASE_URL) : null,
-    advertiseUrl: (c.KILN_ADVERTISE_URL ?? apiUrlOf(c.KILN_API_HOST, c.KILN_API_PORT)).replace(/\/+$/, ""),
+    advertiseUrl: (c.KILN_ADVERTISE_URL ?? localApiUrl(c.KILN_API_HOST, c.KILN_API_PORT)).replace(/\/+$/, ""),
     nodeImage: c.KILN_NODE_IMAGE,
     appLimits: {
       memoryBytes: c.KILN_APP_MEMORY_MB * 1024 * 1024,

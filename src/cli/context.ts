@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClientError, KilnClient } from "../client/api-client.ts";
 import type { CliEnv } from "../config.ts";
+import { localApiUrl } from "../core/urls.ts";
 
 export interface Target {
   url: string;
@@ -31,11 +32,7 @@ export function resolveTarget(flags: { url?: string; token?: string }, env: CliE
   return { url, token, tokenFrom: path };
 }
 
-function localUrl(env: CliEnv): string {
-  const { apiHost: host, apiPort: port } = env;
-  const reachable = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-  return `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}`;
-}
+const localUrl = (env: CliEnv) => localApiUrl(env.apiHost, env.apiPort);
 
 function readTokenFile(path: string): string | undefined {
   try {

@@ -21,3 +21,9 @@ export function publicOrigin(u: PublicAddress, host: string): string {
 export function tenantUrl(u: PublicAddress, workloadId: string, tenantId: string): string {
   return `${publicOrigin(u, `${tenantId}.${workloadId}.${u.publicHost}`)}/`;
 }
+
+/** The API's address as another process on this host reaches it (a wildcard listen as 127.0.0.1). */
+export function localApiUrl(host: string, port: number | string): string {
+  const reachable = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  return `http://${reachable.includes(":") && !reachable.startsWith("[") ? `[${reachable}]` : reachable}:${port}`;
+}
