@@ -14,7 +14,7 @@ import { kilnProcess, type KilnProcess } from "../helpers/kiln-process.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { until } from "../helpers/wait.ts";
 import { clusterIdOf, removeClusterLeftovers, removePoolsDir, stopKilns } from "./leftovers.ts";
-import { ensureWorkloadImage, WORKLOAD_IMAGE, WORKLOAD_IMAGE_TIMEOUT_MS, writeWorkload } from "../helpers/workloads.ts";
+import { ensureWorkloadImage, WORKLOAD_IMAGE_TIMEOUT_MS, workloadYaml, writeWorkload } from "../helpers/workloads.ts";
 
 const TENANTS = 50;
 const CLAIMS_EACH = 4;
@@ -26,24 +26,14 @@ const kilns: KilnProcess[] = [];
 const procs: Subprocess[] = [];
 const poolsDir = mkdtempSync(join(tmpdir(), "kiln-claims-pools-"));
 
-// A tiny server (busybox httpd): fifty of them are cheap. No state or secrets volumes: any Kiln may bind a claim.
-const yaml = [
-  `id: ${WORKLOAD}`,
-  `image: ${WORKLOAD_IMAGE}`,
-  'command: ["busybox", "httpd", "-f", "-p", "8080", "-h", "/etc"]',
-  "healthcheck:",
-  '  test: ["CMD", "busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/hostname"]',
-  "  interval: 300ms",
-  "  timeout: 2s",
-  "  retries: 5",
-  "  start_period: 60s",
-  'user: "1000:1000"',
-  "ports: [8080]",
-  "pool:",
-  `  min_size: ${TENANTS}`,
-  `  max_size: ${TENANTS + 10}`,
-  "  idle_timeout: 10m",
-].join("\n");
+// A tiny server (busybox httpd): fifty of them are cheap. No state or secrets volumes.
+const yaml = workloadYaml(WORKLOAD, {
+  stateless: true,
+  command: ["busybox", "httpd", "-f", "-p", "8080", "-h", "/etc"],
+  healthPath: "/hostname",
+  min: TENANTS,
+  max: TENANTS + 10,
+});
 
 beforeAll(async () => {
   await ensureWorkloadImage();

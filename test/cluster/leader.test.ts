@@ -4,32 +4,21 @@
  * another leads; sampled every 20 ms throughout, never two at once. The leader's loops
  * (Cluster.whileLeading: the reconciler and the other once-only loops) run on one Kiln at a time.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { SQL } from "bun";
 import { PgLeadership } from "../../src/cluster/leader.ts";
-import { PostgresStore } from "../../src/adapters/store/postgres.ts";
 import { Cluster } from "../../src/cluster/cluster.ts";
-import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
+import { usePostgres } from "../helpers/use-postgres.ts";
 import { until } from "../helpers/wait.ts";
 
-let pg: TestPostgres;
-let url: string;
-
-beforeAll(async () => {
-  pg = await startPostgres();
-  url = await pg.createDatabase();
-  await (await PostgresStore.open(url)).close(); // the schema, as a Kiln's start applies it
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
-}, 60_000);
+const pg = usePostgres({ schema: true }); // the schema, as a Kiln's start applies it
 
 test("one leads at a time; a stopped or cut-off leader is followed by another", async () => {
   const logs: string[] = [];
-  const all = await Promise.all(["x", "y", "z"].map((instance) => PgLeadership.start({ url, instance, intervalMs: 200, log: (l) => logs.push(l) })));
+  const all = await Promise.all(["x", "y", "z"].map((instance) => PgLeadership.start({ url: pg.url(), instance, intervalMs: 200, log: (l) => logs.push(l) })));
   let most = 0;
   const sampler = setInterval(() => (most = Math.max(most, all.filter((l) => l.isLeader()).length)), 20);
-  const admin = new SQL(url, { max: 1 });
+  const admin = new SQL(pg.url(), { max: 1 });
   try {
     const first = await until("a leader", async () => all.find((l) => l.isLeader()), 10_000);
     await Bun.sleep(1000);
@@ -53,7 +42,7 @@ test("one leads at a time; a stopped or cut-off leader is followed by another", 
 }, 60_000);
 
 test("the leader's loops (whileLeading) run on one Kiln at a time, and move when it stops", async () => {
-  const kilns = await Promise.all(["k1", "k2", "k3"].map((nodeId) => Cluster.open({ url, nodeId, say: () => {}, leaderIntervalMs: 200 })));
+  const kilns = await Promise.all(["k1", "k2", "k3"].map((nodeId) => Cluster.open({ url: pg.url(), nodeId, say: () => {}, leaderIntervalMs: 200 })));
   let running = 0;
   let most = 0;
   const ran: string[] = [];

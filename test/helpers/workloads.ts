@@ -39,17 +39,22 @@ export const ECHO_COMMAND = [
   ].join(""),
 ];
 
-export function workloadYaml(id: string, opts: { min?: number; max?: number; idle?: string; extra?: string; healthInterval?: string } = {}): string {
+/**
+ * A test workload: by default ECHO_COMMAND with state and secrets volumes. `stateless` leaves the
+ * volumes out; `command` and `healthPath` swap the server (a lighter one, e.g. busybox httpd).
+ */
+export function workloadYaml(
+  id: string,
+  opts: { min?: number; max?: number; idle?: string; extra?: string; healthInterval?: string; stateless?: boolean; command?: string[]; healthPath?: string } = {},
+): string {
   return [
     `id: ${id}`,
     `image: ${WORKLOAD_IMAGE}`,
-    "volumes:",
-    "  state: { target: /state }",
-    "  secrets: { target: /secrets }",
-    `command: ${JSON.stringify(ECHO_COMMAND)}`,
+    ...(opts.stateless ? [] : ["volumes:", "  state: { target: /state }", "  secrets: { target: /secrets }"]),
+    `command: ${JSON.stringify(opts.command ?? ECHO_COMMAND)}`,
     "healthcheck:",
     // busybox wget: a health probe that costs far less than starting node every time
-    '  test: ["CMD", "busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]',
+    `  test: ["CMD", "busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080${opts.healthPath ?? "/health"}"]`,
     // short, so tests see members ready quickly (Docker 20.10 probes first after one interval)
     `  interval: ${opts.healthInterval ?? "300ms"}`,
     "  timeout: 2s",
