@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nodeLock, resolvePoolsNode } from "./node-lock.ts";
@@ -25,4 +25,14 @@ test("nodeLock: a fixed class, a non-negative 31-bit key that differs between no
   expect(a).toBeLessThan(2 ** 31);
   expect(a).not.toBe(b);
   expect(nodeLock("a1b2c3d4e5f6")[1]).toBe(a);
+});
+
+test("resolvePoolsNode: a node-id file Kiln did not write is refused, saying what to do", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kiln-node-"));
+  try {
+    writeFileSync(join(dir, "node-id"), "x'; DROP TABLE pool_members; --\n");
+    await expect(resolvePoolsNode(dir)).rejects.toMatchObject({ kind: "bad_request", hint: expect.stringContaining(`delete ${join(dir, "node-id")}`) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

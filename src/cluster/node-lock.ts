@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { KilnError } from "../core/errors.ts";
 
 /** Advisory lock class of a pools node's election ("kilp"); the second key is the node's hash. */
 const NODE_LOCK_CLASS = 0x6b696c70;
@@ -16,7 +17,7 @@ export async function resolvePoolsNode(poolsDir: string): Promise<string> {
   const path = join(poolsDir, "node-id");
   const read = async () => (await readFile(path, "utf8").catch(() => "")).trim();
   const existing = await read();
-  if (existing) return existing;
+  if (existing) return checked(existing, path);
   await mkdir(poolsDir, { recursive: true, mode: 0o700 });
   // Written aside, then linked into place (link fails when the name exists): two Kilns starting at
   // once on a fresh directory agree on the first, and neither ever reads it half-written.
@@ -29,9 +30,15 @@ export async function resolvePoolsNode(poolsDir: string): Promise<string> {
   } finally {
     await rm(aside, { force: true });
   }
-  const made = await read();
-  if (!made) throw new Error(`the pools node id at ${path} is empty`);
-  return made;
+  return checked(await read(), path);
+}
+
+/** A node id goes into labels, SQL parameters and log lines: only what Kiln itself writes is taken. */
+function checked(id: string, path: string): string {
+  if (!/^[0-9a-f]{8,64}$/.test(id)) {
+    throw new KilnError("bad_request", `the pools node id in ${path} is not one Kiln wrote (expected hex digits)`, `delete ${path} to have a new one made (members of the old id are then another node's)`);
+  }
+  return id;
 }
 
 /** The two-int advisory lock a node's Kilns elect their pools leader on. */

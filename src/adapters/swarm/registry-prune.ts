@@ -10,8 +10,10 @@
  */
 import { KilnError } from "../../core/errors.ts";
 
-/** Kiln's app image repositories (core/labels.ts imageTag). */
-export const APP_REPO_PREFIX = "kiln/app-";
+/** Kiln's app image repositories (core/labels.ts imageTag: kiln/app-<deployment name>). */
+const APP_REPO = /^kiln\/app-[a-z0-9][a-z0-9._-]{0,127}$/;
+/** A Distribution tag (Kiln's are build ids). */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 const MANIFEST_TYPES = [
   "application/vnd.docker.distribution.manifest.v2+json",
@@ -83,12 +85,14 @@ export function nextPage(link: string | null): string | null {
 export async function pruneRegistry(reg: Pick<RegistryHttp, "catalog" | "tags" | "digest" | "deleteManifest">, hasLocal: (image: string) => Promise<boolean>): Promise<string[]> {
   const deleted: string[] = [];
   for (const repo of await reg.catalog()) {
-    if (!repo.startsWith(APP_REPO_PREFIX)) continue;
+    // Names go into request paths: only Kiln's own app repositories, as Kiln names them (core/labels.ts).
+    if (!APP_REPO.test(repo)) continue;
     const kept = new Set<string>();
     const gone = new Map<string, string[]>(); // digest → its tags to delete
     for (const tag of await reg.tags(repo)) {
+      if (!TAG.test(tag)) continue;
       const digest = await reg.digest(repo, tag);
-      if (!digest) continue;
+      if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) continue;
       if (await hasLocal(`${repo}:${tag}`)) kept.add(digest);
       else gone.set(digest, [...(gone.get(digest) ?? []), tag]);
     }
