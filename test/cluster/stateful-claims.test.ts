@@ -124,6 +124,11 @@ test("a release goes through any Kiln: the member's node serves it, another node
   expect(refusal.hint).toContain("KILN_POOLS_DIR");
   expect((await memberRow("t3"))?.status).toBe("claimed");
 
+  // Without the token, nothing is forwarded: A refuses it itself.
+  const anonymous = await fetch(`http://127.0.0.1:${A().env.KILN_API_PORT}/api/v1/tenants/t3/release`, { method: "POST" });
+  expect(anonymous.status).toBe(401);
+  expect((await memberRow("t3"))?.status).toBe("claimed");
+
   // Without the mark, A forwards t3's release to C (the caller's token goes along), which releases it.
   const forwarded = await A().api("/tenants/t3/release", { body: {} });
   expect(forwarded.status).toBe(200);
